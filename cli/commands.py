@@ -1,0 +1,185 @@
+"""The subcommands of `mediasi`: each parses its arguments and calls one engine service."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+
+from cli.main import UsageError, operator, parse_json
+from engine.actors import Actor
+from engine.context import EngineContext
+from engine.persistence import migrate
+from engine.services import cases as case_service
+from engine.services import deploy as deploy_service
+from engine.services import tasks as task_service
+from engine.services import users as user_service
+from engine.services.views import CaseView, TaskView
+
+
+def _when(ctx: EngineContext, moment: datetime | None) -> str:
+    return moment.astimezone(ctx.settings.zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _actor(ctx: EngineContext, args: argparse.Namespace) -> Actor:
+    if not args.user:
+        raise UsageError("--user wajib diisi")
+    return user_service.actor_for(ctx, args.user)
+
+
+def init(ctx: EngineContext, args: argparse.Namespace) -> None:
+    migrate.upgrade(ctx.database)
+    print("Skema basis data mutakhir.")
+    for done in deploy_service.deploy_directory(ctx, actor=operator()):
+        state = "diterapkan" if done.created else "tidak berubah"
+        print(f"Proses {done.key} versi {done.version}: {state}.")
+    if args.demo:
+        created = user_service.ensure_demo_users(ctx, actor=operator())
+        for demo in created:
+            print(f"Pengguna demo {demo.username} ({demo.role}) dibuat.")
+        print(f"Kata sandi semua pengguna demo: {user_service.DEMO_PASSWORD}")
+
+
+def serve(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from waitress import serve as waitress_serve
+
+    from webapp import create_app
+
+    app = create_app(ctx=ctx)
+    print(f"Mediasi melayani di http://{args.host}:{args.port} (tekan Ctrl+C untuk berhenti)", flush=True)
+    waitress_serve(app, host=args.host, port=args.port, threads=args.threads, ident="mediasi")
+
+
+def deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
+    lane_roles = deploy_service.read_lane_roles(args.lanes) if args.lanes else None
+    for path in args.files:
+        if not path.is_file():
+            raise UsageError(f"berkas tidak ditemukan: {path}")
+        if lane_roles is not None:
+            done = deploy_service.deploy(
+                ctx, actor=operator(), xml=path.read_bytes(), filename=str(path), lane_roles=lane_roles
+            )
+        else:
+            done = deploy_service.deploy_file(ctx, path, actor=operator())
+        state = "diterapkan" if done.created else "sama dengan versi terakhir; tidak diterapkan ulang"
+        print(f"{path}: proses {done.key} versi {done.version} {state}.")
+
+
+def user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    generated = None
+    if password is None:
+        import secrets
+
+        password = generated = secrets.token_urlsafe(12)
+    user_service.add_user(
+        ctx,
+        actor=operator(),
+        username=args.username,
+        full_name=args.full_name or args.username,
+        roles=args.roles,
+        password=password,
+    )
+    print(f"Pengguna {args.username} dibuat dengan peran {', '.join(sorted(set(args.roles)))}.")
+    if generated:
+        print(f"Kata sandi awal: {generated}")
+
+
+def token_create(ctx: EngineContext, args: argparse.Namespace) -> None:
+    token = user_service.create_token(ctx, actor=operator(), username=args.username)
+    print(f"Token API untuk {args.username} (simpan sekarang; tidak dapat ditampilkan lagi):", file=sys.stderr)
+    print(token)
+
+
+def cases(ctx: EngineContext, args: argparse.Namespace) -> None:
+    rows = case_service.list_cases(ctx, status=args.status)
+    if not rows:
+        print("Belum ada kasus.")
+    for c in rows:
+        print(f"{c.number}  {c.status:<9}  {c.outcome or '-':<16}  {_when(ctx, c.created_at)}  {c.id}")
+
+
+def case(ctx: EngineContext, args: argparse.Namespace) -> None:
+    if args.action == "start":
+        _case_start(ctx, args)
+        return
+    if not args.case:
+        raise UsageError("sebutkan id atau nomor kasus")
+    if args.action == "show":
+        _print_case(ctx, case_service.get_case(ctx, args.case))
+    elif args.action == "events":
+        for event in case_service.case_events(ctx, args.case):
+            data = json.dumps(event.data, ensure_ascii=False) if event.data is not None else ""
+            print(
+                f"{event.seq:>3}  {_when(ctx, event.at)}  {event.type:<16} {event.element or '-':<28} "
+                f"{event.actor:<14} {data}"
+            )
+    else:
+        if not args.reason:
+            raise UsageError("--reason wajib diisi")
+        end = case_service.withdraw_case if args.action == "withdraw" else case_service.stop_case
+        _print_case(ctx, end(ctx, actor=_actor(ctx, args), case_ref=args.case, reason=args.reason))
+
+
+def _case_start(ctx: EngineContext, args: argparse.Namespace) -> None:
+    data = parse_json(args.data, "--data")
+    applicant = None
+    if args.applicant:
+        raw = parse_json(args.applicant, "--applicant")
+        if not isinstance(raw, dict) or set(raw) - {"nama", "telepon", "alamat"}:
+            raise UsageError('--applicant harus berupa {"nama": ..., "telepon": ..., "alamat"?: ...}')
+        applicant = case_service.WalkInApplicant(
+            nama=str(raw.get("nama", "")), telepon=str(raw.get("telepon", "")), alamat=raw.get("alamat")
+        )
+    view = case_service.start_case(
+        ctx, actor=_actor(ctx, args), data=data, process_key=args.process, applicant=applicant
+    )
+    _print_case(ctx, view)
+
+
+def _print_case(ctx: EngineContext, view: CaseView) -> None:
+    print(f"Kasus {view.number} ({view.id})")
+    print(f"  Proses : {view.process_key} versi {view.process_version}")
+    print(f"  Pemohon: {view.applicant}")
+    print(f"  Status : {view.status}" + (f", hasil {view.outcome}" if view.outcome else ""))
+    print(f"  Dibuat : {_when(ctx, view.created_at)}; diubah {_when(ctx, view.updated_at)}")
+    if view.tasks:
+        print("  Tugas siap:")
+        for t in view.tasks:
+            _print_task(ctx, t, indent="    ")
+
+
+def _print_task(ctx: EngineContext, t: TaskView, indent: str = "") -> None:
+    claimed = f"  diambil {t.claimed_by}" if t.claimed_by else ""
+    print(f"{indent}{t.id}  {t.case_number}  [{t.lane}] {t.title}  sejak {_when(ctx, t.created_at)}{claimed}")
+
+
+def tasks(ctx: EngineContext, args: argparse.Namespace) -> None:
+    actor = user_service.actor_for(ctx, args.user) if args.user else None
+    rows = task_service.list_tasks(ctx, actor=actor)
+    if not rows:
+        print("Tidak ada tugas siap.")
+    for t in rows:
+        _print_task(ctx, t)
+
+
+def task(ctx: EngineContext, args: argparse.Namespace) -> None:
+    actor = _actor(ctx, args)
+    if args.action == "complete":
+        data = parse_json(args.data, "--data")
+        view = task_service.complete_task(ctx, actor=actor, task_id=args.task_id, data=data)
+        print("Tugas selesai.")
+        _print_case(ctx, view)
+    elif args.action == "show":
+        detail = task_service.get_task(ctx, actor=actor, task_id=args.task_id)
+        _print_task(ctx, detail.task)
+        if detail.documentation:
+            print(f"Petunjuk: {detail.documentation}")
+        if detail.form:
+            fields = ", ".join(detail.form.get("properties", {}))
+            print(f"Formulir: {detail.form.get('title', '')} — isian: {fields}")
+    else:
+        change = task_service.claim_task if args.action == "claim" else task_service.release_task
+        view = change(ctx, actor=actor, task_id=args.task_id)
+        _print_task(ctx, view)

@@ -1,0 +1,149 @@
+"""The `mediasi` command: set up, serve, and drive cases from a terminal.
+
+Errors are one line on stderr and a non-zero exit; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.actors import Actor
+from engine.context import EngineContext
+from engine.errors import DeploymentInvalid, MediasiError
+from engine.roles import ROLE_NAMES
+from engine.settings import Settings
+
+EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 70
+
+Handler = Callable[[EngineContext, argparse.Namespace], None]
+
+
+class UsageError(Exception):
+    """Arguments that parse but make no sense."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_environ(os.environ)
+        ctx = EngineContext.create(settings)
+    except MediasiError as exc:
+        return _fail(exc.message, EXIT_ERROR)
+    try:
+        args.handler(ctx, args)
+    except DeploymentInvalid as exc:
+        for problem in exc.problems[1:]:
+            print(f"  {problem}", file=sys.stderr)
+        return _fail(exc.message, EXIT_ERROR)
+    except MediasiError as exc:
+        return _fail(exc.message, EXIT_ERROR)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        return _fail(f"galat internal ({type(exc).__name__}): {exc}", EXIT_INTERNAL)
+    finally:
+        ctx.close()
+    return 0
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"mediasi: {message}", file=sys.stderr)
+    return status
+
+
+def operator() -> Actor:
+    """The person at this terminal, as the audit trail names them."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return Actor.operator(f"cli:{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    from cli import commands
+
+    parser = argparse.ArgumentParser(prog="mediasi", description="Bantuan Mediasi Kasus Kekerasan (BPMN).")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="PERINTAH")
+
+    def add(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("init", commands.init, "terapkan migrasi dan diagram; --demo menambah pengguna demo")
+    p.add_argument("--demo", action="store_true")
+    p = add("serve", commands.serve, "jalankan server web (waitress)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--threads", type=int, default=8)
+    p = add("deploy", commands.deploy, "terapkan berkas BPMN (peta lajur dari NAMA.lanes.json)")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--lanes", type=Path, help="berkas JSON peta lajur-peran untuk semua FILE")
+
+    p = add("user", commands.user_add, "kelola pengguna: user add NAMA --role PERAN")
+    p.add_argument("action", choices=["add"])
+    p.add_argument("username")
+    p.add_argument("--role", action="append", required=True, choices=sorted(ROLE_NAMES), dest="roles")
+    p.add_argument("--name", dest="full_name", help="nama lengkap (bawaan: NAMA)")
+    p.add_argument("--password-stdin", action="store_true", help="baca kata sandi dari stdin")
+
+    p = add("token", commands.token_create, "buat token API: token create NAMA")
+    p.add_argument("action", choices=["create"])
+    p.add_argument("username")
+
+    p = add("cases", commands.cases, "daftar kasus")
+    p.add_argument("--status", choices=["open", "completed", "cancelled"])
+
+    p = add("case", commands.case, "case show|start|withdraw|stop|events ...")
+    p.add_argument("action", choices=["show", "start", "withdraw", "stop", "events"])
+    p.add_argument("case", nargs="?", help="id atau nomor kasus")
+    p.add_argument("--user", help="pengguna yang bertindak")
+    p.add_argument("--reason", help="alasan (withdraw, stop)")
+    p.add_argument("--data", help="data formulir permohonan (JSON) untuk start")
+    p.add_argument("--process", default="mediasi_kekerasan", help="kunci proses untuk start")
+    p.add_argument("--applicant", help='pemohon datang langsung (JSON: {"nama", "telepon", "alamat"?})')
+
+    p = add("tasks", commands.tasks, "daftar tugas siap (kotak masuk --user)")
+    p.add_argument("--user")
+
+    p = add("task", commands.task, "task show|complete|claim|release ID --user NAMA")
+    p.add_argument("action", choices=["show", "complete", "claim", "release"])
+    p.add_argument("task_id", type=_uuid, metavar="ID")
+    p.add_argument("--user")
+    p.add_argument("--data", help="data formulir (JSON) untuk complete")
+    return parser
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bukan id tugas yang sah: {value!r}") from None
+
+
+def parse_json(text: str | None, what: str) -> Any:
+    """Parse a JSON argument or say which one is wrong."""
+    if text is None:
+        raise UsageError(f"{what} wajib diisi")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{what} bukan JSON yang sah: {exc}") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Reading, checking and describing BPMN diagrams before they are deployed."""

@@ -1,0 +1,278 @@
+"""The deploy validator: everything that must hold before a diagram may run.
+
+It reports every problem it finds as `file:line: message` and deploys nothing if there is one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
+
+from engine.bpmn.catalog import Catalog, TaskInfo
+from engine.bpmn.expressions import check_expressions
+from engine.bpmn.specs import ProcessSpecs, parse_specs
+from engine.bpmn.xml import NS, parse_bpmn
+from engine.errors import DeploymentInvalid, Problem
+from engine.forms import FormSchemaError, check_form_schema
+from engine.roles import APPLICANT, ROLE_NAMES
+
+FormSource = Callable[[str], bytes | None]
+LaneRoles = Mapping[str, Sequence[str]]
+
+
+@dataclass(frozen=True)
+class CompiledDefinition:
+    """A diagram that passed every check, with what is stored beside it."""
+
+    key: str
+    name: str
+    xml: bytes
+    sha256: str
+    forms: dict[str, dict[str, Any]]
+    lane_roles: dict[str, list[str]]
+    catalog: Catalog
+    specs: ProcessSpecs = field(repr=False, compare=False)
+
+    @property
+    def content_hash(self) -> str:
+        """Identity of everything that makes a version: diagram, forms and lane mapping."""
+        blob = json.dumps([self.sha256, self.forms, self.lane_roles], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@cache
+def _xsd() -> BpmnValidator:
+    return BpmnValidator(imports={"spiffworkflow": SPIFF_XSD})
+
+
+def executable_process_id(tree: etree._ElementTree, filename: str) -> str:
+    """Return the id of the one process in `tree` that runs."""
+    processes = tree.getroot().xpath("bpmn:process", namespaces=NS)
+    executable = [p for p in processes if p.get("isExecutable", "false") == "true"] or processes
+    if len(executable) != 1:
+        raise DeploymentInvalid(
+            [
+                Problem(
+                    filename,
+                    1,
+                    "diagram harus memuat tepat satu proses yang dapat "
+                    f'dijalankan (isExecutable="true"); ditemukan {len(executable)}',
+                )
+            ]
+        )
+    return str(executable[0].get("id"))
+
+
+def compile_definition(xml: bytes, filename: str, forms: FormSource, lane_roles: LaneRoles) -> CompiledDefinition:
+    """Check `xml` completely and return what a deployment stores.
+
+    :raises DeploymentInvalid: with every problem found.
+    """
+    tree = parse_bpmn(xml, filename)
+    _check_xsd(tree, filename)
+    key = executable_process_id(tree, filename)
+    problems = [Problem(filename, p.line, p.message, p.element) for p in check_expressions(tree.getroot())]
+    try:
+        specs = parse_specs(tree, key, filename)
+    except ValidationException as exc:
+        problems.append(_spiff_problem(tree, filename, exc))
+        raise DeploymentInvalid(problems) from None
+    reader = _DiagramReader(tree, filename, specs, forms, lane_roles)
+    catalog = reader.catalog(key)
+    problems.extend(reader.problems)
+    if problems:
+        raise DeploymentInvalid(problems)
+    return CompiledDefinition(
+        key=key,
+        name=catalog.name,
+        xml=xml,
+        sha256=hashlib.sha256(xml).hexdigest(),
+        forms=reader.forms,
+        lane_roles=reader.used_lane_roles,
+        catalog=catalog,
+        specs=specs,
+    )
+
+
+def _spiff_problem(tree: etree._ElementTree, filename: str, exc: ValidationException) -> Problem:
+    found = tree.getroot().xpath("//*[@id=$id]", id=exc.id) if exc.id else []
+    line = found[0].sourceline if found else None
+    return Problem(filename, line, f"BPMN tidak dapat dijalankan: {exc.args[0]}", exc.id or None)
+
+
+def _check_xsd(tree: etree._ElementTree, filename: str) -> None:
+    validator = _xsd()
+    validator.preprocess(tree)
+    if validator.validator.validate(tree):
+        return
+    problems = [
+        Problem(filename, err.line, f"melanggar skema BPMN 2.0 (XSD): {err.message}")
+        for err in validator.validator.error_log
+    ]
+    raise DeploymentInvalid(problems)
+
+
+class _DiagramReader:
+    """Reads lanes, forms, roles and outcomes of a parsed diagram, collecting problems."""
+
+    def __init__(
+        self, tree: etree._ElementTree, filename: str, specs: ProcessSpecs, forms: FormSource, lane_roles: LaneRoles
+    ) -> None:
+        self.tree = tree
+        self.filename = filename
+        self.specs = specs
+        self.form_source = forms
+        self.lane_roles = {name: list(roles) for name, roles in lane_roles.items()}
+        self.problems: list[Problem] = []
+        self.forms: dict[str, dict[str, Any]] = {}
+        self.used_lane_roles: dict[str, list[str]] = {}
+
+    def catalog(self, key: str) -> Catalog:
+        process = self._element(key)
+        self._check_lanes()
+        start_element, start_form = self._start_form(process)
+        return Catalog(
+            key=key,
+            name=process.get("name") or key,
+            case_prefix=self._case_prefix(process),
+            start_element=start_element,
+            start_form=start_form,
+            tasks={info.element: info for info in self._user_tasks()},
+            outcomes=dict(self._outcomes()),
+            signals=tuple(
+                sorted({str(s.get("name")) for s in self.tree.getroot().xpath("bpmn:signal", namespaces=NS)})
+            ),
+        )
+
+    # -- lanes and roles -------------------------------------------------------------------------
+
+    def _check_lanes(self) -> None:
+        for lane in self.tree.getroot().xpath("//bpmn:lane", namespaces=NS):
+            name = lane.get("name") or ""
+            roles = self.lane_roles.get(name)
+            if not roles:
+                self._problem(lane, f"tidak ada peran yang mengerjakan lajur {name!r}; tambahkan pada peta lajur-peran")
+                continue
+            unknown = [r for r in roles if r not in ROLE_NAMES and r != APPLICANT]
+            if unknown:
+                self._problem(lane, f"peta lajur-peran untuk {name!r} memuat peran tidak dikenal: {', '.join(unknown)}")
+            self.used_lane_roles[name] = list(roles)
+
+    def _roles_for(self, node: etree._Element, lane: str | None, props: Mapping[str, str]) -> tuple[str, ...]:
+        lane_roles = self.used_lane_roles.get(lane or "", [])
+        candidates = props.get("candidateGroups") or node.get(f"{{{NS['camunda']}}}candidateGroups")
+        if not candidates:
+            return tuple(lane_roles)
+        narrowed = tuple(c.strip() for c in candidates.split(",") if c.strip())
+        outside = [c for c in narrowed if c not in lane_roles]
+        if outside:
+            self._problem(node, f"candidateGroups {', '.join(outside)} tidak mengerjakan lajur {lane!r}")
+        return narrowed
+
+    # -- tasks, forms, outcomes ------------------------------------------------------------------
+
+    def _all_task_specs(self) -> Iterable[Any]:
+        yield from self.specs.spec.task_specs.values()
+        for sub in self.specs.subprocess_specs.values():
+            yield from sub.task_specs.values()
+
+    def _user_tasks(self) -> Iterable[TaskInfo]:
+        for spec in self._all_task_specs():
+            if not getattr(spec, "manual", False):
+                continue
+            node = self._element(spec.name)
+            props = _properties(node)
+            if spec.lane is None:
+                self._problem(node, f"tugas pengguna {spec.bpmn_name or spec.name!r} tidak berada di lajur mana pun")
+                continue
+            roles = self._roles_for(node, spec.lane, props)
+            form = self._form_of(node, props, required=True)
+            yield TaskInfo(
+                element=spec.name,
+                title=spec.bpmn_name or spec.name,
+                lane=spec.lane,
+                roles=tuple(r for r in roles if r != APPLICANT),
+                for_applicant=APPLICANT in roles,
+                form=form or "",
+                documentation=(spec.documentation or "").strip(),
+            )
+
+    def _start_form(self, process: etree._Element) -> tuple[str, str | None]:
+        starts = [s for s in process.xpath("bpmn:startEvent", namespaces=NS) if not _event_definitions(s)]
+        if len(starts) != 1:
+            self._problem(process, "proses harus memiliki tepat satu peristiwa mulai biasa (tanpa pemicu)")
+            return "", None
+        return str(starts[0].get("id")), self._form_of(starts[0], _properties(starts[0]), required=False)
+
+    def _form_of(self, node: etree._Element, props: Mapping[str, str], *, required: bool) -> str | None:
+        name = props.get("formJsonSchemaFilename") or node.get(f"{{{NS['camunda']}}}formKey")
+        if not name:
+            if required:
+                self._problem(
+                    node,
+                    "tugas pengguna harus menyebut formulirnya (properti formJsonSchemaFilename atau camunda:formKey)",
+                )
+            return None
+        if name not in self.forms:
+            self._load_form(node, name)
+        return name
+
+    def _load_form(self, node: etree._Element, name: str) -> None:
+        try:
+            raw = self.form_source(name)
+        except ValueError as exc:
+            self._problem(node, f"nama formulir tidak sah {name!r}: {exc}")
+            return
+        if raw is None:
+            self._problem(node, f"formulir {name!r} tidak ditemukan")
+            return
+        try:
+            self.forms[name] = check_form_schema(raw)
+        except FormSchemaError as exc:
+            self._problem(node, f"formulir {name!r} tidak valid: {exc}")
+
+    def _outcomes(self) -> Iterable[tuple[str, str]]:
+        for spec in self._all_task_specs():
+            if isinstance(spec, EndEvent):
+                outcome = _properties(self._element(spec.name)).get("outcome")
+                if outcome:
+                    yield spec.name, outcome
+
+    def _case_prefix(self, process: etree._Element) -> str:
+        prefix = _properties(process).get("casePrefix", "MED")
+        if not (prefix.isascii() and prefix.isalpha() and prefix.isupper() and 2 <= len(prefix) <= 8):
+            self._problem(process, f"casePrefix {prefix!r} harus 2–8 huruf kapital")
+        return prefix
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _element(self, element_id: str) -> etree._Element:
+        found = self.tree.getroot().xpath("//*[@id=$id]", id=element_id)
+        return found[0]
+
+    def _problem(self, node: etree._Element, message: str) -> None:
+        self.problems.append(Problem(self.filename, node.sourceline, message, node.get("id")))
+
+
+def _properties(node: etree._Element) -> dict[str, str]:
+    """Spiff properties and Camunda properties of an element, by name."""
+    props: dict[str, str] = {}
+    for prop in node.xpath("bpmn:extensionElements/camunda:properties/camunda:property", namespaces=NS):
+        props[prop.get("name", "")] = prop.get("value", "")
+    for prop in node.xpath("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS):
+        props[prop.get("name", "")] = prop.get("value", "")
+    return props
+
+
+def _event_definitions(node: etree._Element) -> list[etree._Element]:
+    return [child for child in node if isinstance(child.tag, str) and child.tag.endswith("EventDefinition")]

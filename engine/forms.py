@@ -1,0 +1,167 @@
+"""JSON Schema forms: checked at deploy, applied to every submission, errors in Indonesian."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError, ValidationError
+
+from engine.errors import FormInvalid
+
+FORM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.json$")
+FILE_FORMAT = "file"
+ROOT_FIELD = "_form"
+
+_TYPE_NAMES = {
+    "string": "teks",
+    "integer": "bilangan bulat",
+    "number": "angka",
+    "boolean": "ya/tidak",
+    "array": "daftar",
+    "object": "objek",
+    "null": "kosong",
+}
+_FORMAT_MESSAGES = {
+    "date": "Tanggal tidak valid (format TTTT-BB-HH).",
+    "email": "Alamat surel tidak valid.",
+    FILE_FORMAT: "Berkas tidak valid.",
+}
+
+
+class FormSchemaError(ValueError):
+    """A form file is not a usable JSON Schema."""
+
+
+_format_checker = FormatChecker()
+
+
+@_format_checker.checks(FILE_FORMAT, raises=ValueError)
+def _is_document_id(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # the type keyword reports non-strings
+    uuid.UUID(value)
+    return True
+
+
+def check_form_name(name: str) -> str:
+    """Return `name` if it is a plain file name in forms/, else raise ValueError."""
+    if not FORM_NAME.match(name) or ".." in name:
+        raise ValueError("hanya nama berkas .json tanpa folder")
+    return name
+
+
+def check_form_schema(raw: bytes) -> dict[str, Any]:
+    """Parse a form file and check it is a strict JSON Schema object form."""
+    try:
+        schema = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormSchemaError(f"JSON tidak valid: {exc}") from None
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        raise FormSchemaError('skema formulir harus berupa objek dengan "type": "object"')
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise FormSchemaError(f"JSON Schema tidak valid: {exc.message}") from None
+    for path in _open_objects(schema, "#"):
+        raise FormSchemaError(f'objek {path} harus menetapkan "additionalProperties": false')
+    return schema
+
+
+def _open_objects(schema: Any, path: str) -> Iterator[str]:
+    """Yield the JSON pointer of every object schema that would accept unknown fields."""
+    if not isinstance(schema, dict):
+        return
+    if "properties" in schema and schema.get("additionalProperties") is not False:
+        yield path
+    for key, sub in schema.get("properties", {}).items():
+        yield from _open_objects(sub, f"{path}/properties/{key}")
+    if isinstance(schema.get("items"), dict):
+        yield from _open_objects(schema["items"], f"{path}/items")
+
+
+@lru_cache(maxsize=256)
+def _validator(schema_json: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_json), format_checker=_format_checker)
+
+
+def validate_form(schema: Mapping[str, Any], data: Any) -> None:
+    """Check `data` against a form; raise FormInvalid with one message per field."""
+    if not isinstance(data, dict):
+        raise FormInvalid({ROOT_FIELD: "Data formulir harus berupa objek JSON."})
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    errors: dict[str, str] = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        for field, message in _describe(error):
+            errors.setdefault(field, message)
+    if errors:
+        raise FormInvalid(errors)
+
+
+def file_ids(schema: Mapping[str, Any], data: Any) -> list[str]:
+    """Return the document ids held by the form's file fields in `data`."""
+    found: list[str] = []
+    _collect_files(schema, data, found)
+    return found
+
+
+def _collect_files(schema: Mapping[str, Any], value: Any, found: list[str]) -> None:
+    if schema.get("format") == FILE_FORMAT and isinstance(value, str):
+        found.append(value)
+    elif isinstance(value, dict):
+        for key, sub in schema.get("properties", {}).items():
+            if key in value:
+                _collect_files(sub, value[key], found)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for item in value:
+            _collect_files(schema["items"], item, found)
+
+
+def _field(path: Any, *extra: str | int) -> str:
+    parts = [str(p) for p in (*path, *extra)]
+    return ".".join(parts) if parts else ROOT_FIELD
+
+
+def _describe(error: ValidationError) -> Iterator[tuple[str, str]]:
+    path = list(error.absolute_path)
+    kind, arg = error.validator, error.validator_value
+    if kind == "required":
+        missing = set(arg) - set(error.instance) if isinstance(error.instance, dict) else set()
+        for name in sorted(missing):
+            yield _field(path, name), "Wajib diisi."
+    elif kind == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        for name in sorted(set(error.instance) - allowed):
+            yield _field(path, name), "Isian tidak dikenal."
+    else:
+        yield _field(path), _message(str(kind), arg)
+
+
+def _message(kind: str, arg: Any) -> str:
+    if kind == "type":
+        wanted = arg if isinstance(arg, list) else [arg]
+        return "Harus berupa " + " atau ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted) + "."
+    if kind == "enum":
+        return "Pilih salah satu: " + ", ".join(str(v) for v in arg) + "."
+    if kind == "const":
+        return "Harus dicentang (ya)." if arg is True else f"Harus bernilai {json.dumps(arg, ensure_ascii=False)}."
+    if kind == "format":
+        return _FORMAT_MESSAGES.get(arg, "Format tidak valid.")
+    simple = {
+        "minLength": "Wajib diisi." if arg == 1 else f"Minimal {arg} karakter.",
+        "maxLength": f"Maksimal {arg} karakter.",
+        "minimum": f"Minimal {arg}.",
+        "maximum": f"Maksimal {arg}.",
+        "exclusiveMinimum": f"Harus lebih dari {arg}.",
+        "exclusiveMaximum": f"Harus kurang dari {arg}.",
+        "minItems": f"Isi minimal {arg} butir.",
+        "maxItems": f"Maksimal {arg} butir.",
+        "uniqueItems": "Tidak boleh ada butir yang sama.",
+        "pattern": "Format tidak sesuai.",
+    }
+    return simple.get(kind, "Isian tidak valid.")

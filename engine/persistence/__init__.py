@@ -1,0 +1,1 @@
+"""Tables, the database connection and the unit of work."""

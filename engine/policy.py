@@ -1,0 +1,36 @@
+"""Who may work which task: lanes map to roles; the Pemohon lane belongs to the case's applicant."""
+
+from __future__ import annotations
+
+from engine.actors import Actor
+from engine.errors import NotInLane, PermissionDenied
+from engine.persistence.models import Case, CaseTask
+
+
+def pad_roles(roles: tuple[str, ...] | list[str]) -> str:
+    """Store roles as ' a b ', so that `LIKE '% a %'` finds whole role names."""
+    return " " + " ".join(sorted(roles)) + " " if roles else " "
+
+
+def task_roles(task: CaseTask) -> set[str]:
+    """The roles stored on a task row."""
+    return set(task.candidate_roles.split())
+
+
+def may_work(actor: Actor, task: CaseTask, case: Case) -> bool:
+    """True when `actor` may complete `task` (claims aside)."""
+    if actor.user_id is None:
+        return False
+    if task.for_applicant and case.acting_user_id == actor.user_id:
+        return True
+    return bool(task_roles(task) & actor.roles)
+
+
+def ensure_may_work(actor: Actor, task: CaseTask, case: Case) -> None:
+    """Raise unless `actor` may complete `task` now."""
+    if not may_work(actor, task, case):
+        if task.for_applicant:
+            raise NotInLane("Tugas ini hanya dapat dikerjakan oleh pemohon kasus ini.")
+        raise NotInLane(f"Tugas ini milik lajur {task.lane!r}; peran Anda tidak mengerjakannya.")
+    if task.claimed_by_id is not None and task.claimed_by_id != actor.user_id:
+        raise PermissionDenied("Tugas ini sedang diambil oleh pengguna lain.")

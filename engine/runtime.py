@@ -1,0 +1,168 @@
+"""SpiffWorkflow behind a small interface: start, load, run a task, signal, save.
+
+Everything here runs in memory; persistence is the caller's business. State is saved without
+the spec (the diagram is stored once per version) and compressed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import zlib
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from engine import sandbox
+from engine.bpmn.specs import ProcessSpecs
+from engine.errors import Conflict, ProcessFailed, TaskNotReady
+
+SERIALIZER_VERSION = "spiff-1.5+specless-zlib"
+
+
+class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow's script environment, routed through `engine.sandbox`."""
+
+    def evaluate(self, expression: str, context: Any, external_context: Any = None) -> Any:
+        return sandbox.evaluate(expression, context, external_context)
+
+    def execute(self, script: str, context: Any, external_context: Any = None) -> bool:
+        sandbox.execute(script, context, external_context)
+        return True
+
+    def call_service(self, context: Any, **kwargs: Any) -> Any:
+        raise sandbox.SandboxViolation("service task tidak didukung")
+
+
+SCRIPT_ENGINE = PythonScriptEngine(environment=SandboxedEnvironment())
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Leaves the spec out of the saved state and takes it from the cache when loading."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], specs: ProcessSpecs | None = None) -> BpmnWorkflow:
+        if specs is None:
+            raise ValueError("specs are required to restore a workflow")
+        workflow = self.target_class(specs.spec, specs.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    _SpeclessWorkflowConverter(BpmnWorkflow, registry)
+    return BpmnWorkflowSerializer(registry)
+
+
+_SERIALIZER = _serializer()
+
+
+def dump_state(workflow: BpmnWorkflow) -> bytes:
+    """Serialize a workflow without its spec, compressed."""
+    return zlib.compress(_SERIALIZER.serialize_json(workflow).encode(), 6)
+
+
+def load_state(specs: ProcessSpecs, state: bytes) -> BpmnWorkflow:
+    """Restore a workflow saved by `dump_state` against its cached spec."""
+    dct = json.loads(zlib.decompress(state))
+    _SERIALIZER.migrate(dct)
+    workflow: BpmnWorkflow = _SERIALIZER.registry.restore(dct, specs=specs)
+    workflow.script_engine = SCRIPT_ENGINE
+    return workflow
+
+
+def start_workflow(specs: ProcessSpecs, data: Mapping[str, Any]) -> BpmnWorkflow:
+    """Create a workflow whose start event carries `data`, and run it to its first wait."""
+    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    first = workflow.get_next_task(state=TaskState.READY)
+    first.data.update(copy.deepcopy(dict(data)))
+    run_engine(workflow)
+    return workflow
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    """The tasks that wait for a person, in the workflow's own order."""
+    return list(workflow.get_tasks(state=TaskState.READY, manual=True))
+
+
+def complete_user_task(workflow: BpmnWorkflow, task_id: UUID, data: Mapping[str, Any]) -> Task:
+    """Put `data` into a ready user task, complete it and run to the next wait."""
+    task = workflow.get_task_from_id(task_id)
+    if task is None or not task.task_spec.manual or task.state != TaskState.READY:
+        raise TaskNotReady("Tugas ini tidak siap dikerjakan.")
+    task.data.update(copy.deepcopy(dict(data)))
+    _guarded(task.run)
+    run_engine(workflow)
+    return task
+
+
+def send_signal(workflow: BpmnWorkflow, name: str, payload: Mapping[str, Any]) -> None:
+    """Deliver a named signal (for example, a withdrawal) and run to the next wait."""
+    event = BpmnEvent(SignalEventDefinition(name), copy.deepcopy(dict(payload)))
+    try:
+        workflow.send_event(event)
+    except SpiffWorkflowException:
+        raise Conflict("Kasus ini tidak sedang menunggu peristiwa tersebut.") from None
+    run_engine(workflow)
+
+
+def run_engine(workflow: BpmnWorkflow) -> None:
+    """Run every automatic step (gateways, scripts) until people are needed."""
+    _guarded(workflow.do_engine_steps)
+
+
+def _guarded(step: Any) -> None:
+    try:
+        step()
+    except (SpiffWorkflowException, sandbox.SandboxViolation) as exc:
+        raise ProcessFailed(_describe_failure(exc)) from exc
+
+
+def _describe_failure(exc: Exception) -> str:
+    task = getattr(exc, "task", None)
+    where = f" pada {task.task_spec.bpmn_name or task.task_spec.name}" if task is not None else ""
+    cause = getattr(exc, "exception", None) or exc
+    return f"Langkah otomatis{where} gagal: {type(cause).__name__}: {cause}"
+
+
+def finished_outcome(workflow: BpmnWorkflow, outcomes: Mapping[str, str]) -> str | None:
+    """The outcome named by the completed end event that has one (None while running)."""
+    if not workflow.completed:
+        return None
+    for task in workflow.get_tasks(state=TaskState.COMPLETED):
+        if task.task_spec.name in outcomes:
+            return outcomes[task.task_spec.name]
+    return None
+
+
+def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The process variables as the next person (or the finished case) sees them."""
+    ready = ready_user_tasks(workflow)
+    if ready:
+        return dict(ready[0].data)
+    if workflow.completed:
+        return dict(workflow.data)
+    last = workflow.last_task
+    return dict(last.data) if last is not None else {}

@@ -1,0 +1,272 @@
+"""Starting, ending and reading cases."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from engine import runtime
+from engine.actors import Actor
+from engine.context import EngineContext
+from engine.definitions import LoadedDefinition, latest_definition_id
+from engine.errors import Conflict, InvalidInput, PermissionDenied
+from engine.events import append_case_event, canonical_json
+from engine.forms import validate_form
+from engine.persistence.models import Case, CaseCounter, CaseTask, Event, EventPayload, User
+from engine.roles import Role
+from engine.services.steps import COMPLETED, OPEN, READY, find_case, ready_ids, record_step, usernames
+from engine.services.views import CaseView, EventView, case_view, event_view, task_view
+
+DEFAULT_PROCESS = "mediasi_kekerasan"
+WITHDRAW_SIGNAL = "pencabutan_persetujuan"
+SAFETY_STOP_SIGNAL = "penghentian_keselamatan"
+PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,29}$")
+MAX_REASON = 2000
+
+
+@dataclass(frozen=True)
+class WalkInApplicant:
+    """An applicant without an account, recorded by the fulltimer at the front desk."""
+
+    nama: str
+    telepon: str
+    alamat: str | None = None
+
+    def check(self) -> None:
+        """Raise InvalidInput with one message per field."""
+        errors = {}
+        if not self.nama.strip() or len(self.nama) > 200:
+            errors["applicant.nama"] = "Wajib diisi (maksimal 200 karakter)."
+        if not PHONE.match(self.telepon.strip()):
+            errors["applicant.telepon"] = "Nomor telepon tidak valid."
+        if self.alamat is not None and len(self.alamat) > 500:
+            errors["applicant.alamat"] = "Maksimal 500 karakter."
+        if errors:
+            from engine.errors import FormInvalid
+
+            raise FormInvalid(errors)
+
+
+def json_copy(data: Any) -> Any:
+    """A deep copy through JSON: proves the data is plain JSON and detaches it from the caller."""
+    try:
+        return json.loads(canonical_json(data))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"Data harus berupa JSON biasa: {exc}") from None
+
+
+def start_case(
+    ctx: EngineContext,
+    *,
+    actor: Actor,
+    data: Mapping[str, Any],
+    process_key: str = DEFAULT_PROCESS,
+    applicant: WalkInApplicant | None = None,
+) -> CaseView:
+    """File a request: by an applicant for themselves, or by a fulltimer for a walk-in applicant.
+
+    :raises PermissionDenied, FormInvalid, NotFound, ProcessFailed:
+    """
+    submitted = json_copy(data)
+    _check_starter(actor, applicant)
+    now = ctx.clock.now()
+    with ctx.unit_of_work() as uow:
+        definition = ctx.definitions.get(uow.session, latest_definition_id(uow.session, process_key))
+        schema = definition.form(definition.catalog.start_form)
+        if schema is not None:
+            validate_form(schema, submitted)
+        workflow = runtime.start_workflow(definition.specs, submitted)
+        case = Case(
+            id=uuid.uuid4(),
+            number=_next_number(uow.session, definition.catalog.case_prefix, now),
+            definition_id=definition.id,
+            status=OPEN,
+            outcome=None,
+            applicant_user_id=None if applicant else actor.user_id,
+            filed_by_id=actor.user_id,
+            acting_user_id=actor.user_id,
+            walkin_name=applicant.nama.strip() if applicant else None,
+            walkin_phone=applicant.telepon.strip() if applicant else None,
+            walkin_address=applicant.alamat if applicant else None,
+            serializer_version=runtime.SERIALIZER_VERSION,
+            event_seq=0,
+            event_hash="0" * 64,
+            created_at=now,
+            updated_at=now,
+            state=b"",
+        )
+        uow.session.add(case)
+        payload: dict[str, Any] = {"data": submitted}
+        if applicant:
+            payload["applicant"] = asdict(applicant)
+        append_case_event(uow.session, case, type="case_started", actor=actor.username, at=now, payload=payload)
+        record_step(uow.session, case, definition, workflow, before=set(), actor=actor.username, now=now)
+        uow.flush()
+        return _view(uow.session, case, definition)
+
+
+def _check_starter(actor: Actor, applicant: WalkInApplicant | None) -> None:
+    if applicant is not None:
+        if not actor.has_any(Role.FULLTIMER):
+            raise PermissionDenied("Hanya fulltimer yang dapat mengajukan permohonan untuk pemohon datang langsung.")
+        applicant.check()
+    elif not actor.has_any(Role.PEMOHON):
+        if actor.has_any(Role.FULLTIMER):
+            raise InvalidInput("Isi nama dan telepon pemohon yang datang langsung.")
+        raise PermissionDenied("Hanya pemohon atau fulltimer yang dapat mengajukan permohonan.")
+
+
+def _next_number(session: Session, prefix: str, now: datetime) -> str:
+    year = now.year
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(CaseCounter).values(prefix=prefix, year=year, last=1)
+    stmt = stmt.on_conflict_do_update(index_elements=["prefix", "year"], set_={"last": CaseCounter.last + 1})
+    last = session.execute(stmt.returning(CaseCounter.last)).scalar_one()
+    return f"{prefix}-{year}-{last:04d}"
+
+
+def withdraw_case(ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str) -> CaseView:
+    """The victim withdraws her consent (R8): the case ends as "withdrawn" from any open step."""
+    return _end_by_signal(
+        ctx,
+        actor=actor,
+        case_ref=case_ref,
+        reason=reason,
+        signal=WITHDRAW_SIGNAL,
+        event_type="case_withdrawn",
+        kind="pencabutan_persetujuan",
+    )
+
+
+def stop_case(ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str) -> CaseView:
+    """The Ketua LP-PAR stops the case for the victim's safety (R9)."""
+    return _end_by_signal(
+        ctx,
+        actor=actor,
+        case_ref=case_ref,
+        reason=reason,
+        signal=SAFETY_STOP_SIGNAL,
+        event_type="case_stopped",
+        kind="penghentian_keselamatan",
+    )
+
+
+def _end_by_signal(
+    ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str, signal: str, event_type: str, kind: str
+) -> CaseView:
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise InvalidInput(f"Alasan wajib diisi (maksimal {MAX_REASON} karakter).")
+    now = ctx.clock.now()
+    with ctx.unit_of_work() as uow:
+        case = find_case(uow.session, case_ref)
+        _check_may_end(actor, case, withdrawal=signal == WITHDRAW_SIGNAL)
+        definition = ctx.definitions.get(uow.session, case.definition_id)
+        if signal not in definition.catalog.signals:
+            raise Conflict(f"Versi proses ini tidak memodelkan {kind.replace('_', ' ')}.")
+        workflow = runtime.load_state(definition.specs, case.state)
+        before = ready_ids(workflow)
+        runtime.send_signal(workflow, signal, {"jenis": kind, "alasan": reason, "oleh": actor.username})
+        append_case_event(uow.session, case, type=event_type, actor=actor.username, at=now, payload={"reason": reason})
+        record_step(uow.session, case, definition, workflow, before=before, actor=actor.username, now=now)
+        uow.flush()
+        return _view(uow.session, case, definition)
+
+
+def _check_may_end(actor: Actor, case: Case, *, withdrawal: bool) -> None:
+    if case.status != OPEN:
+        raise Conflict(f"Kasus {case.number} sudah selesai.")
+    if actor.has_any(Role.KETUA_LPPAR) and actor.user_id is not None:
+        return
+    if withdrawal and actor.user_id is not None and actor.user_id == case.acting_user_id:
+        return
+    if withdrawal:
+        raise PermissionDenied(
+            "Hanya pemohon kasus ini, fulltimer yang mengajukannya, atau Ketua LP-PAR "
+            "yang dapat mencatat pencabutan persetujuan."
+        )
+    raise PermissionDenied("Hanya Ketua LP-PAR yang dapat menghentikan kasus demi keselamatan.")
+
+
+def get_case(ctx: EngineContext, case_ref: str) -> CaseView:
+    """A case with its open tasks."""
+    with ctx.unit_of_work(write=False) as uow:
+        case = find_case(uow.session, case_ref)
+        return _view(uow.session, case, ctx.definitions.get(uow.session, case.definition_id))
+
+
+def case_data(ctx: EngineContext, case_ref: str) -> dict[str, Any]:
+    """The process variables of a case as its next step sees them."""
+    with ctx.unit_of_work(write=False) as uow:
+        case = find_case(uow.session, case_ref)
+        definition = ctx.definitions.get(uow.session, case.definition_id)
+        return runtime.current_data(runtime.load_state(definition.specs, case.state))
+
+
+def list_cases(ctx: EngineContext, *, status: str | None = None) -> list[CaseView]:
+    """Every case (newest first), optionally by status."""
+    if status is not None and status not in (OPEN, COMPLETED, "cancelled"):
+        raise InvalidInput("Status harus open, completed atau cancelled.")
+    with ctx.unit_of_work(write=False) as uow:
+        query = select(Case).order_by(Case.created_at.desc())
+        if status:
+            query = query.where(Case.status == status)
+        cases = list(uow.session.scalars(query))
+        names = usernames(uow.session, {c.applicant_user_id for c in cases})
+        return [
+            case_view(c, key=d.key, version=d.version, applicant=_applicant(c, names), tasks=[])
+            for c in cases
+            for d in [ctx.definitions.get(uow.session, c.definition_id)]
+        ]
+
+
+def case_events(ctx: EngineContext, case_ref: str) -> list[EventView]:
+    """A case's history, oldest first."""
+    with ctx.unit_of_work(write=False) as uow:
+        case = find_case(uow.session, case_ref)
+        rows = (
+            uow.session.execute(
+                select(Event, EventPayload)
+                .outerjoin(EventPayload, EventPayload.event_id == Event.id)
+                .where(Event.case_id == case.id)
+                .order_by(Event.seq)
+            )
+            .all()
+        )
+        return [event_view(event, payload) for event, payload in rows]
+
+
+def _view(session: Session, case: Case, definition: LoadedDefinition) -> CaseView:
+    tasks = list(
+        session.scalars(
+            select(CaseTask).where(CaseTask.case_id == case.id, CaseTask.state == READY).order_by(CaseTask.created_at)
+        )
+    )
+    names = usernames(session, {case.applicant_user_id, *(t.claimed_by_id for t in tasks)})
+    return case_view(
+        case,
+        key=definition.key,
+        version=definition.version,
+        applicant=_applicant(case, names),
+        tasks=[task_view(t, case.number, names.get(t.claimed_by_id or -1)) for t in tasks],
+    )
+
+
+def _applicant(case: Case, names: dict[int, str]) -> str:
+    if case.walkin_name:
+        return f"{case.walkin_name} (datang langsung)"
+    return names.get(case.applicant_user_id or -1, "?")
+
+
+def applicant_account(session: Session, case: Case) -> User | None:
+    """The applicant's own account, if they have one."""
+    return session.get(User, case.applicant_user_id) if case.applicant_user_id else None

@@ -1,0 +1,230 @@
+"""Inboxes and the one-transaction completion of a user task."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from engine import runtime
+from engine.actors import Actor
+from engine.context import EngineContext
+from engine.errors import Conflict, FormInvalid, InvalidInput, NotFound, TaskNotReady
+from engine.events import append_case_event
+from engine.forms import file_ids, validate_form
+from engine.persistence.models import Case, CaseTask, Document
+from engine.policy import ensure_may_work, may_work
+from engine.services.cases import _view, json_copy
+from engine.services.steps import DONE, OPEN, READY, ready_ids, record_step, usernames
+from engine.services.views import CaseView, TaskView, task_view
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+UPLOAD_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+SAFE_FILENAME = re.compile(r"^[^/\\\x00-\x1f]{1,255}$")
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    """A task with its form and the case data its form starts from."""
+
+    task: TaskView
+    form: dict[str, Any] | None
+    documentation: str
+    data: dict[str, Any]
+
+
+def _load(session: Session, task_id: uuid.UUID, *, for_update: bool = False) -> tuple[CaseTask, Case]:
+    query = select(CaseTask, Case).join(Case, Case.id == CaseTask.case_id).where(CaseTask.id == task_id)
+    row = session.execute(query.with_for_update(of=CaseTask) if for_update else query).one_or_none()
+    if row is None:
+        raise NotFound("Tugas tidak ditemukan.")
+    return row
+
+
+def _require_ready(task: CaseTask, case: Case) -> None:
+    if task.state != READY or case.status != OPEN:
+        state = {"completed": "sudah diselesaikan", "cancelled": "sudah dibatalkan"}.get(task.state, "tidak siap")
+        raise TaskNotReady(f"Tugas {task.title!r} pada kasus {case.number} {state}.")
+
+
+def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data: Mapping[str, Any]) -> CaseView:
+    """Complete a ready user task as `actor` and run the case to its next wait state.
+
+    The new workflow state, the inbox rows and the event commit together or not at all; of two
+    concurrent completions one wins and the other gets a Conflict.
+
+    :raises NotFound, NotInLane, PermissionDenied, TaskNotReady, FormInvalid, ConcurrentUpdate, ProcessFailed:
+    """
+    submitted = json_copy(data)
+    now = ctx.clock.now()
+    with ctx.unit_of_work() as uow:
+        task, case = _load(uow.session, task_id)
+        _require_ready(task, case)
+        ensure_may_work(actor, task, case)
+        definition = ctx.definitions.get(uow.session, case.definition_id)
+        schema = definition.form(definition.catalog.tasks[task.element].form)
+        if schema is not None:
+            validate_form(schema, submitted)
+            _check_documents(uow.session, case, file_ids(schema, submitted))
+        workflow = runtime.load_state(definition.specs, case.state)
+        before = ready_ids(workflow)
+        runtime.complete_user_task(workflow, task.id, submitted)
+        task.state, task.completed_at, task.completed_by_id = DONE, now, actor.user_id
+        append_case_event(
+            uow.session,
+            case,
+            type="task_completed",
+            actor=actor.username,
+            at=now,
+            payload=submitted,
+            task_id=task.id,
+            element=task.element,
+        )
+        record_step(uow.session, case, definition, workflow, before=before, actor=actor.username, now=now, done=task.id)
+        uow.flush()
+        return _view(uow.session, case, definition)
+
+
+def _check_documents(session: Session, case: Case, ids: list[str]) -> None:
+    if not ids:
+        return
+    wanted = {uuid.UUID(i) for i in ids}
+    found = set(session.scalars(select(Document.id).where(Document.id.in_(wanted), Document.case_id == case.id)))
+    missing = [str(i) for i in wanted - found]
+    if missing:
+        raise FormInvalid({"_form": f"Berkas {', '.join(missing)} tidak ada pada kasus ini; unggah dahulu."})
+
+
+def claim_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID) -> TaskView:
+    """Take a ready task ("Ambil"), so that only this actor can complete it."""
+    return _set_claim(ctx, actor, task_id, claim=True)
+
+
+def release_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID) -> TaskView:
+    """Give a claimed task back to its lane ("Lepas")."""
+    return _set_claim(ctx, actor, task_id, claim=False)
+
+
+def _set_claim(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, *, claim: bool) -> TaskView:
+    now = ctx.clock.now()
+    with ctx.unit_of_work() as uow:
+        task, case = _load(uow.session, task_id)
+        _require_ready(task, case)
+        if not may_work(actor, task, case):
+            ensure_may_work(actor, task, case)
+        if claim and task.claimed_by_id not in (None, actor.user_id):
+            raise Conflict("Tugas ini sudah diambil oleh pengguna lain.")
+        if not claim and task.claimed_by_id != actor.user_id:
+            raise Conflict("Tugas ini tidak sedang Anda ambil.")
+        task.claimed_by_id = actor.user_id if claim else None
+        # The event goes on the case chain, so the case row (and its version) moves too.
+        case.updated_at = now
+        append_case_event(
+            uow.session,
+            case,
+            type="task_claimed" if claim else "task_released",
+            actor=actor.username,
+            at=now,
+            task_id=task.id,
+            element=task.element,
+        )
+        uow.flush()
+        return task_view(task, case.number, actor.username if claim else None)
+
+
+def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskView]:
+    """Ready tasks, most urgent first: the inbox of `actor`, or all of them for the operator."""
+    with ctx.unit_of_work(write=False) as uow:
+        query = (
+            select(CaseTask, Case.number)
+            .join(Case, Case.id == CaseTask.case_id)
+            .where(CaseTask.state == READY)
+            .order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at)
+        )
+        if actor is not None:
+            query = query.where(_workable_by(actor))
+        rows = uow.session.execute(query).all()
+        names = usernames(uow.session, {t.claimed_by_id for t, _ in rows})
+        return [task_view(t, number, names.get(t.claimed_by_id or -1)) for t, number in rows]
+
+
+def _workable_by(actor: Actor) -> Any:
+    if actor.user_id is None:
+        return CaseTask.id.is_(None)
+    by_role = [CaseTask.candidate_roles.like(f"% {role} %") for role in sorted(actor.roles)]
+    mine = CaseTask.for_applicant.is_(True) & (Case.acting_user_id == actor.user_id)
+    return or_(mine, *by_role)
+
+
+def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID) -> TaskDetail:
+    """A task with its form and the data its form starts from."""
+    with ctx.unit_of_work(write=False) as uow:
+        task, case = _load(uow.session, task_id)
+        if actor is not None and not may_work(actor, task, case):
+            ensure_may_work(actor, task, case)
+        definition = ctx.definitions.get(uow.session, case.definition_id)
+        info = definition.catalog.tasks[task.element]
+        data = runtime.current_data(runtime.load_state(definition.specs, case.state)) if task.state == READY else {}
+        names = usernames(uow.session, {task.claimed_by_id})
+        return TaskDetail(
+            task=task_view(task, case.number, names.get(task.claimed_by_id or -1)),
+            form=definition.form(info.form),
+            documentation=info.documentation,
+            data=data,
+        )
+
+
+def attach_document(
+    ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, filename: str, media_type: str, content: bytes
+) -> uuid.UUID:
+    """Store an uploaded file for a ready task; its id goes into a `"format": "file"` field."""
+    if not SAFE_FILENAME.match(filename):
+        raise InvalidInput("Nama berkas tidak sah.")
+    if media_type not in UPLOAD_TYPES:
+        raise InvalidInput("Jenis berkas harus PDF, JPEG atau PNG.")
+    if not content or len(content) > MAX_UPLOAD_BYTES:
+        raise InvalidInput(f"Ukuran berkas harus antara 1 bita dan {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
+    now = ctx.clock.now()
+    with ctx.unit_of_work() as uow:
+        task, case = _load(uow.session, task_id)
+        _require_ready(task, case)
+        ensure_may_work(actor, task, case)
+        document = Document(
+            id=uuid.uuid4(),
+            case_id=case.id,
+            task_id=task.id,
+            kind="unggahan",
+            number=None,
+            filename=filename,
+            media_type=media_type,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            content=content,
+            created_by=actor.username,
+            created_at=now,
+        )
+        uow.session.add(document)
+        case.updated_at = now
+        append_case_event(
+            uow.session,
+            case,
+            type="document_uploaded",
+            actor=actor.username,
+            at=now,
+            task_id=task.id,
+            element=task.element,
+            payload={
+                "document_id": str(document.id),
+                "filename": filename,
+                "media_type": media_type,
+                "size": len(content),
+                "sha256": document.sha256,
+            },
+        )
+        return document.id

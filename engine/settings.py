@@ -1,0 +1,59 @@
+"""The engine's configuration: one frozen object, built once by whoever starts the process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from engine.errors import ConfigurationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite:///instance/mediasi.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the engine needs to know about its surroundings."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str | None = None
+    timezone: str = "Asia/Jakarta"
+    processes_dir: Path = PROJECT_ROOT / "processes"
+    forms_dir: Path = PROJECT_ROOT / "forms"
+    sqlite_busy_timeout_ms: int = 5000
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone that users see times in."""
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Read MEDIASI_* variables from a mapping the caller passes (normally os.environ)."""
+        timezone = environ.get("MEDIASI_TIMEZONE", "Asia/Jakarta")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigurationError(f"MEDIASI_TIMEZONE tidak dikenal: {timezone!r}") from exc
+        timeout = environ.get("MEDIASI_SQLITE_BUSY_TIMEOUT_MS", "5000")
+        if not timeout.isdigit():
+            raise ConfigurationError(f"MEDIASI_SQLITE_BUSY_TIMEOUT_MS harus bilangan bulat: {timeout!r}")
+        return cls(
+            database_url=normalize_database_url(environ.get("MEDIASI_DATABASE_URL", DEFAULT_DATABASE_URL)),
+            secret_key=environ.get("MEDIASI_SECRET_KEY") or None,
+            timezone=timezone,
+            processes_dir=Path(environ.get("MEDIASI_PROCESSES_DIR", PROJECT_ROOT / "processes")),
+            forms_dir=Path(environ.get("MEDIASI_FORMS_DIR", PROJECT_ROOT / "forms")),
+            sqlite_busy_timeout_ms=int(timeout),
+        )
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for a bare postgresql:// URL; SQLAlchemy would otherwise pick psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
