@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.actors import Actor
 from engine.context import EngineContext
-from engine.errors import DeploymentInvalid, MediasiError
+from engine.errors import MediasiError
 from engine.roles import ROLE_NAMES
 from engine.settings import Settings
 
@@ -35,23 +35,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = Settings.from_environ(os.environ)
-        ctx = EngineContext.create(settings)
+        ctx = EngineContext.create(Settings.from_environ(os.environ))
     except MediasiError as exc:
         return _fail(exc.message, EXIT_ERROR)
+    except Exception as exc:  # noqa: BLE001 - a bad database URL, say; still one line
+        return _fail(f"konfigurasi tidak dapat dipakai ({type(exc).__name__}): {exc}", EXIT_ERROR)
     try:
         args.handler(ctx, args)
-    except DeploymentInvalid as exc:
-        for problem in exc.problems[1:]:
-            print(f"  {problem}", file=sys.stderr)
-        return _fail(exc.message, EXIT_ERROR)
     except MediasiError as exc:
         return _fail(exc.message, EXIT_ERROR)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
         return _fail(f"galat internal ({type(exc).__name__}): {exc}", EXIT_INTERNAL)
     finally:
         ctx.close()

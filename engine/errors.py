@@ -74,9 +74,8 @@ class DeploymentInvalid(InvalidInput):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
-        first = str(self.problems[0]) if self.problems else "tidak diketahui"
-        more = f" (dan {len(self.problems) - 1} masalah lain)" if len(self.problems) > 1 else ""
-        super().__init__(f"Diagram tidak dapat diterapkan: {first}{more}")
+        listed = "; ".join(str(p) for p in self.problems) or "tidak diketahui"
+        super().__init__(f"Diagram tidak dapat diterapkan: {listed}")
 
 
 class ProcessFailed(MediasiError):

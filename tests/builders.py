@@ -51,8 +51,11 @@ def opinion(discipline: str, **overrides: Any) -> dict[str, Any]:
     """A Tim Teknis opinion for one discipline."""
     if discipline == "psikologis":
         data: dict[str, Any] = {
-            "memenuhi_syarat_mediasi": True, "kapasitas_korban": True, "tanpa_paksaan": True,
-            "risiko_kekerasan_berulang": "rendah", "pilihan_korban_sendiri": True,
+            "memenuhi_syarat_mediasi": True,
+            "kapasitas_korban": True,
+            "tanpa_paksaan": True,
+            "risiko_kekerasan_berulang": "rendah",
+            "pilihan_korban_sendiri": True,
             "uraian_psikologis": "Korban stabil dan memilih mediasi atas kehendak sendiri.",
         }
     else:
@@ -71,38 +74,49 @@ FORMS: dict[str, dict[str, Any]] = {
         "perkara_perdata_terkait": "Nafkah anak",
     },
     "Task_catat_rujukan": {
-        "alasan_rujukan": ["kekerasan_seksual"], "lembaga_rujukan": ["kepolisian", "uptd_ppa"],
-        "pendampingan": True, "catatan_rujukan": "Didampingi ke Unit PPA Polres.",
+        "alasan_rujukan": ["kekerasan_seksual"],
+        "lembaga_rujukan": ["kepolisian", "uptd_ppa"],
+        "pendampingan": True,
+        "catatan_rujukan": "Didampingi ke Unit PPA Polres.",
     },
     "Task_pendapat_psikologis": opinion("psikologis"),
     "Task_pendapat_hukum": opinion("hukum"),
     "Task_pendapat_medis": opinion("medis"),
     "Task_pendapat_sosial": opinion("sosial"),
     "Task_rekomendasi_ketua": {
-        "rekomendasi_ketua": "terima", "kode_alasan_rekomendasi": "memenuhi_syarat",
+        "rekomendasi_ketua": "terima",
+        "kode_alasan_rekomendasi": "memenuhi_syarat",
         "alasan_rekomendasi": "Seluruh bidang menyatakan layak.",
     },
     "Task_keputusan_kadin": {
-        "keputusan": "diterima", "kode_alasan_keputusan": "memenuhi_syarat",
+        "keputusan": "diterima",
+        "kode_alasan_keputusan": "memenuhi_syarat",
         "alasan_keputusan": "Sesuai rekomendasi Ketua LP-PAR.",
     },
     "Task_tetapkan_penolakan": {
-        "keputusan": "ditolak", "kode_alasan_keputusan": "tidak_memenuhi_syarat",
+        "keputusan": "ditolak",
+        "kode_alasan_keputusan": "tidak_memenuhi_syarat",
         "alasan_keputusan": "Asesmen psikologis: belum memenuhi syarat mediasi.",
     },
     "Task_undangan_mediasi": {
-        "tanggal_mediasi": "2026-03-26", "jam_mediasi": "09:30", "tempat_mediasi": "Ruang Mediasi DPMPPA",
+        "tanggal_mediasi": "2026-03-26",
+        "jam_mediasi": "09:30",
+        "tempat_mediasi": "Ruang Mediasi DPMPPA",
         "sesi_bersama": False,
     },
     "Task_koordinasi": {
-        "pihak_terkait": ["kelurahan", "keluarga"], "pihak_terkait_bersedia": True,
+        "pihak_terkait": ["kelurahan", "keluarga"],
+        "pihak_terkait_bersedia": True,
         "hasil_koordinasi": "Kelurahan dan keluarga bersedia hadir.",
     },
     "Task_arahan_sekretaris": {"arahan": "Siapkan ruang terpisah dan format berita acara."},
     "Task_siapkan_dokumen": {"dokumen_disiapkan": ["surat_undangan", "format_berita_acara", "ruang_terpisah"]},
     "Task_laksanakan_mediasi": {
-        "tanggal_pelaksanaan": "2026-03-26", "skrining_ulang_aman": True, "bentuk_sesi": "terpisah",
-        "hasil_mediasi": "sepakat", "berita_acara": "Mediasi berjalan dalam ruang terpisah.",
+        "tanggal_pelaksanaan": "2026-03-26",
+        "skrining_ulang_aman": True,
+        "bentuk_sesi": "terpisah",
+        "hasil_mediasi": "sepakat",
+        "berita_acara": "Mediasi berjalan dalam ruang terpisah.",
         "isi_kesepakatan": "Terlapor membayar nafkah anak setiap bulan.",
     },
     "Task_dokumentasi": {
@@ -113,19 +127,36 @@ FORMS: dict[str, dict[str, Any]] = {
 
 # Who does each step in the scenarios.
 WORKER: dict[str, str] = {
-    "Task_periksa_kelengkapan": "rina", "Task_lengkapi_berkas": "ani", "Task_telaah_permohonan": "rina",
-    "Task_tinjau_pengecualian": "rina", "Task_catat_rujukan": "rina", "Task_pendapat_psikologis": "tono",
-    "Task_pendapat_hukum": "tono", "Task_pendapat_medis": "sari", "Task_pendapat_sosial": "tono",
-    "Task_rekomendasi_ketua": "rina", "Task_keputusan_kadin": "kadin", "Task_tetapkan_penolakan": "kadin",
-    "Task_undangan_mediasi": "kadin", "Task_koordinasi": "rina", "Task_arahan_sekretaris": "rina",
-    "Task_siapkan_dokumen": "sari", "Task_laksanakan_mediasi": "tono", "Task_dokumentasi": "sari",
+    "Task_periksa_kelengkapan": "rina",
+    "Task_lengkapi_berkas": "ani",
+    "Task_telaah_permohonan": "rina",
+    "Task_tinjau_pengecualian": "rina",
+    "Task_catat_rujukan": "rina",
+    "Task_pendapat_psikologis": "tono",
+    "Task_pendapat_hukum": "tono",
+    "Task_pendapat_medis": "sari",
+    "Task_pendapat_sosial": "tono",
+    "Task_rekomendasi_ketua": "rina",
+    "Task_keputusan_kadin": "kadin",
+    "Task_tetapkan_penolakan": "kadin",
+    "Task_undangan_mediasi": "kadin",
+    "Task_koordinasi": "rina",
+    "Task_arahan_sekretaris": "rina",
+    "Task_siapkan_dokumen": "sari",
+    "Task_laksanakan_mediasi": "tono",
+    "Task_dokumentasi": "sari",
 }
 
 TIM = ["Task_pendapat_psikologis", "Task_pendapat_hukum", "Task_pendapat_medis", "Task_pendapat_sosial"]
 TO_DECISION = ["Task_periksa_kelengkapan", "Task_telaah_permohonan", *TIM, "Task_rekomendasi_ketua"]
 ACCEPTED_TO_END = [
-    "Task_keputusan_kadin", "Task_undangan_mediasi", "Task_koordinasi", "Task_arahan_sekretaris",
-    "Task_siapkan_dokumen", "Task_laksanakan_mediasi", "Task_dokumentasi",
+    "Task_keputusan_kadin",
+    "Task_undangan_mediasi",
+    "Task_koordinasi",
+    "Task_arahan_sekretaris",
+    "Task_siapkan_dokumen",
+    "Task_laksanakan_mediasi",
+    "Task_dokumentasi",
 ]
 
 
@@ -157,8 +188,9 @@ def ready_task(ctx: EngineContext, case_id: Any, element: str) -> Any:
     raise AssertionError(f"{element} is not ready; ready: {[t.element for t in view.tasks]}")
 
 
-def walk(contexts: Callable[[], EngineContext], people: dict[str, Actor], case: CaseView,
-         path: Sequence[Step]) -> CaseView:
+def walk(
+    contexts: Callable[[], EngineContext], people: dict[str, Actor], case: CaseView, path: Sequence[Step]
+) -> CaseView:
     """Complete `path` in order, asking `contexts` for the engine context of every step."""
     view = case
     for step in path:

@@ -161,6 +161,5 @@ PEOPLE = {
 def people(ctx: EngineContext, deployed: object) -> dict[str, Actor]:
     """One account per person above, as Actors."""
     for username, (name, roles) in PEOPLE.items():
-        user_service.add_user(ctx, actor=OPERATOR, username=username, full_name=name, roles=roles,
-                              password=None)
+        user_service.add_user(ctx, actor=OPERATOR, username=username, full_name=name, roles=roles, password=None)
     return {username: user_service.actor_for(ctx, username) for username in PEOPLE}

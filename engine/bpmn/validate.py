@@ -176,7 +176,10 @@ class _DiagramReader:
         narrowed = tuple(c.strip() for c in candidates.split(",") if c.strip())
         outside = [c for c in narrowed if c not in lane_roles]
         if outside:
-            self._problem(node, f"candidateGroups {', '.join(outside)} tidak mengerjakan lajur {lane!r}")
+            self._problem(
+                _property_node(node, "candidateGroups"),
+                f"candidateGroups {', '.join(outside)} tidak mengerjakan lajur {lane!r}",
+            )
         return narrowed
 
     # -- tasks, forms, outcomes ------------------------------------------------------------------
@@ -224,7 +227,7 @@ class _DiagramReader:
                 )
             return None
         if name not in self.forms:
-            self._load_form(node, name)
+            self._load_form(_property_node(node, "formJsonSchemaFilename"), name)
         return name
 
     def _load_form(self, node: etree._Element, name: str) -> None:
@@ -261,7 +264,8 @@ class _DiagramReader:
         return found[0]
 
     def _problem(self, node: etree._Element, message: str) -> None:
-        self.problems.append(Problem(self.filename, node.sourceline, message, node.get("id")))
+        owner = node if node.get("id") else next((a for a in node.iterancestors() if a.get("id")), node)
+        self.problems.append(Problem(self.filename, node.sourceline, message, owner.get("id")))
 
 
 def _properties(node: etree._Element) -> dict[str, str]:
@@ -272,6 +276,17 @@ def _properties(node: etree._Element) -> dict[str, str]:
     for prop in node.xpath("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS):
         props[prop.get("name", "")] = prop.get("value", "")
     return props
+
+
+def _property_node(node: etree._Element, name: str) -> etree._Element:
+    """The property element `name` of `node` (for its line), or `node` itself (a camunda attribute)."""
+    found = node.xpath(
+        "bpmn:extensionElements/*/spiffworkflow:property[@name=$n]"
+        " | bpmn:extensionElements/*/camunda:property[@name=$n]",
+        namespaces=NS,
+        n=name,
+    )
+    return found[0] if found else node
 
 
 def _event_definitions(node: etree._Element) -> list[etree._Element]:

@@ -233,15 +233,12 @@ def case_events(ctx: EngineContext, case_ref: str) -> list[EventView]:
     """A case's history, oldest first."""
     with ctx.unit_of_work(write=False) as uow:
         case = find_case(uow.session, case_ref)
-        rows = (
-            uow.session.execute(
-                select(Event, EventPayload)
-                .outerjoin(EventPayload, EventPayload.event_id == Event.id)
-                .where(Event.case_id == case.id)
-                .order_by(Event.seq)
-            )
-            .all()
-        )
+        rows = uow.session.execute(
+            select(Event, EventPayload)
+            .outerjoin(EventPayload, EventPayload.event_id == Event.id)
+            .where(Event.case_id == case.id)
+            .order_by(Event.seq)
+        ).all()
         return [event_view(event, payload) for event, payload in rows]
 
 

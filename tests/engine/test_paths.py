@@ -21,78 +21,112 @@ NOT_ELIGIBLE = {"memenuhi_syarat_mediasi": False, "pilihan_korban_sendiri": Fals
 PATHS: dict[str, tuple[dict[str, Any], list[Step], str]] = {
     "mediated, after one incomplete file": (
         {},
-        steps(Step("Task_periksa_kelengkapan", {"berkas_lengkap": False, "catatan_kelengkapan": "Lampirkan KTP."}),
-              "Task_lengkapi_berkas", *TO_DECISION, *ACCEPTED_TO_END),
+        steps(
+            Step("Task_periksa_kelengkapan", {"berkas_lengkap": False, "catatan_kelengkapan": "Lampirkan KTP."}),
+            "Task_lengkapi_berkas",
+            *TO_DECISION,
+            *ACCEPTED_TO_END,
+        ),
         "mediated",
     ),
     "mediated without agreement": (
         {},
-        steps(*TO_DECISION, *ACCEPTED_TO_END[:-2],
-              Step("Task_laksanakan_mediasi", {"hasil_mediasi": "tidak_sepakat", "isi_kesepakatan": None}),
-              "Task_dokumentasi"),
+        steps(
+            *TO_DECISION,
+            *ACCEPTED_TO_END[:-2],
+            Step("Task_laksanakan_mediasi", {"hasil_mediasi": "tidak_sepakat", "isi_kesepakatan": None}),
+            "Task_dokumentasi",
+        ),
         "mediated",
     ),
     "rejected by the Kepala Dinas": (
         {},
-        steps(*TO_DECISION, Step("Task_keputusan_kadin", {"keputusan": "ditolak",
-                                                         "kode_alasan_keputusan": "bukan_kewenangan"})),
+        steps(
+            *TO_DECISION,
+            Step("Task_keputusan_kadin", {"keputusan": "ditolak", "kode_alasan_keputusan": "bukan_kewenangan"}),
+        ),
         "rejected",
     ),
     "rejected: psychological assessment not eligible (R7)": (
         {},
-        steps("Task_periksa_kelengkapan", "Task_telaah_permohonan",
-              Step("Task_pendapat_psikologis", NOT_ELIGIBLE), *TIM[1:], "Task_rekomendasi_ketua",
-              "Task_tetapkan_penolakan"),
+        steps(
+            "Task_periksa_kelengkapan",
+            "Task_telaah_permohonan",
+            Step("Task_pendapat_psikologis", NOT_ELIGIBLE),
+            *TIM[1:],
+            "Task_rekomendasi_ketua",
+            "Task_tetapkan_penolakan",
+        ),
         "rejected",
     ),
     "parties decline (steps 5-6)": (
         {},
-        steps(*TO_DECISION, "Task_keputusan_kadin", "Task_undangan_mediasi",
-              Step("Task_koordinasi", {"pihak_terkait_bersedia": False,
-                                       "kode_alasan_tidak_bersedia": "tidak_kooperatif"})),
+        steps(
+            *TO_DECISION,
+            "Task_keputusan_kadin",
+            "Task_undangan_mediasi",
+            Step(
+                "Task_koordinasi", {"pihak_terkait_bersedia": False, "kode_alasan_tidak_bersedia": "tidak_kooperatif"}
+            ),
+        ),
         "parties_declined",
     ),
     "referred: sexual violence (R2)": (
         {"jenis_kekerasan": ["fisik", "seksual"]},
-        steps("Task_periksa_kelengkapan",
-              Step("Task_telaah_permohonan", screening(jenis_kekerasan=["fisik", "seksual"])), REFER),
+        steps(
+            "Task_periksa_kelengkapan",
+            Step("Task_telaah_permohonan", screening(jenis_kekerasan=["fisik", "seksual"])),
+            REFER,
+        ),
         "referred",
     ),
     "referred: high danger (R9)": (
         {"tingkat_bahaya": "tinggi"},
-        steps("Task_periksa_kelengkapan", Step("Task_telaah_permohonan", screening(tingkat_bahaya="tinggi")),
-              REFER),
+        steps("Task_periksa_kelengkapan", Step("Task_telaah_permohonan", screening(tingkat_bahaya="tinggi")), REFER),
         "referred",
     ),
     "referred: no consent of the victim (R8)": (
         {"persetujuan_korban": False},
-        steps("Task_periksa_kelengkapan", Step("Task_telaah_permohonan", screening(persetujuan_korban=False)),
-              REFER),
+        steps("Task_periksa_kelengkapan", Step("Task_telaah_permohonan", screening(persetujuan_korban=False)), REFER),
         "referred",
     ),
     "referred: category not eligible (R6)": (
         {"kategori_perkara": "lainnya"},
-        steps("Task_periksa_kelengkapan", Step("Task_telaah_permohonan", screening(kategori_perkara="lainnya")),
-              REFER),
+        steps("Task_periksa_kelengkapan", Step("Task_telaah_permohonan", screening(kategori_perkara="lainnya")), REFER),
         "referred",
     ),
     "referred: soft rule not overridden (R4)": (
         {"korban": [{"nama": "Putri", "umur": 15, "jenis_kelamin": "perempuan"}]},
-        steps("Task_periksa_kelengkapan", "Task_telaah_permohonan",
-              Step("Task_tinjau_pengecualian", {"pengecualian_disetujui": False}), REFER),
+        steps(
+            "Task_periksa_kelengkapan",
+            "Task_telaah_permohonan",
+            Step("Task_tinjau_pengecualian", {"pengecualian_disetujui": False}),
+            REFER,
+        ),
         "referred",
     ),
     "soft rule overridden (R9 sedang), then mediated": (
         {"tingkat_bahaya": "sedang"},
-        steps("Task_periksa_kelengkapan", Step("Task_telaah_permohonan", screening(tingkat_bahaya="sedang")),
-              "Task_tinjau_pengecualian", *TO_DECISION[2:], *ACCEPTED_TO_END),
+        steps(
+            "Task_periksa_kelengkapan",
+            Step("Task_telaah_permohonan", screening(tingkat_bahaya="sedang")),
+            "Task_tinjau_pengecualian",
+            *TO_DECISION[2:],
+            *ACCEPTED_TO_END,
+        ),
         "mediated",
     ),
 }
 
 
-def run_path(make_ctx: Callable[[], EngineContext], people: dict[str, Actor], overrides: dict[str, Any],
-             path: list[Step], *, fresh: bool) -> tuple[Any, ...]:
+def run_path(
+    make_ctx: Callable[[], EngineContext],
+    people: dict[str, Actor],
+    overrides: dict[str, Any],
+    path: list[Step],
+    *,
+    fresh: bool,
+) -> tuple[Any, ...]:
     ctx = make_ctx()
     case = case_service.start_case(ctx, actor=people["ani"], data=application(**overrides))
     view = walk(make_ctx if fresh else lambda: ctx, people, case, path)
@@ -103,8 +137,9 @@ def run_path(make_ctx: Callable[[], EngineContext], people: dict[str, Actor], ov
 
 
 @pytest.mark.parametrize("name", list(PATHS))
-def test_path_reaches_its_outcome_and_reloads_identically(name: str, make_ctx: Callable[[], EngineContext],
-                                                           people: dict[str, Actor]) -> None:
+def test_path_reaches_its_outcome_and_reloads_identically(
+    name: str, make_ctx: Callable[[], EngineContext], people: dict[str, Actor]
+) -> None:
     overrides, path, outcome = PATHS[name]
     fresh = run_path(make_ctx, people, overrides, path, fresh=True)
     same = run_path(make_ctx, people, overrides, path, fresh=False)
@@ -121,7 +156,12 @@ def test_path_reaches_its_outcome_and_reloads_identically(name: str, make_ctx: C
 
 def test_every_outcome_of_the_diagram_has_a_path() -> None:
     assert {outcome for _, _, outcome in PATHS.values()} | {"withdrawn"} == {
-        "mediated", "rejected", "parties_declined", "referred", "withdrawn"}
+        "mediated",
+        "rejected",
+        "parties_declined",
+        "referred",
+        "withdrawn",
+    }
 
 
 def test_a_finished_case_leaves_no_ready_task(ctx: EngineContext, people: dict[str, Actor]) -> None:
@@ -129,9 +169,11 @@ def test_a_finished_case_leaves_no_ready_task(ctx: EngineContext, people: dict[s
     case = case_service.start_case(ctx, actor=people["ani"], data=application(**overrides))
     walk(lambda: ctx, people, case, path)
     with ctx.unit_of_work(write=False) as uow:
-        states = dict(uow.session.execute(
-            select(CaseTask.state, func.count()).where(CaseTask.case_id == case.id).group_by(CaseTask.state)
-        ).all())
+        states = dict(
+            uow.session.execute(
+                select(CaseTask.state, func.count()).where(CaseTask.case_id == case.id).group_by(CaseTask.state)
+            ).all()
+        )
     assert states == {"completed": len(path)}
 
 
@@ -144,12 +186,22 @@ def test_notification_step_records_which_letter_is_due(ctx: EngineContext, peopl
 
 def test_soft_rule_warnings_are_listed_for_the_ketua(ctx: EngineContext, people: dict[str, Actor]) -> None:
     child = [{"nama": "Putri", "umur": 15, "jenis_kelamin": "perempuan"}]
-    case = case_service.start_case(ctx, actor=people["ani"], data=application(
-        korban=child, tingkat_bahaya="sedang", hubungan_korban_terlapor="suami_istri",
-        jenis_kekerasan=["fisik"]))
-    walk(lambda: ctx, people, case, steps(
-        "Task_periksa_kelengkapan",
-        Step("Task_telaah_permohonan", screening(tingkat_bahaya="sedang", jenis_kekerasan=["fisik"]))))
+    case = case_service.start_case(
+        ctx,
+        actor=people["ani"],
+        data=application(
+            korban=child, tingkat_bahaya="sedang", hubungan_korban_terlapor="suami_istri", jenis_kekerasan=["fisik"]
+        ),
+    )
+    walk(
+        lambda: ctx,
+        people,
+        case,
+        steps(
+            "Task_periksa_kelengkapan",
+            Step("Task_telaah_permohonan", screening(tingkat_bahaya="sedang", jenis_kekerasan=["fisik"])),
+        ),
+    )
     view = case_service.get_case(ctx, case.number)
     assert [t.element for t in view.tasks] == ["Task_tinjau_pengecualian"]
     warnings = case_service.case_data(ctx, case.number)["peringatan_aturan"]

@@ -1,0 +1,169 @@
+"""The mediasi command: setup, a case driven from the terminal, and one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from cli.main import main
+from engine.context import EngineContext
+from engine.persistence.models import ApiToken
+from engine.settings import PROJECT_ROOT
+from tests.builders import application
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run `mediasi ARGS` in-process against the test database; returns (status, stdout, stderr)."""
+    monkeypatch.setenv("MEDIASI_DATABASE_URL", database_url)
+
+    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        capsys.readouterr()
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        status = main(list(args))
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run
+
+
+def one_line_error(result: tuple[int, str, str], status: int = 1) -> str:
+    code, _, err = result
+    assert code == status, result
+    assert err.count("\n") == 1 and err.startswith("mediasi: ") and "Traceback" not in err, err
+    return err
+
+
+def test_init_is_idempotent_and_creates_demo_users(cli) -> None:  # type: ignore[no-untyped-def]
+    status, out, _ = cli("init", "--demo")
+    assert status == 0
+    assert "Proses mediasi_kekerasan versi 1: diterapkan." in out
+    assert "Pengguna demo kepala_dinas (kepala_dinas) dibuat." in out
+    status, out, _ = cli("init", "--demo")
+    assert status == 0 and "versi 1: tidak berubah" in out and "dibuat" not in out
+
+
+def test_a_case_from_start_to_withdrawal(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("init", "--demo")
+    status, out, _ = cli("case", "start", "--user", "pemohon", "--data", json.dumps(application()))
+    assert status == 0 and "Kasus MED-" in out and "Periksa kelengkapan berkas" in out
+    number = out.split()[1]
+    status, out, _ = cli("tasks", "--user", "ketua_lppar")
+    task_id = out.split()[0]
+    one_line_error(cli("task", "complete", task_id, "--user", "kepala_dinas", "--data", '{"berkas_lengkap": true}'))
+    err = one_line_error(cli("task", "complete", task_id, "--user", "ketua_lppar", "--data", '{"berkas_lengkap": 1}'))
+    assert "berkas_lengkap: Harus berupa ya/tidak." in err
+    status, out, _ = cli("task", "complete", task_id, "--user", "ketua_lppar", "--data", '{"berkas_lengkap": true}')
+    assert status == 0 and "Telaah dan skrining permohonan" in out
+    status, out, _ = cli("case", "withdraw", number, "--user", "pemohon", "--reason", "Korban mencabut persetujuan")
+    assert status == 0 and "Status : completed, hasil withdrawn" in out
+    status, out, _ = cli("case", "events", number)
+    assert [line.split()[3] for line in out.splitlines()] == [
+        "case_started",
+        "task_completed",
+        "case_withdrawn",
+        "case_completed",
+    ]
+
+
+def test_walk_in_applicant_from_the_front_desk(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("init", "--demo")
+    applicant = json.dumps({"nama": "Ibu Warsini", "telepon": "081234567890"})
+    status, out, _ = cli(
+        "case", "start", "--user", "fulltimer", "--data", json.dumps(application()), "--applicant", applicant
+    )
+    assert status == 0 and "Pemohon: Ibu Warsini (datang langsung)" in out
+
+
+def test_token_create_prints_the_token_alone_on_the_last_line(cli, ctx: EngineContext) -> None:  # type: ignore[no-untyped-def]
+    cli("init", "--demo")
+    status, out, _ = cli("token", "create", "auditor")
+    token = out.splitlines()[-1]
+    assert status == 0 and token.startswith("mds_") and " " not in token
+    with ctx.unit_of_work(write=False) as uow:
+        hashes = set(uow.session.scalars(select(ApiToken.token_hash)))
+    assert hashlib.sha256(token.encode()).hexdigest() in hashes and token not in str(hashes)
+
+
+def test_user_add_with_password_on_stdin(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("init")
+    status, out, _ = cli(
+        "user",
+        "add",
+        "wati",
+        "--role",
+        "tim_teknis",
+        "--role",
+        "sekretaris",
+        "--name",
+        "Wati",
+        "--password-stdin",
+        stdin="kata-sandi-panjang\n",
+    )
+    assert status == 0 and "sekretaris, tim_teknis" in out and "Kata sandi awal" not in out
+    err = one_line_error(cli("user", "add", "wati", "--role", "tim_teknis"))
+    assert "sudah dipakai" in err
+    err = one_line_error(cli("user", "add", "x", "--role", "tim_teknis", "--password-stdin", stdin="pendek\n"))
+    assert "Nama pengguna" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (("case", "show", "MED-2026-0404"), 1, "Kasus MED-2026-0404 tidak ditemukan."),
+        (
+            ("task", "complete", "00000000-0000-0000-0000-000000000000", "--user", "ketua_lppar", "--data", "{"),
+            2,
+            "--data bukan JSON yang sah",
+        ),
+        (
+            ("task", "complete", "00000000-0000-0000-0000-000000000000", "--user", "nobody", "--data", "{}"),
+            1,
+            "Pengguna 'nobody' tidak ditemukan.",
+        ),
+        (("case", "withdraw", "MED-2026-0001", "--user", "pemohon"), 2, "--reason wajib diisi"),
+    ],
+)
+def test_errors_are_one_line(cli, args: tuple[str, ...], status: int, message: str) -> None:  # type: ignore[no-untyped-def]
+    cli("init", "--demo")
+    assert message in one_line_error(cli(*args), status)
+
+
+def test_a_bad_diagram_lists_every_problem_on_one_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("init")
+    bad = tmp_path / "rusak.bpmn"
+    source = (PROJECT_ROOT / "processes" / "mediasi_kekerasan.bpmn").read_text()
+    bad.write_text(
+        source.replace("berkas_lengkap == True", "${berkas_lengkap}").replace(
+            "pengecualian_disetujui == True", "import os"
+        )
+    )
+    err = one_line_error(cli("deploy", str(bad)))
+    assert f"{bad}:" in err and "JUEL" in err and "kondisi: sintaks Python tidak valid" in err
+
+
+def test_bad_configuration_is_one_line(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MEDIASI_TIMEZONE", "Mars/Olympus")
+    assert "MEDIASI_TIMEZONE" in one_line_error(cli("cases"))
+    monkeypatch.delenv("MEDIASI_TIMEZONE")
+    monkeypatch.setenv("MEDIASI_DATABASE_URL", "nonsense://")
+    assert "konfigurasi" in one_line_error(cli("cases"))
+
+
+def test_the_console_script_is_installed() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "mediasi"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0 and "task" in result.stdout
