@@ -135,24 +135,25 @@ def _case_start(ctx: EngineContext, args: argparse.Namespace) -> None:
     view = case_service.start_case(
         ctx, actor=_actor(ctx, args), data=data, process_key=args.process, applicant=applicant
     )
-    _print_case(ctx, view)
+    _print_case(ctx, case_service.get_case(ctx, str(view.id)))
 
 
 def _print_case(ctx: EngineContext, view: CaseView) -> None:
     print(f"Kasus {view.number} ({view.id})")
     print(f"  Proses : {view.process_key} versi {view.process_version}")
-    print(f"  Pemohon: {view.applicant}")
+    if view.applicant:
+        print(f"  Pemohon: {view.applicant}")
     print(f"  Status : {view.status}" + (f", hasil {view.outcome}" if view.outcome else ""))
     print(f"  Dibuat : {_when(ctx, view.created_at)}; diubah {_when(ctx, view.updated_at)}")
     if view.tasks:
         print("  Tugas siap:")
-        for t in view.tasks:
-            _print_task(ctx, t, indent="    ")
+        for ref in view.tasks:
+            print(f"    {ref.id}  [{ref.lane}] {ref.title}")
 
 
-def _print_task(ctx: EngineContext, t: TaskView, indent: str = "") -> None:
+def _print_task(ctx: EngineContext, t: TaskView) -> None:
     claimed = f"  diambil {t.claimed_by}" if t.claimed_by else ""
-    print(f"{indent}{t.id}  {t.case_number}  [{t.lane}] {t.title}  sejak {_when(ctx, t.created_at)}{claimed}")
+    print(f"{t.id}  {t.case_number}  [{t.lane}] {t.title}  sejak {_when(ctx, t.created_at)}{claimed}")
 
 
 def tasks(ctx: EngineContext, args: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@ from engine.clock import Clock, SystemClock
 from engine.definitions import DefinitionCache
 from engine.persistence.db import Database, UnitOfWork
 from engine.settings import Settings
+from engine.workflows import WorkflowCache
 
 
 @dataclass
@@ -18,6 +19,7 @@ class EngineContext:
     database: Database
     clock: Clock = field(default_factory=SystemClock)
     definitions: DefinitionCache = field(default_factory=DefinitionCache)
+    workflows: WorkflowCache = field(default_factory=WorkflowCache)
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> EngineContext:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.persistence.models import Case, ChainHead, Event, EventPayload
 
-GENESIS = "0" * 64
+GENESIS = bytes(32)
 SYSTEM_CHAIN = "system"
 
 
@@ -29,9 +29,9 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def sha256_hex(text: str) -> str:
-    """Hex SHA-256 of UTF-8 text."""
-    return hashlib.sha256(text.encode()).hexdigest()
+def sha256(text: str) -> bytes:
+    """SHA-256 of UTF-8 text."""
+    return hashlib.sha256(text.encode()).digest()
 
 
 def iso_utc(moment: datetime) -> str:
@@ -39,59 +39,33 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def case_chain(case_id: uuid.UUID) -> str:
-    """The chain name of one case."""
-    return f"case:{case_id}"
+def chain_name(event: Event) -> str:
+    """The chain an event belongs to: `case:<id>` or a shared chain's name."""
+    return f"case:{event.case_id}" if event.case_id is not None else str(event.chain)
 
 
-def event_hash(event: Event) -> str:
-    """Recompute an event's hash from its fields and its predecessor's hash."""
+def event_hash(event: Event, prev_hash: bytes) -> bytes:
+    """An event's hash from its fields and its predecessor's hash."""
     body = {
-        "chain": event.chain,
+        "chain": chain_name(event),
         "seq": event.seq,
         "type": event.type,
-        "case_id": str(event.case_id) if event.case_id else None,
         "task_id": str(event.task_id) if event.task_id else None,
         "element": event.element,
         "actor": event.actor,
         "at": iso_utc(event.at),
-        "payload_hash": event.payload_hash,
+        "payload_hash": event.payload_hash.hex() if event.payload_hash is not None else None,
     }
-    return sha256_hex(event.prev_hash + canonical_json(body))
+    return hashlib.sha256(prev_hash.hex().encode() + canonical_json(body).encode()).digest()
 
 
-def _new_event(
-    session: Session,
-    *,
-    chain: str,
-    seq: int,
-    prev_hash: str,
-    type: str,
-    actor: str,
-    at: datetime,
-    payload: Any,
-    case_id: uuid.UUID | None,
-    task_id: uuid.UUID | None,
-    element: str | None,
-) -> Event:
+def _append(session: Session, event: Event, prev_hash: bytes, payload: Any) -> Event:
     data = canonical_json(payload) if payload is not None else None
-    event = Event(
-        id=uuid.uuid4(),
-        chain=chain,
-        seq=seq,
-        type=type,
-        case_id=case_id,
-        task_id=task_id,
-        element=element,
-        actor=actor,
-        at=at,
-        payload_hash=sha256_hex(data) if data is not None else None,
-        prev_hash=prev_hash,
-    )
-    event.hash = event_hash(event)
-    session.add(event)
+    event.payload_hash = sha256(data) if data is not None else None
+    event.hash = event_hash(event, prev_hash)
     if data is not None:
-        session.add(EventPayload(event_id=event.id, data=data))
+        event.payload = EventPayload(data=data)
+    session.add(event)
     return event
 
 
@@ -107,19 +81,10 @@ def append_case_event(
     element: str | None = None,
 ) -> Event:
     """Append to the case's chain; the head moves on the case row (saved with the case)."""
-    event = _new_event(
-        session,
-        chain=case_chain(case.id),
-        seq=case.event_seq + 1,
-        prev_hash=case.event_hash,
-        type=type,
-        actor=actor,
-        at=at,
-        payload=payload,
-        case_id=case.id,
-        task_id=task_id,
-        element=element,
+    event = Event(
+        case_id=case.id, seq=case.event_seq + 1, type=type, task_id=task_id, element=element, actor=actor, at=at
     )
+    _append(session, event, case.event_hash, payload)
     case.event_seq, case.event_hash = event.seq, event.hash
     return event
 
@@ -132,18 +97,7 @@ def append_chain_event(
     if head is None:
         head = ChainHead(chain=chain, seq=0, hash=GENESIS)
         session.add(head)
-    event = _new_event(
-        session,
-        chain=chain,
-        seq=head.seq + 1,
-        prev_hash=head.hash,
-        type=type,
-        actor=actor,
-        at=at,
-        payload=payload,
-        case_id=None,
-        task_id=None,
-        element=None,
-    )
+    event = Event(chain=chain, seq=head.seq + 1, type=type, actor=actor, at=at)
+    _append(session, event, head.hash, payload)
     head.seq, head.hash = event.seq, event.hash
     return event

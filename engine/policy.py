@@ -26,11 +26,11 @@ def may_work(actor: Actor, task: CaseTask, case: Case) -> bool:
     return bool(task_roles(task) & actor.roles)
 
 
-def ensure_may_work(actor: Actor, task: CaseTask, case: Case) -> None:
-    """Raise unless `actor` may complete `task` now."""
+def ensure_may_work(actor: Actor, task: CaseTask, case: Case, *, lane: str) -> None:
+    """Raise unless `actor` may complete `task` (in `lane`) now."""
     if not may_work(actor, task, case):
         if task.for_applicant:
             raise NotInLane("Tugas ini hanya dapat dikerjakan oleh pemohon kasus ini.")
-        raise NotInLane(f"Tugas ini milik lajur {task.lane!r}; peran Anda tidak mengerjakannya.")
+        raise NotInLane(f"Tugas ini milik lajur {lane!r}; peran Anda tidak mengerjakannya.")
     if task.claimed_by_id is not None and task.claimed_by_id != actor.user_id:
         raise PermissionDenied("Tugas ini sedang diambil oleh pengguna lain.")

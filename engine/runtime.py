@@ -30,6 +30,9 @@ from engine.bpmn.specs import ProcessSpecs
 from engine.errors import Conflict, ProcessFailed, TaskNotReady
 
 SERIALIZER_VERSION = "spiff-1.5+specless-zlib"
+# A finished workflow can never run again, so a finished case keeps only what it ended with:
+# its variables and the state of every task, in tree order (what replay compares).
+FINAL_VERSION = "final-1"
 
 
 class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
@@ -91,6 +94,19 @@ def load_state(specs: ProcessSpecs, state: bytes) -> BpmnWorkflow:
     workflow: BpmnWorkflow = _SERIALIZER.registry.restore(dct, specs=specs)
     workflow.script_engine = SCRIPT_ENGINE
     return workflow
+
+
+def dump_final(workflow: BpmnWorkflow) -> bytes:
+    """The compact record of a finished workflow: final variables and every task's end state."""
+    tasks = [[t.task_spec.name, TaskState.get_name(t.state)] for t in workflow.get_tasks()]
+    record = {"data": workflow.data, "tasks": tasks}
+    return zlib.compress(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode(), 9)
+
+
+def load_final(state: bytes) -> dict[str, Any]:
+    """Read a record written by `dump_final`."""
+    record: dict[str, Any] = json.loads(zlib.decompress(state))
+    return record
 
 
 def start_workflow(specs: ProcessSpecs, data: Mapping[str, Any]) -> BpmnWorkflow:

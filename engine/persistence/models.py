@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -19,36 +20,76 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeEngine
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Stores UTC without an offset (SQLite has none) and always returns an aware UTC datetime."""
+    """A moment: `timestamptz` on PostgreSQL; elsewhere (SQLite has no date type) an integer of
+    microseconds since 1970-01-01 UTC, compact and in order. Always returns an aware UTC datetime."""
 
-    impl = DateTime
+    impl = BigInteger
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(DateTime(timezone=True))
+        return dialect.type_descriptor(BigInteger())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        if dialect.name == "postgresql":
+            return value.astimezone(UTC)
+        return (value - _EPOCH) // _MICROSECOND
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return value.replace(tzinfo=UTC) if value is not None else None
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return _EPOCH + int(value) * _MICROSECOND
+
+
+class CompactUuid(TypeDecorator[uuid.UUID]):
+    """A UUID as PostgreSQL's native type, or as 16 bytes elsewhere (not 32 hex characters)."""
+
+    impl = LargeBinary(16)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(PG_UUID(as_uuid=True))
+        return dialect.type_descriptor(LargeBinary(16))
+
+    def process_bind_param(self, value: uuid.UUID | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return value.bytes
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> uuid.UUID | None:
+        if value is None or isinstance(value, uuid.UUID):
+            return value
+        return uuid.UUID(bytes=bytes(value))
 
 
 JsonValue = JSON().with_variant(JSONB(), "postgresql")
 
 int_pk = Annotated[int, mapped_column(Integer, primary_key=True)]
-uuid_pk = Annotated[uuid.UUID, mapped_column(Uuid, primary_key=True)]
+uuid_pk = Annotated[uuid.UUID, mapped_column(CompactUuid, primary_key=True)]
 moment = Annotated[datetime, mapped_column(UTCDateTime)]
 hash_hex = Annotated[str, mapped_column(String(64))]
+digest = Annotated[bytes, mapped_column(LargeBinary(32))]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -143,19 +184,17 @@ class Case(Base):
     id: Mapped[uuid_pk]
     number: Mapped[str] = mapped_column(String(32), unique=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16))
     outcome: Mapped[str | None] = mapped_column(String(32))
-    applicant_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    applicant_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     filed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     acting_user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     walkin_name: Mapped[str | None] = mapped_column(String(200))
     walkin_phone: Mapped[str | None] = mapped_column(String(50))
     walkin_address: Mapped[str | None] = mapped_column(String(500))
-    state: Mapped[bytes] = mapped_column(LargeBinary)
-    serializer_version: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
     event_seq: Mapped[int] = mapped_column(Integer)
-    event_hash: Mapped[hash_hex]
+    event_hash: Mapped[digest]
     created_at: Mapped[moment]
     updated_at: Mapped[moment]
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -163,17 +202,49 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
 
 
+class CaseState(Base):
+    """The saved workflow of a running case: SpiffWorkflow's state without the diagram, compressed.
+
+    Deleted when the case finishes, so that the space of finished cases' states is reused.
+    """
+
+    __tablename__ = "case_state"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    serializer_version: Mapped[str] = mapped_column(String(40))
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaseFinalRecord(Base):
+    """What a finished case ended with (engine.runtime.dump_final), written once when it finishes."""
+
+    __tablename__ = "case_final_record"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    record: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class CaseTask(Base):
-    """The inbox projection of a user task; the inbox never loads a workflow."""
+    """The inbox projection of a user task; the inbox never loads a workflow.
+
+    Title and lane come from the version's catalog (by `element`); only ready rows are in the
+    inbox index.
+    """
 
     __tablename__ = "case_task"
-    __table_args__ = (Index("ix_case_task_inbox", "state", "due_at", "created_at"),)
+    __table_args__ = (
+        Index(
+            "ix_case_task_inbox",
+            "due_at",
+            "created_at",
+            sqlite_where=text("state = 'ready'"),
+            postgresql_where=text("state = 'ready'"),
+        ),
+    )
 
     id: Mapped[uuid_pk]
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     element: Mapped[str] = mapped_column(String(100))
-    title: Mapped[str] = mapped_column(String(300))
-    lane: Mapped[str] = mapped_column(String(100))
     # Space-padded role names (" tim_teknis sekretaris "), so `LIKE '% role %'` matches whole names.
     candidate_roles: Mapped[str] = mapped_column(String(300))
     for_applicant: Mapped[bool] = mapped_column(Boolean)
@@ -186,23 +257,38 @@ class CaseTask(Base):
 
 
 class Event(Base):
-    """An append-only, hash-chained record of something that happened."""
+    """An append-only, hash-chained record of something that happened.
+
+    A case's events form its chain, keyed by (case_id, seq); shared chains ("system", "access")
+    are keyed by (chain, seq). The previous hash is not stored: verification walks a chain in
+    order, so an edited, deleted, inserted or reordered row breaks the next hash anyway.
+    """
 
     __tablename__ = "event"
-    __table_args__ = (UniqueConstraint("chain", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        Index(
+            "uq_event_chain_seq",
+            "chain",
+            "seq",
+            unique=True,
+            sqlite_where=text("chain IS NOT NULL"),
+            postgresql_where=text("chain IS NOT NULL"),
+        ),
+    )
 
-    id: Mapped[uuid_pk]
-    chain: Mapped[str] = mapped_column(String(80))
+    id: Mapped[int_pk]
+    case_id: Mapped[uuid.UUID | None] = mapped_column(CompactUuid)
+    chain: Mapped[str | None] = mapped_column(String(20))
     seq: Mapped[int]
     type: Mapped[str] = mapped_column(String(40))
-    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
-    task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    task_id: Mapped[uuid.UUID | None] = mapped_column(CompactUuid)
     element: Mapped[str | None] = mapped_column(String(100))
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[moment]
-    payload_hash: Mapped[str | None] = mapped_column(String(64))
-    prev_hash: Mapped[hash_hex]
-    hash: Mapped[hash_hex]
+    payload_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    hash: Mapped[digest]
+    payload: Mapped[EventPayload | None] = relationship(lazy="raise")
 
 
 class EventPayload(Base):
@@ -210,7 +296,7 @@ class EventPayload(Base):
 
     __tablename__ = "event_payload"
 
-    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("event.id"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), primary_key=True)
     data: Mapped[str] = mapped_column(Text)
 
 
@@ -219,9 +305,9 @@ class ChainHead(Base):
 
     __tablename__ = "chain_head"
 
-    chain: Mapped[str] = mapped_column(String(80), primary_key=True)
+    chain: Mapped[str] = mapped_column(String(20), primary_key=True)
     seq: Mapped[int]
-    hash: Mapped[hash_hex]
+    hash: Mapped[digest]
 
 
 class Document(Base):
@@ -231,7 +317,7 @@ class Document(Base):
 
     id: Mapped[uuid_pk]
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
-    task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    task_id: Mapped[uuid.UUID | None] = mapped_column(CompactUuid)
     kind: Mapped[str] = mapped_column(String(50))
     number: Mapped[str | None] = mapped_column(String(100))
     filename: Mapped[str] = mapped_column(String(255))

@@ -17,14 +17,25 @@ from sqlalchemy.orm import Session
 from engine import runtime
 from engine.actors import Actor
 from engine.context import EngineContext
-from engine.definitions import LoadedDefinition, latest_definition_id
+from engine.definitions import latest_definition_id
 from engine.errors import Conflict, InvalidInput, PermissionDenied
-from engine.events import append_case_event, canonical_json
+from engine.events import GENESIS, append_case_event, canonical_json
 from engine.forms import validate_form
-from engine.persistence.models import Case, CaseCounter, CaseTask, Event, EventPayload, User
+from engine.persistence.models import Case, CaseCounter, CaseState, CaseTask, Event, EventPayload
 from engine.roles import Role
-from engine.services.steps import COMPLETED, OPEN, READY, find_case, ready_ids, record_step, usernames
-from engine.services.views import CaseView, EventView, case_view, event_view, task_view
+from engine.services.steps import (
+    COMPLETED,
+    OPEN,
+    READY,
+    case_variables,
+    find_case,
+    keep_workflow,
+    load_workflow,
+    ready_ids,
+    record_step,
+    usernames,
+)
+from engine.services.views import CaseView, EventView, case_view, event_view, task_ref
 
 DEFAULT_PROCESS = "mediasi_kekerasan"
 WITHDRAW_SIGNAL = "pencabutan_persetujuan"
@@ -97,21 +108,22 @@ def start_case(
             walkin_name=applicant.nama.strip() if applicant else None,
             walkin_phone=applicant.telepon.strip() if applicant else None,
             walkin_address=applicant.alamat if applicant else None,
-            serializer_version=runtime.SERIALIZER_VERSION,
             event_seq=0,
-            event_hash="0" * 64,
+            event_hash=GENESIS,
             created_at=now,
             updated_at=now,
-            state=b"",
         )
         uow.session.add(case)
         payload: dict[str, Any] = {"data": submitted}
         if applicant:
             payload["applicant"] = asdict(applicant)
         append_case_event(uow.session, case, type="case_started", actor=actor.username, at=now, payload=payload)
-        record_step(uow.session, case, definition, workflow, before=set(), actor=actor.username, now=now)
+        view = record_step(
+            uow.session, case, definition, workflow, before=set(), actor=actor.username, now=now, started=True
+        )
         uow.flush()
-        return _view(uow.session, case, definition)
+    keep_workflow(ctx, case, workflow)
+    return view
 
 
 def _check_starter(actor: Actor, applicant: WalkInApplicant | None) -> None:
@@ -173,13 +185,15 @@ def _end_by_signal(
         definition = ctx.definitions.get(uow.session, case.definition_id)
         if signal not in definition.catalog.signals:
             raise Conflict(f"Versi proses ini tidak memodelkan {kind.replace('_', ' ')}.")
-        workflow = runtime.load_state(definition.specs, case.state)
+        state = uow.session.scalar(select(CaseState.state).where(CaseState.case_id == case.id))
+        workflow = load_workflow(ctx, case, definition, state)
         before = ready_ids(workflow)
         runtime.send_signal(workflow, signal, {"jenis": kind, "alasan": reason, "oleh": actor.username})
         append_case_event(uow.session, case, type=event_type, actor=actor.username, at=now, payload={"reason": reason})
-        record_step(uow.session, case, definition, workflow, before=before, actor=actor.username, now=now)
+        view = record_step(uow.session, case, definition, workflow, before=before, actor=actor.username, now=now)
         uow.flush()
-        return _view(uow.session, case, definition)
+    keep_workflow(ctx, case, workflow)
+    return view
 
 
 def _check_may_end(actor: Actor, case: Case, *, withdrawal: bool) -> None:
@@ -198,35 +212,48 @@ def _check_may_end(actor: Actor, case: Case, *, withdrawal: bool) -> None:
 
 
 def get_case(ctx: EngineContext, case_ref: str) -> CaseView:
-    """A case with its open tasks."""
+    """A case with its ready tasks and its applicant."""
     with ctx.unit_of_work(write=False) as uow:
         case = find_case(uow.session, case_ref)
-        return _view(uow.session, case, ctx.definitions.get(uow.session, case.definition_id))
+        definition = ctx.definitions.get(uow.session, case.definition_id)
+        rows = uow.session.execute(
+            select(CaseTask.id, CaseTask.element).where(CaseTask.case_id == case.id, CaseTask.state == READY)
+        ).all()
+        tasks = [task_ref(definition.catalog, task_id, element) for task_id, element in rows]
+        applicant = _applicant(case, usernames(uow.session, {case.applicant_user_id}))
+        return case_view(case, catalog=definition.catalog, version=definition.version, tasks=tasks, applicant=applicant)
 
 
 def case_data(ctx: EngineContext, case_ref: str) -> dict[str, Any]:
     """The process variables of a case as its next step sees them."""
     with ctx.unit_of_work(write=False) as uow:
         case = find_case(uow.session, case_ref)
-        definition = ctx.definitions.get(uow.session, case.definition_id)
-        return runtime.current_data(runtime.load_state(definition.specs, case.state))
+        return case_variables(uow.session, ctx.definitions.get(uow.session, case.definition_id), case)
 
 
 def list_cases(ctx: EngineContext, *, status: str | None = None) -> list[CaseView]:
-    """Every case (newest first), optionally by status."""
+    """Every case (newest first), optionally by status, without their tasks."""
     if status is not None and status not in (OPEN, COMPLETED, "cancelled"):
         raise InvalidInput("Status harus open, completed atau cancelled.")
     with ctx.unit_of_work(write=False) as uow:
-        query = select(Case).order_by(Case.created_at.desc())
+        query = select(Case).order_by(Case.created_at.desc(), Case.number.desc())
         if status:
             query = query.where(Case.status == status)
         cases = list(uow.session.scalars(query))
         names = usernames(uow.session, {c.applicant_user_id for c in cases})
-        return [
-            case_view(c, key=d.key, version=d.version, applicant=_applicant(c, names), tasks=[])
-            for c in cases
-            for d in [ctx.definitions.get(uow.session, c.definition_id)]
-        ]
+        views = []
+        for case in cases:
+            definition = ctx.definitions.get(uow.session, case.definition_id)
+            views.append(
+                case_view(
+                    case,
+                    catalog=definition.catalog,
+                    version=definition.version,
+                    tasks=[],
+                    applicant=_applicant(case, names),
+                )
+            )
+        return views
 
 
 def case_events(ctx: EngineContext, case_ref: str) -> list[EventView]:
@@ -242,28 +269,7 @@ def case_events(ctx: EngineContext, case_ref: str) -> list[EventView]:
         return [event_view(event, payload) for event, payload in rows]
 
 
-def _view(session: Session, case: Case, definition: LoadedDefinition) -> CaseView:
-    tasks = list(
-        session.scalars(
-            select(CaseTask).where(CaseTask.case_id == case.id, CaseTask.state == READY).order_by(CaseTask.created_at)
-        )
-    )
-    names = usernames(session, {case.applicant_user_id, *(t.claimed_by_id for t in tasks)})
-    return case_view(
-        case,
-        key=definition.key,
-        version=definition.version,
-        applicant=_applicant(case, names),
-        tasks=[task_view(t, case.number, names.get(t.claimed_by_id or -1)) for t in tasks],
-    )
-
-
 def _applicant(case: Case, names: dict[int, str]) -> str:
     if case.walkin_name:
         return f"{case.walkin_name} (datang langsung)"
     return names.get(case.applicant_user_id or -1, "?")
-
-
-def applicant_account(session: Session, case: Case) -> User | None:
-    """The applicant's own account, if they have one."""
-    return session.get(User, case.applicant_user_id) if case.applicant_user_id else None

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from engine import runtime
+from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
-from engine.errors import NotFound, ProcessFailed
+from engine.errors import Conflict, NotFound, ProcessFailed
 from engine.events import append_case_event
-from engine.persistence.models import Case, CaseTask, User
+from engine.persistence.models import Case, CaseFinalRecord, CaseState, CaseTask, User
 from engine.policy import pad_roles
+from engine.services.views import CaseView, case_view, task_ref
 
 OPEN, COMPLETED = "open", "completed"
 READY, DONE, CANCELLED = "ready", "completed", "cancelled"
@@ -23,6 +26,29 @@ READY, DONE, CANCELLED = "ready", "completed", "cancelled"
 def ready_ids(workflow: BpmnWorkflow) -> set[uuid.UUID]:
     """Ids of the user tasks that wait for a person."""
     return {task.id for task in runtime.ready_user_tasks(workflow)}
+
+
+def load_workflow(ctx: EngineContext, case: Case, definition: LoadedDefinition, state: bytes | None) -> BpmnWorkflow:
+    """The running case's workflow: this process's copy when it is current, else `state` from the database."""
+    if case.status != OPEN or state is None:
+        raise Conflict(f"Kasus {case.number} sudah selesai.")
+    cached = ctx.workflows.take(case.id, case.version)
+    return cached if cached is not None else runtime.load_state(definition.specs, state)
+
+
+def keep_workflow(ctx: EngineContext, case: Case, workflow: BpmnWorkflow) -> None:
+    """After a commit: remember a running case's workflow for its next step on this server."""
+    if not workflow.completed:
+        ctx.workflows.keep(case.id, case.version, workflow)
+
+
+def case_variables(session: Session, definition: LoadedDefinition, case: Case) -> dict[str, Any]:
+    """A case's process variables: as its next step sees them, or as it ended."""
+    if case.status != OPEN:
+        record = session.scalar(select(CaseFinalRecord.record).where(CaseFinalRecord.case_id == case.id))
+        return dict(runtime.load_final(record)["data"]) if record is not None else {}
+    state = session.scalar(select(CaseState.state).where(CaseState.case_id == case.id))
+    return runtime.current_data(runtime.load_state(definition.specs, state)) if state is not None else {}
 
 
 def record_step(
@@ -35,8 +61,12 @@ def record_step(
     actor: str,
     now: datetime,
     done: uuid.UUID | None = None,
-) -> None:
-    """Save the workflow into `case`, open inbox rows for new tasks, cancel vanished ones."""
+    started: bool = False,
+) -> CaseView:
+    """Save the workflow of `case`, open inbox rows for new tasks, cancel vanished ones.
+
+    Returns the case as it will be once the transaction commits, built without another query.
+    """
     ready = runtime.ready_user_tasks(workflow)
     for task in ready:
         if task.id not in before:
@@ -48,13 +78,25 @@ def record_step(
             .where(CaseTask.id.in_(vanished), CaseTask.state == READY)
             .values(state=CANCELLED, completed_at=now)
         )
-    case.state = runtime.dump_state(workflow)
     case.updated_at = now
-    if workflow.completed:
+    if not workflow.completed:
+        _save_state(session, case, runtime.dump_state(workflow), new=started)
+    else:
+        session.execute(delete(CaseState).where(CaseState.case_id == case.id))
+        session.add(CaseFinalRecord(case_id=case.id, record=runtime.dump_final(workflow)))
         case.status = COMPLETED
         case.outcome = runtime.finished_outcome(workflow, definition.catalog.outcomes)
         case.closed_at = now
         append_case_event(session, case, type="case_completed", actor=actor, at=now, payload={"outcome": case.outcome})
+    tasks = [task_ref(definition.catalog, t.id, t.task_spec.name) for t in ready]
+    return case_view(case, catalog=definition.catalog, version=definition.version, tasks=tasks)
+
+
+def _save_state(session: Session, case: Case, state: bytes, *, new: bool) -> None:
+    if new:
+        session.add(CaseState(case_id=case.id, serializer_version=runtime.SERIALIZER_VERSION, state=state))
+    else:
+        session.execute(update(CaseState).where(CaseState.case_id == case.id).values(state=state))
 
 
 def _inbox_row(case: Case, definition: LoadedDefinition, task_id: uuid.UUID, element: str, now: datetime) -> CaseTask:
@@ -65,8 +107,6 @@ def _inbox_row(case: Case, definition: LoadedDefinition, task_id: uuid.UUID, ele
         id=task_id,
         case_id=case.id,
         element=element,
-        title=info.title,
-        lane=info.lane,
         candidate_roles=pad_roles(info.roles),
         for_applicant=info.for_applicant,
         state=READY,
@@ -74,14 +114,14 @@ def _inbox_row(case: Case, definition: LoadedDefinition, task_id: uuid.UUID, ele
     )
 
 
-def find_case(session: Session, ref: str | uuid.UUID, *, for_update: bool = False) -> Case:
+def find_case(session: Session, ref: str | uuid.UUID) -> Case:
     """A case by its id or its number (MED-2026-0001)."""
     query = select(Case)
     try:
         query = query.where(Case.id == (ref if isinstance(ref, uuid.UUID) else uuid.UUID(str(ref))))
     except ValueError:
         query = query.where(Case.number == str(ref).strip().upper())
-    case = session.scalar(query.with_for_update() if for_update else query)
+    case = session.scalar(query)
     if case is None:
         raise NotFound(f"Kasus {ref} tidak ditemukan.")
     return case

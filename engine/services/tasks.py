@@ -14,14 +14,26 @@ from sqlalchemy.orm import Session
 
 from engine import runtime
 from engine.actors import Actor
+from engine.bpmn.catalog import TaskInfo
 from engine.context import EngineContext
+from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, FormInvalid, InvalidInput, NotFound, TaskNotReady
 from engine.events import append_case_event
 from engine.forms import file_ids, validate_form
-from engine.persistence.models import Case, CaseTask, Document
+from engine.persistence.models import Case, CaseState, CaseTask, Document
 from engine.policy import ensure_may_work, may_work
-from engine.services.cases import _view, json_copy
-from engine.services.steps import DONE, OPEN, READY, ready_ids, record_step, usernames
+from engine.services.cases import json_copy
+from engine.services.steps import (
+    DONE,
+    OPEN,
+    READY,
+    case_variables,
+    keep_workflow,
+    load_workflow,
+    ready_ids,
+    record_step,
+    usernames,
+)
 from engine.services.views import CaseView, TaskView, task_view
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -39,18 +51,46 @@ class TaskDetail:
     data: dict[str, Any]
 
 
-def _load(session: Session, task_id: uuid.UUID, *, for_update: bool = False) -> tuple[CaseTask, Case]:
-    query = select(CaseTask, Case).join(Case, Case.id == CaseTask.case_id).where(CaseTask.id == task_id)
-    row = session.execute(query.with_for_update(of=CaseTask) if for_update else query).one_or_none()
+def _load(session: Session, task_id: uuid.UUID) -> tuple[CaseTask, Case]:
+    row = session.execute(
+        select(CaseTask, Case).join(Case, Case.id == CaseTask.case_id).where(CaseTask.id == task_id)
+    ).one_or_none()
     if row is None:
         raise NotFound("Tugas tidak ditemukan.")
-    return row
+    return row[0], row[1]
 
 
-def _require_ready(task: CaseTask, case: Case) -> None:
+def _load_for_step(session: Session, task_id: uuid.UUID) -> tuple[CaseTask, Case, bytes | None]:
+    """The task, its case and the case's saved workflow, in one query."""
+    row = session.execute(
+        select(CaseTask, Case, CaseState.state)
+        .join(Case, Case.id == CaseTask.case_id)
+        .outerjoin(CaseState, CaseState.case_id == Case.id)
+        .where(CaseTask.id == task_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("Tugas tidak ditemukan.")
+    return row[0], row[1], row[2]
+
+
+def _require_ready(task: CaseTask, case: Case, info: TaskInfo) -> None:
     if task.state != READY or case.status != OPEN:
         state = {"completed": "sudah diselesaikan", "cancelled": "sudah dibatalkan"}.get(task.state, "tidak siap")
-        raise TaskNotReady(f"Tugas {task.title!r} pada kasus {case.number} {state}.")
+        raise TaskNotReady(f"Tugas {info.title!r} pada kasus {case.number} {state}.")
+
+
+def _load_with_info(
+    ctx: EngineContext, session: Session, task_id: uuid.UUID
+) -> tuple[CaseTask, Case, LoadedDefinition, TaskInfo]:
+    task, case = _load(session, task_id)
+    return task, case, *_definition_of(ctx, session, case, task)
+
+
+def _definition_of(
+    ctx: EngineContext, session: Session, case: Case, task: CaseTask
+) -> tuple[LoadedDefinition, TaskInfo]:
+    definition = ctx.definitions.get(session, case.definition_id)
+    return definition, definition.catalog.tasks[task.element]
 
 
 def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data: Mapping[str, Any]) -> CaseView:
@@ -64,15 +104,15 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
     submitted = json_copy(data)
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        task, case = _load(uow.session, task_id)
-        _require_ready(task, case)
-        ensure_may_work(actor, task, case)
-        definition = ctx.definitions.get(uow.session, case.definition_id)
-        schema = definition.form(definition.catalog.tasks[task.element].form)
+        task, case, state = _load_for_step(uow.session, task_id)
+        definition, info = _definition_of(ctx, uow.session, case, task)
+        _require_ready(task, case, info)
+        ensure_may_work(actor, task, case, lane=info.lane)
+        schema = definition.form(info.form)
         if schema is not None:
             validate_form(schema, submitted)
             _check_documents(uow.session, case, file_ids(schema, submitted))
-        workflow = runtime.load_state(definition.specs, case.state)
+        workflow = load_workflow(ctx, case, definition, state)
         before = ready_ids(workflow)
         runtime.complete_user_task(workflow, task.id, submitted)
         task.state, task.completed_at, task.completed_by_id = DONE, now, actor.user_id
@@ -86,9 +126,12 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
             task_id=task.id,
             element=task.element,
         )
-        record_step(uow.session, case, definition, workflow, before=before, actor=actor.username, now=now, done=task.id)
+        view = record_step(
+            uow.session, case, definition, workflow, before=before, actor=actor.username, now=now, done=task.id
+        )
         uow.flush()
-        return _view(uow.session, case, definition)
+    keep_workflow(ctx, case, workflow)
+    return view
 
 
 def _check_documents(session: Session, case: Case, ids: list[str]) -> None:
@@ -114,10 +157,10 @@ def release_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID) -> Tas
 def _set_claim(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, *, claim: bool) -> TaskView:
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        task, case = _load(uow.session, task_id)
-        _require_ready(task, case)
+        task, case, definition, info = _load_with_info(ctx, uow.session, task_id)
+        _require_ready(task, case, info)
         if not may_work(actor, task, case):
-            ensure_may_work(actor, task, case)
+            ensure_may_work(actor, task, case, lane=info.lane)
         if claim and task.claimed_by_id not in (None, actor.user_id):
             raise Conflict("Tugas ini sudah diambil oleh pengguna lain.")
         if not claim and task.claimed_by_id != actor.user_id:
@@ -135,14 +178,14 @@ def _set_claim(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, *, claim: b
             element=task.element,
         )
         uow.flush()
-        return task_view(task, case.number, actor.username if claim else None)
+        return task_view(definition.catalog, task, case.number, actor.username if claim else None)
 
 
 def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskView]:
     """Ready tasks, most urgent first: the inbox of `actor`, or all of them for the operator."""
     with ctx.unit_of_work(write=False) as uow:
         query = (
-            select(CaseTask, Case.number)
+            select(CaseTask, Case.number, Case.definition_id)
             .join(Case, Case.id == CaseTask.case_id)
             .where(CaseTask.state == READY)
             .order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at)
@@ -150,8 +193,13 @@ def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskVi
         if actor is not None:
             query = query.where(_workable_by(actor))
         rows = uow.session.execute(query).all()
-        names = usernames(uow.session, {t.claimed_by_id for t, _ in rows})
-        return [task_view(t, number, names.get(t.claimed_by_id or -1)) for t, number in rows]
+        names = usernames(uow.session, {t.claimed_by_id for t, _, _ in rows})
+        return [
+            task_view(
+                ctx.definitions.get(uow.session, definition_id).catalog, t, number, names.get(t.claimed_by_id or -1)
+            )
+            for t, number, definition_id in rows
+        ]
 
 
 def _workable_by(actor: Actor) -> Any:
@@ -165,15 +213,13 @@ def _workable_by(actor: Actor) -> Any:
 def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID) -> TaskDetail:
     """A task with its form and the data its form starts from."""
     with ctx.unit_of_work(write=False) as uow:
-        task, case = _load(uow.session, task_id)
+        task, case, definition, info = _load_with_info(ctx, uow.session, task_id)
         if actor is not None and not may_work(actor, task, case):
-            ensure_may_work(actor, task, case)
-        definition = ctx.definitions.get(uow.session, case.definition_id)
-        info = definition.catalog.tasks[task.element]
-        data = runtime.current_data(runtime.load_state(definition.specs, case.state)) if task.state == READY else {}
+            ensure_may_work(actor, task, case, lane=info.lane)
+        data = case_variables(uow.session, definition, case) if task.state == READY else {}
         names = usernames(uow.session, {task.claimed_by_id})
         return TaskDetail(
-            task=task_view(task, case.number, names.get(task.claimed_by_id or -1)),
+            task=task_view(definition.catalog, task, case.number, names.get(task.claimed_by_id or -1)),
             form=definition.form(info.form),
             documentation=info.documentation,
             data=data,
@@ -192,9 +238,9 @@ def attach_document(
         raise InvalidInput(f"Ukuran berkas harus antara 1 bita dan {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        task, case = _load(uow.session, task_id)
-        _require_ready(task, case)
-        ensure_may_work(actor, task, case)
+        task, case, _, info = _load_with_info(ctx, uow.session, task_id)
+        _require_ready(task, case, info)
+        ensure_may_work(actor, task, case, lane=info.lane)
         document = Document(
             id=uuid.uuid4(),
             case_id=case.id,

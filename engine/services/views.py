@@ -8,12 +8,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from engine.bpmn.catalog import Catalog
 from engine.persistence.models import Case, CaseTask, Event, EventPayload
 
 
 @dataclass(frozen=True)
+class TaskRef:
+    """A task as a case lists it."""
+
+    id: uuid.UUID
+    element: str
+    title: str
+    lane: str
+    state: str
+
+
+@dataclass(frozen=True)
 class TaskView:
-    """A user task as an inbox or a case page shows it."""
+    """A user task as an inbox shows it."""
 
     id: uuid.UUID
     case_id: uuid.UUID
@@ -30,7 +42,7 @@ class TaskView:
 
 @dataclass(frozen=True)
 class CaseView:
-    """A case with its current tasks."""
+    """A case with its ready tasks, in the diagram's order."""
 
     id: uuid.UUID
     number: str
@@ -38,10 +50,10 @@ class CaseView:
     outcome: str | None
     process_key: str
     process_version: int
-    applicant: str
     created_at: datetime
     updated_at: datetime
-    tasks: list[TaskView] = field(default_factory=list)
+    tasks: list[TaskRef] = field(default_factory=list)
+    applicant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,15 +69,28 @@ class EventView:
     data: Any
 
 
-def task_view(task: CaseTask, case_number: str, claimed_by: str | None = None) -> TaskView:
+def task_ref(catalog: Catalog, task_id: uuid.UUID, element: str, state: str = "ready") -> TaskRef:
+    """Describe a task of a version by its element."""
+    info = catalog.tasks[element]
+    return TaskRef(id=task_id, element=element, title=info.title, lane=info.lane, state=state)
+
+
+def in_diagram_order(catalog: Catalog, tasks: list[TaskRef]) -> list[TaskRef]:
+    """Tasks sorted as the diagram lists them, so every path to a view agrees."""
+    order = {element: i for i, element in enumerate(catalog.tasks)}
+    return sorted(tasks, key=lambda t: (order.get(t.element, len(order)), str(t.id)))
+
+
+def task_view(catalog: Catalog, task: CaseTask, case_number: str, claimed_by: str | None = None) -> TaskView:
     """Describe a task row."""
+    info = catalog.tasks[task.element]
     return TaskView(
         id=task.id,
         case_id=task.case_id,
         case_number=case_number,
         element=task.element,
-        title=task.title,
-        lane=task.lane,
+        title=info.title,
+        lane=info.lane,
         state=task.state,
         created_at=task.created_at,
         due_at=task.due_at,
@@ -74,19 +99,21 @@ def task_view(task: CaseTask, case_number: str, claimed_by: str | None = None) -
     )
 
 
-def case_view(case: Case, *, key: str, version: int, applicant: str, tasks: list[TaskView]) -> CaseView:
+def case_view(
+    case: Case, *, catalog: Catalog, version: int, tasks: list[TaskRef], applicant: str | None = None
+) -> CaseView:
     """Describe a case row."""
     return CaseView(
         id=case.id,
         number=case.number,
         status=case.status,
         outcome=case.outcome,
-        process_key=key,
+        process_key=catalog.key,
         process_version=version,
-        applicant=applicant,
         created_at=case.created_at,
         updated_at=case.updated_at,
-        tasks=tasks,
+        tasks=in_diagram_order(catalog, tasks),
+        applicant=applicant,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from pathlib import Path
 
 import pytest
@@ -10,13 +11,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
+from engine import runtime
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import ConcurrentUpdate
-from engine.persistence.models import Base
+from engine.persistence.models import Base, Case, CaseFinalRecord, CaseState
 from engine.services import cases as case_service
 from engine.services import tasks as task_service
-from tests.builders import application
+from tests.builders import TIM, Step, application
 
 
 def test_migrations_build_exactly_the_models(ctx: EngineContext) -> None:
@@ -60,23 +62,44 @@ def test_a_lock_that_times_out_is_a_conflict_and_changes_nothing(ctx: EngineCont
 
 
 def test_case_state_is_stored_without_the_diagram(ctx: EngineContext, people: dict[str, Actor]) -> None:
-    import zlib
-
     case = case_service.start_case(ctx, actor=people["ani"], data=application())
     with ctx.unit_of_work(write=False) as uow:
-        from engine.persistence.models import Case
-
-        state = uow.session.get(Case, case.id).state  # type: ignore[union-attr]
-    raw = zlib.decompress(state).decode()
+        row = uow.session.get(CaseState, case.id)
+    assert row is not None and row.serializer_version == runtime.SERIALIZER_VERSION
+    raw = zlib.decompress(row.state).decode()
     assert "task_specs" not in raw and "BpmnProcessSpec" not in raw and "Periksa kelengkapan berkas" not in raw
-    assert len(state) < 4000
+    assert len(row.state) < 4000
+
+
+def test_a_finished_case_keeps_its_final_record_not_its_workflow(ctx: EngineContext, people: dict[str, Actor]) -> None:
+    case = case_service.start_case(ctx, actor=people["ani"], data=application())
+    case_service.withdraw_case(ctx, actor=people["ani"], case_ref=case.number, reason="Dicabut.")
+    with ctx.unit_of_work(write=False) as uow:
+        assert uow.session.get(CaseState, case.id) is None
+        row = uow.session.get(CaseFinalRecord, case.id)
+    assert row is not None
+    record = runtime.load_final(row.record)
+    assert record["data"]["penghentian"]["alasan"] == "Dicabut."
+    assert ["EndEvent_pencabutan", "COMPLETED"] in record["tasks"]
+    assert ["Task_periksa_kelengkapan", "CANCELLED"] in record["tasks"]
+    assert case_service.case_data(ctx, case.number)["kategori_perkara"] == "perdata_keluarga"
+
+
+def test_a_stale_cached_workflow_is_never_used(make_ctx, people: dict[str, Actor]) -> None:  # type: ignore[no-untyped-def]
+    """Server A caches the workflow it saved; server B moves the case on; A must reload it."""
+    a, b = make_ctx(), make_ctx()
+    case = case_service.start_case(a, actor=people["ani"], data=application())
+    task_service.complete_task(b, actor=people["rina"], task_id=case.tasks[0].id, data={"berkas_lengkap": True})
+    review = case_service.get_case(a, case.number).tasks[0]
+    view = task_service.complete_task(a, actor=people["rina"], task_id=review.id, data=Step(review.element).payload())
+    assert sorted(t.element for t in view.tasks) == sorted(TIM)
 
 
 def test_the_event_chain_links_every_event(ctx: EngineContext, people: dict[str, Actor]) -> None:
     from sqlalchemy import select
 
     from engine.events import GENESIS, event_hash
-    from engine.persistence.models import Case, Event
+    from engine.persistence.models import Event
 
     case = case_service.start_case(ctx, actor=people["ani"], data=application())
     task_service.complete_task(ctx, actor=people["rina"], task_id=case.tasks[0].id, data={"berkas_lengkap": True})
@@ -84,6 +107,8 @@ def test_the_event_chain_links_every_event(ctx: EngineContext, people: dict[str,
         events = list(uow.session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq)))
         row = uow.session.get(Case, case.id)
     assert [e.seq for e in events] == [1, 2]
-    assert events[0].prev_hash == GENESIS and events[1].prev_hash == events[0].hash
-    assert all(event_hash(e) == e.hash for e in events)
+    assert event_hash(events[0], GENESIS) == events[0].hash
+    assert event_hash(events[1], events[0].hash) == events[1].hash
     assert row is not None and (row.event_seq, row.event_hash) == (2, events[1].hash)
+    events[0].actor = "someone-else"  # an edited row no longer matches its hash
+    assert event_hash(events[0], GENESIS) != events[0].hash

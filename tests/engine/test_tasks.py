@@ -169,7 +169,7 @@ class TestStarting:
     ) -> None:
         walk_in = case_service.WalkInApplicant(nama="Ibu Warsini", telepon="0812 3456 7890", alamat="Krapyak")
         case = case_service.start_case(ctx, actor=people["dewi"], data=application(), applicant=walk_in)
-        assert case.applicant == "Ibu Warsini (datang langsung)"
+        assert case_service.get_case(ctx, case.number).applicant == "Ibu Warsini (datang langsung)"
         walk(
             lambda: ctx,
             people,

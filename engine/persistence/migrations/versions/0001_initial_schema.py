@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-28 16:24:15.725888
+Create Date: 2026-11-28 16:53:47.124410
 """
 
 from __future__ import annotations
@@ -16,6 +16,12 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# The dialect-aware types of engine.persistence.models, spelled out so that this migration never
+# changes when the models do: a UUID is native on PostgreSQL and 16 bytes elsewhere; a moment is
+# timestamptz on PostgreSQL and microseconds since 1970 (UTC) elsewhere.
+UUID = sa.LargeBinary(length=16).with_variant(postgresql.UUID(as_uuid=True), "postgresql")
+MOMENT = sa.BigInteger().with_variant(postgresql.TIMESTAMP(timezone=True), "postgresql")
+
 
 def upgrade() -> None:
     op.create_table(
@@ -27,30 +33,35 @@ def upgrade() -> None:
     )
     op.create_table(
         "chain_head",
-        sa.Column("chain", sa.String(length=80), nullable=False),
+        sa.Column("chain", sa.String(length=20), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         sa.PrimaryKeyConstraint("chain", name=op.f("pk_chain_head")),
     )
     op.create_table(
         "event",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("chain", sa.String(length=80), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", UUID, nullable=True),
+        sa.Column("chain", sa.String(length=20), nullable=True),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("type", sa.String(length=40), nullable=False),
-        sa.Column("case_id", sa.Uuid(), nullable=True),
-        sa.Column("task_id", sa.Uuid(), nullable=True),
+        sa.Column("task_id", UUID, nullable=True),
         sa.Column("element", sa.String(length=100), nullable=True),
         sa.Column("actor", sa.String(length=100), nullable=False),
-        sa.Column("at", sa.DateTime(), nullable=False),
-        sa.Column("payload_hash", sa.String(length=64), nullable=True),
-        sa.Column("prev_hash", sa.String(length=64), nullable=False),
-        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.Column("at", MOMENT, nullable=False),
+        sa.Column("payload_hash", sa.LargeBinary(length=32), nullable=True),
+        sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event")),
-        sa.UniqueConstraint("chain", "seq", name=op.f("uq_event_chain")),
+        sa.UniqueConstraint("case_id", "seq", name=op.f("uq_event_case_id")),
     )
     with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_event_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(
+            "uq_event_chain_seq",
+            ["chain", "seq"],
+            unique=True,
+            sqlite_where=sa.text("chain IS NOT NULL"),
+            postgresql_where=sa.text("chain IS NOT NULL"),
+        )
 
     op.create_table(
         "process_definition",
@@ -71,7 +82,7 @@ def upgrade() -> None:
             "catalog", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("deployed_by", sa.String(length=100), nullable=False),
-        sa.Column("deployed_at", sa.DateTime(), nullable=False),
+        sa.Column("deployed_at", MOMENT, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_process_definition")),
         sa.UniqueConstraint("key", "version", name=op.f("uq_process_definition_key")),
     )
@@ -82,7 +93,7 @@ def upgrade() -> None:
         sa.Column("full_name", sa.String(length=200), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", MOMENT, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
         sa.UniqueConstraint("username", name=op.f("uq_user_account_username")),
     )
@@ -91,8 +102,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", MOMENT, nullable=False),
+        sa.Column("revoked_at", MOMENT, nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_api_token_user_id_user_account")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_token_token_hash")),
@@ -102,7 +113,7 @@ def upgrade() -> None:
 
     op.create_table(
         "cases",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("id", UUID, nullable=False),
         sa.Column("number", sa.String(length=32), nullable=False),
         sa.Column("definition_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -113,14 +124,12 @@ def upgrade() -> None:
         sa.Column("walkin_name", sa.String(length=200), nullable=True),
         sa.Column("walkin_phone", sa.String(length=50), nullable=True),
         sa.Column("walkin_address", sa.String(length=500), nullable=True),
-        sa.Column("state", sa.LargeBinary(), nullable=False),
-        sa.Column("serializer_version", sa.String(length=40), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("event_seq", sa.Integer(), nullable=False),
-        sa.Column("event_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.Column("closed_at", sa.DateTime(), nullable=True),
+        sa.Column("event_hash", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("created_at", MOMENT, nullable=False),
+        sa.Column("updated_at", MOMENT, nullable=False),
+        sa.Column("closed_at", MOMENT, nullable=True),
         sa.ForeignKeyConstraint(
             ["acting_user_id"], ["user_account.id"], name=op.f("fk_cases_acting_user_id_user_account")
         ),
@@ -136,13 +145,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_acting_user_id"), ["acting_user_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_cases_applicant_user_id"), ["applicant_user_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_definition_id"), ["definition_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_cases_status"), ["status"], unique=False)
 
     op.create_table(
         "event_payload",
-        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["event_id"], ["event.id"], name=op.f("fk_event_payload_event_id_event")),
         sa.PrimaryKeyConstraint("event_id", name=op.f("pk_event_payload")),
@@ -155,19 +162,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", "role", name=op.f("pk_role_membership")),
     )
     op.create_table(
+        "case_final_record",
+        sa.Column("case_id", UUID, nullable=False),
+        sa.Column("record", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_case_final_record_case_id_cases")),
+        sa.PrimaryKeyConstraint("case_id", name=op.f("pk_case_final_record")),
+    )
+    op.create_table(
+        "case_state",
+        sa.Column("case_id", UUID, nullable=False),
+        sa.Column("serializer_version", sa.String(length=40), nullable=False),
+        sa.Column("state", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_case_state_case_id_cases")),
+        sa.PrimaryKeyConstraint("case_id", name=op.f("pk_case_state")),
+    )
+    op.create_table(
         "case_task",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("id", UUID, nullable=False),
+        sa.Column("case_id", UUID, nullable=False),
         sa.Column("element", sa.String(length=100), nullable=False),
-        sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("lane", sa.String(length=100), nullable=False),
         sa.Column("candidate_roles", sa.String(length=300), nullable=False),
         sa.Column("for_applicant", sa.Boolean(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("claimed_by_id", sa.Integer(), nullable=True),
-        sa.Column("due_at", sa.DateTime(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("completed_at", sa.DateTime(), nullable=True),
+        sa.Column("due_at", MOMENT, nullable=True),
+        sa.Column("created_at", MOMENT, nullable=False),
+        sa.Column("completed_at", MOMENT, nullable=True),
         sa.Column("completed_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_case_task_case_id_cases")),
         sa.ForeignKeyConstraint(
@@ -180,13 +200,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("case_task", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_case_task_case_id"), ["case_id"], unique=False)
-        batch_op.create_index("ix_case_task_inbox", ["state", "due_at", "created_at"], unique=False)
+        batch_op.create_index(
+            "ix_case_task_inbox",
+            ["due_at", "created_at"],
+            unique=False,
+            sqlite_where=sa.text("state = 'ready'"),
+            postgresql_where=sa.text("state = 'ready'"),
+        )
 
     op.create_table(
         "document",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("case_id", sa.Uuid(), nullable=False),
-        sa.Column("task_id", sa.Uuid(), nullable=True),
+        sa.Column("id", UUID, nullable=False),
+        sa.Column("case_id", UUID, nullable=False),
+        sa.Column("task_id", UUID, nullable=True),
         sa.Column("kind", sa.String(length=50), nullable=False),
         sa.Column("number", sa.String(length=100), nullable=True),
         sa.Column("filename", sa.String(length=255), nullable=False),
@@ -195,7 +221,7 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", MOMENT, nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_document_case_id_cases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_document")),
     )
@@ -209,16 +235,18 @@ def downgrade() -> None:
 
     op.drop_table("document")
     with op.batch_alter_table("case_task", schema=None) as batch_op:
-        batch_op.drop_index("ix_case_task_inbox")
+        batch_op.drop_index(
+            "ix_case_task_inbox", sqlite_where=sa.text("state = 'ready'"), postgresql_where=sa.text("state = 'ready'")
+        )
         batch_op.drop_index(batch_op.f("ix_case_task_case_id"))
 
     op.drop_table("case_task")
+    op.drop_table("case_state")
+    op.drop_table("case_final_record")
     op.drop_table("role_membership")
     op.drop_table("event_payload")
     with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_cases_status"))
         batch_op.drop_index(batch_op.f("ix_cases_definition_id"))
-        batch_op.drop_index(batch_op.f("ix_cases_applicant_user_id"))
         batch_op.drop_index(batch_op.f("ix_cases_acting_user_id"))
 
     op.drop_table("cases")
@@ -229,7 +257,11 @@ def downgrade() -> None:
     op.drop_table("user_account")
     op.drop_table("process_definition")
     with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_event_case_id"))
+        batch_op.drop_index(
+            "uq_event_chain_seq",
+            sqlite_where=sa.text("chain IS NOT NULL"),
+            postgresql_where=sa.text("chain IS NOT NULL"),
+        )
 
     op.drop_table("event")
     op.drop_table("chain_head")
