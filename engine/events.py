@@ -13,15 +13,30 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.persistence.models import Case, ChainHead, Event, EventPayload
+from engine.persistence.case_store import CaseRecord, NewEvent, insert_events
+from engine.persistence.models import ChainHead
 
 GENESIS = bytes(32)
 SYSTEM_CHAIN = "system"
+
+
+class EventFields(Protocol):
+    """What an event's hash covers (a stored Event row or a NewEvent)."""
+
+    case_id: uuid.UUID | None
+    chain: str | None
+    seq: int
+    type: str
+    task_id: uuid.UUID | None
+    element: str | None
+    actor: str
+    at: datetime
+    payload_hash: bytes | None
 
 
 def canonical_json(value: Any) -> str:
@@ -29,22 +44,17 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def sha256(text: str) -> bytes:
-    """SHA-256 of UTF-8 text."""
-    return hashlib.sha256(text.encode()).digest()
-
-
 def iso_utc(moment: datetime) -> str:
     """A moment as ISO 8601 in UTC with microseconds, the form that is hashed."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def chain_name(event: Event) -> str:
+def chain_name(event: EventFields) -> str:
     """The chain an event belongs to: `case:<id>` or a shared chain's name."""
     return f"case:{event.case_id}" if event.case_id is not None else str(event.chain)
 
 
-def event_hash(event: Event, prev_hash: bytes) -> bytes:
+def event_hash(event: EventFields, prev_hash: bytes) -> bytes:
     """An event's hash from its fields and its predecessor's hash."""
     body = {
         "chain": chain_name(event),
@@ -59,19 +69,16 @@ def event_hash(event: Event, prev_hash: bytes) -> bytes:
     return hashlib.sha256(prev_hash.hex().encode() + canonical_json(body).encode()).digest()
 
 
-def _append(session: Session, event: Event, prev_hash: bytes, payload: Any) -> Event:
-    data = canonical_json(payload) if payload is not None else None
-    event.payload_hash = sha256(data) if data is not None else None
+def _sealed(event: NewEvent, prev_hash: bytes, payload: Any) -> NewEvent:
+    if payload is not None:
+        event.payload = canonical_json(payload)
+        event.payload_hash = hashlib.sha256(event.payload.encode()).digest()
     event.hash = event_hash(event, prev_hash)
-    if data is not None:
-        event.payload = EventPayload(data=data)
-    session.add(event)
     return event
 
 
-def append_case_event(
-    session: Session,
-    case: Case,
+def case_event(
+    case: CaseRecord,
     *,
     type: str,
     actor: str,
@@ -79,25 +86,24 @@ def append_case_event(
     payload: Any = None,
     task_id: uuid.UUID | None = None,
     element: str | None = None,
-) -> Event:
-    """Append to the case's chain; the head moves on the case row (saved with the case)."""
-    event = Event(
-        case_id=case.id, seq=case.event_seq + 1, type=type, task_id=task_id, element=element, actor=actor, at=at
+) -> NewEvent:
+    """The next event of a case's chain; the head moves on the case record (saved with the case)."""
+    event = NewEvent(
+        seq=case.event_seq + 1, type=type, actor=actor, at=at, case_id=case.id, task_id=task_id, element=element
     )
-    _append(session, event, case.event_hash, payload)
+    _sealed(event, case.event_hash, payload)
     case.event_seq, case.event_hash = event.seq, event.hash
     return event
 
 
 def append_chain_event(
     session: Session, chain: str, *, type: str, actor: str, at: datetime, payload: Any = None
-) -> Event:
+) -> None:
     """Append to a shared chain, locking its head row for the rest of the transaction."""
     head = session.scalar(select(ChainHead).where(ChainHead.chain == chain).with_for_update())
     if head is None:
         head = ChainHead(chain=chain, seq=0, hash=GENESIS)
         session.add(head)
-    event = Event(chain=chain, seq=head.seq + 1, type=type, actor=actor, at=at)
-    _append(session, event, head.hash, payload)
+    event = _sealed(NewEvent(seq=head.seq + 1, type=type, actor=actor, at=at, chain=chain), head.hash, payload)
+    insert_events(session, [event])
     head.seq, head.hash = event.seq, event.hash
-    return event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.actors import Actor
 from engine.errors import NotInLane, PermissionDenied
-from engine.persistence.models import Case, CaseTask
+from engine.persistence.case_store import CaseRecord, TaskRecord
 
 
 def pad_roles(roles: tuple[str, ...] | list[str]) -> str:
@@ -12,12 +12,12 @@ def pad_roles(roles: tuple[str, ...] | list[str]) -> str:
     return " " + " ".join(sorted(roles)) + " " if roles else " "
 
 
-def task_roles(task: CaseTask) -> set[str]:
+def task_roles(task: TaskRecord) -> set[str]:
     """The roles stored on a task row."""
     return set(task.candidate_roles.split())
 
 
-def may_work(actor: Actor, task: CaseTask, case: Case) -> bool:
+def may_work(actor: Actor, task: TaskRecord, case: CaseRecord) -> bool:
     """True when `actor` may complete `task` (claims aside)."""
     if actor.user_id is None:
         return False
@@ -26,7 +26,7 @@ def may_work(actor: Actor, task: CaseTask, case: Case) -> bool:
     return bool(task_roles(task) & actor.roles)
 
 
-def ensure_may_work(actor: Actor, task: CaseTask, case: Case, *, lane: str) -> None:
+def ensure_may_work(actor: Actor, task: TaskRecord, case: CaseRecord, *, lane: str) -> None:
     """Raise unless `actor` may complete `task` (in `lane`) now."""
     if not may_work(actor, task, case):
         if task.for_applicant:

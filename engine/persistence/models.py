@@ -288,7 +288,6 @@ class Event(Base):
     at: Mapped[moment]
     payload_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     hash: Mapped[digest]
-    payload: Mapped[EventPayload | None] = relationship(lazy="raise")
 
 
 class EventPayload(Base):

@@ -19,14 +19,16 @@ from engine.actors import Actor
 from engine.context import EngineContext
 from engine.definitions import latest_definition_id
 from engine.errors import Conflict, InvalidInput, PermissionDenied
-from engine.events import GENESIS, append_case_event, canonical_json
+from engine.events import GENESIS, canonical_json, case_event
 from engine.forms import validate_form
-from engine.persistence.models import Case, CaseCounter, CaseState, CaseTask, Event, EventPayload
+from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step, save_step
+from engine.persistence.models import Case, CaseCounter, CaseTask, Event, EventPayload
 from engine.roles import Role
 from engine.services.steps import (
     COMPLETED,
     OPEN,
     READY,
+    case_id_of,
     case_variables,
     find_case,
     keep_workflow,
@@ -96,34 +98,43 @@ def start_case(
         if schema is not None:
             validate_form(schema, submitted)
         workflow = runtime.start_workflow(definition.specs, submitted)
-        case = Case(
+        case = CaseRecord(
             id=uuid.uuid4(),
             number=_next_number(uow.session, definition.catalog.case_prefix, now),
             definition_id=definition.id,
             status=OPEN,
             outcome=None,
-            applicant_user_id=None if applicant else actor.user_id,
-            filed_by_id=actor.user_id,
-            acting_user_id=actor.user_id,
-            walkin_name=applicant.nama.strip() if applicant else None,
-            walkin_phone=applicant.telepon.strip() if applicant else None,
-            walkin_address=applicant.alamat if applicant else None,
+            acting_user_id=actor.user_id or 0,
+            version=0,
             event_seq=0,
             event_hash=GENESIS,
             created_at=now,
             updated_at=now,
         )
-        uow.session.add(case)
+        writes = StepWrites(case=case, read_version=None)
         payload: dict[str, Any] = {"data": submitted}
         if applicant:
             payload["applicant"] = asdict(applicant)
-        append_case_event(uow.session, case, type="case_started", actor=actor.username, at=now, payload=payload)
-        view = record_step(
-            uow.session, case, definition, workflow, before=set(), actor=actor.username, now=now, started=True
-        )
-        uow.flush()
+        writes.events.append(case_event(case, type="case_started", actor=actor.username, at=now, payload=payload))
+        view = record_step(writes, definition, workflow, before=set(), actor=actor.username, now=now)
+        save_step(uow.session, writes, new_case=_new_case_columns(case, actor, applicant))
     keep_workflow(ctx, case, workflow)
     return view
+
+
+def _new_case_columns(case: CaseRecord, actor: Actor, applicant: WalkInApplicant | None) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "number": case.number,
+        "definition_id": case.definition_id,
+        "acting_user_id": case.acting_user_id,
+        "filed_by_id": actor.user_id,
+        "applicant_user_id": None if applicant else actor.user_id,
+        "walkin_name": applicant.nama.strip() if applicant else None,
+        "walkin_phone": applicant.telepon.strip() if applicant else None,
+        "walkin_address": applicant.alamat if applicant else None,
+        "created_at": case.created_at,
+    }
 
 
 def _check_starter(actor: Actor, applicant: WalkInApplicant | None) -> None:
@@ -180,23 +191,25 @@ def _end_by_signal(
         raise InvalidInput(f"Alasan wajib diisi (maksimal {MAX_REASON} karakter).")
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        case = find_case(uow.session, case_ref)
+        case, state = load_case_step(uow.session, case_id_of(uow.session, case_ref))
         _check_may_end(actor, case, withdrawal=signal == WITHDRAW_SIGNAL)
         definition = ctx.definitions.get(uow.session, case.definition_id)
         if signal not in definition.catalog.signals:
             raise Conflict(f"Versi proses ini tidak memodelkan {kind.replace('_', ' ')}.")
-        state = uow.session.scalar(select(CaseState.state).where(CaseState.case_id == case.id))
         workflow = load_workflow(ctx, case, definition, state)
         before = ready_ids(workflow)
         runtime.send_signal(workflow, signal, {"jenis": kind, "alasan": reason, "oleh": actor.username})
-        append_case_event(uow.session, case, type=event_type, actor=actor.username, at=now, payload={"reason": reason})
-        view = record_step(uow.session, case, definition, workflow, before=before, actor=actor.username, now=now)
-        uow.flush()
+        writes = StepWrites(case=case, read_version=case.version)
+        writes.events.append(
+            case_event(case, type=event_type, actor=actor.username, at=now, payload={"reason": reason})
+        )
+        view = record_step(writes, definition, workflow, before=before, actor=actor.username, now=now)
+        save_step(uow.session, writes)
     keep_workflow(ctx, case, workflow)
     return view
 
 
-def _check_may_end(actor: Actor, case: Case, *, withdrawal: bool) -> None:
+def _check_may_end(actor: Actor, case: CaseRecord, *, withdrawal: bool) -> None:
     if case.status != OPEN:
         raise Conflict(f"Kasus {case.number} sudah selesai.")
     if actor.has_any(Role.KETUA_LPPAR) and actor.user_id is not None:

@@ -1,4 +1,4 @@
-"""Writing one step of a case: new state, inbox rows and events, in the caller's transaction."""
+"""Applying one step of a case: what changed in the workflow becomes rows and events."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import runtime
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, NotFound, ProcessFailed
-from engine.events import append_case_event
-from engine.persistence.models import Case, CaseFinalRecord, CaseState, CaseTask, User
+from engine.events import case_event
+from engine.persistence.case_store import CaseRecord, StepWrites, TaskRecord
+from engine.persistence.models import Case, CaseFinalRecord, CaseState, User
 from engine.policy import pad_roles
 from engine.services.views import CaseView, case_view, task_ref
 
@@ -28,7 +29,9 @@ def ready_ids(workflow: BpmnWorkflow) -> set[uuid.UUID]:
     return {task.id for task in runtime.ready_user_tasks(workflow)}
 
 
-def load_workflow(ctx: EngineContext, case: Case, definition: LoadedDefinition, state: bytes | None) -> BpmnWorkflow:
+def load_workflow(
+    ctx: EngineContext, case: CaseRecord, definition: LoadedDefinition, state: bytes | None
+) -> BpmnWorkflow:
     """The running case's workflow: this process's copy when it is current, else `state` from the database."""
     if case.status != OPEN or state is None:
         raise Conflict(f"Kasus {case.number} sudah selesai.")
@@ -36,13 +39,13 @@ def load_workflow(ctx: EngineContext, case: Case, definition: LoadedDefinition, 
     return cached if cached is not None else runtime.load_state(definition.specs, state)
 
 
-def keep_workflow(ctx: EngineContext, case: Case, workflow: BpmnWorkflow) -> None:
+def keep_workflow(ctx: EngineContext, case: CaseRecord, workflow: BpmnWorkflow) -> None:
     """After a commit: remember a running case's workflow for its next step on this server."""
     if not workflow.completed:
         ctx.workflows.keep(case.id, case.version, workflow)
 
 
-def case_variables(session: Session, definition: LoadedDefinition, case: Case) -> dict[str, Any]:
+def case_variables(session: Session, definition: LoadedDefinition, case: Case | CaseRecord) -> dict[str, Any]:
     """A case's process variables: as its next step sees them, or as it ended."""
     if case.status != OPEN:
         record = session.scalar(select(CaseFinalRecord.record).where(CaseFinalRecord.case_id == case.id))
@@ -52,8 +55,7 @@ def case_variables(session: Session, definition: LoadedDefinition, case: Case) -
 
 
 def record_step(
-    session: Session,
-    case: Case,
+    writes: StepWrites,
     definition: LoadedDefinition,
     workflow: BpmnWorkflow,
     *,
@@ -61,57 +63,51 @@ def record_step(
     actor: str,
     now: datetime,
     done: uuid.UUID | None = None,
-    started: bool = False,
 ) -> CaseView:
-    """Save the workflow of `case`, open inbox rows for new tasks, cancel vanished ones.
+    """Put the workflow's new state, new and vanished tasks and an end into `writes`.
 
     Returns the case as it will be once the transaction commits, built without another query.
     """
+    case = writes.case
     ready = runtime.ready_user_tasks(workflow)
-    for task in ready:
-        if task.id not in before:
-            session.add(_inbox_row(case, definition, task.id, task.task_spec.name, now))
-    vanished = before - {t.id for t in ready} - ({done} if done else set())
-    if vanished:
-        session.execute(
-            update(CaseTask)
-            .where(CaseTask.id.in_(vanished), CaseTask.state == READY)
-            .values(state=CANCELLED, completed_at=now)
-        )
+    writes.new_tasks += [_inbox_row(case, definition, t.id, t.task_spec.name, now) for t in ready if t.id not in before]
+    writes.cancelled += sorted(before - {t.id for t in ready} - ({done} if done else set()))
+    writes.cancelled_at = now
     case.updated_at = now
     if not workflow.completed:
-        _save_state(session, case, runtime.dump_state(workflow), new=started)
+        writes.state, writes.state_format = runtime.dump_state(workflow), runtime.SERIALIZER_VERSION
     else:
-        session.execute(delete(CaseState).where(CaseState.case_id == case.id))
-        session.add(CaseFinalRecord(case_id=case.id, record=runtime.dump_final(workflow)))
-        case.status = COMPLETED
+        writes.final_record = runtime.dump_final(workflow)
+        case.status, case.closed_at = COMPLETED, now
         case.outcome = runtime.finished_outcome(workflow, definition.catalog.outcomes)
-        case.closed_at = now
-        append_case_event(session, case, type="case_completed", actor=actor, at=now, payload={"outcome": case.outcome})
+        writes.events.append(
+            case_event(case, type="case_completed", actor=actor, at=now, payload={"outcome": case.outcome})
+        )
     tasks = [task_ref(definition.catalog, t.id, t.task_spec.name) for t in ready]
     return case_view(case, catalog=definition.catalog, version=definition.version, tasks=tasks)
 
 
-def _save_state(session: Session, case: Case, state: bytes, *, new: bool) -> None:
-    if new:
-        session.add(CaseState(case_id=case.id, serializer_version=runtime.SERIALIZER_VERSION, state=state))
-    else:
-        session.execute(update(CaseState).where(CaseState.case_id == case.id).values(state=state))
-
-
-def _inbox_row(case: Case, definition: LoadedDefinition, task_id: uuid.UUID, element: str, now: datetime) -> CaseTask:
+def _inbox_row(
+    case: CaseRecord, definition: LoadedDefinition, task_id: uuid.UUID, element: str, now: datetime
+) -> TaskRecord:
     info = definition.catalog.tasks.get(element)
     if info is None:
         raise ProcessFailed(f"Tugas {element!r} tidak ada dalam katalog versi {definition.version}.")
-    return CaseTask(
+    return TaskRecord(
         id=task_id,
         case_id=case.id,
         element=element,
         candidate_roles=pad_roles(info.roles),
         for_applicant=info.for_applicant,
         state=READY,
+        claimed_by_id=None,
         created_at=now,
     )
+
+
+def case_id_of(session: Session, ref: str | uuid.UUID) -> uuid.UUID:
+    """The id of a case named by its id or its number (MED-2026-0001)."""
+    return find_case(session, ref).id
 
 
 def find_case(session: Session, ref: str | uuid.UUID) -> Case:

@@ -17,14 +17,14 @@ from engine.actors import Actor
 from engine.bpmn.catalog import TaskInfo
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
-from engine.errors import Conflict, FormInvalid, InvalidInput, NotFound, TaskNotReady
-from engine.events import append_case_event
+from engine.errors import Conflict, FormInvalid, InvalidInput, TaskNotReady
+from engine.events import case_event
 from engine.forms import file_ids, validate_form
-from engine.persistence.models import Case, CaseState, CaseTask, Document
+from engine.persistence.case_store import CaseRecord, StepWrites, TaskRecord, load_task_step, save_step
+from engine.persistence.models import Case, CaseTask, Document
 from engine.policy import ensure_may_work, may_work
 from engine.services.cases import json_copy
 from engine.services.steps import (
-    DONE,
     OPEN,
     READY,
     case_variables,
@@ -51,46 +51,19 @@ class TaskDetail:
     data: dict[str, Any]
 
 
-def _load(session: Session, task_id: uuid.UUID) -> tuple[CaseTask, Case]:
-    row = session.execute(
-        select(CaseTask, Case).join(Case, Case.id == CaseTask.case_id).where(CaseTask.id == task_id)
-    ).one_or_none()
-    if row is None:
-        raise NotFound("Tugas tidak ditemukan.")
-    return row[0], row[1]
-
-
-def _load_for_step(session: Session, task_id: uuid.UUID) -> tuple[CaseTask, Case, bytes | None]:
-    """The task, its case and the case's saved workflow, in one query."""
-    row = session.execute(
-        select(CaseTask, Case, CaseState.state)
-        .join(Case, Case.id == CaseTask.case_id)
-        .outerjoin(CaseState, CaseState.case_id == Case.id)
-        .where(CaseTask.id == task_id)
-    ).one_or_none()
-    if row is None:
-        raise NotFound("Tugas tidak ditemukan.")
-    return row[0], row[1], row[2]
-
-
-def _require_ready(task: CaseTask, case: Case, info: TaskInfo) -> None:
+def _require_ready(task: TaskRecord, case: CaseRecord, info: TaskInfo) -> None:
     if task.state != READY or case.status != OPEN:
         state = {"completed": "sudah diselesaikan", "cancelled": "sudah dibatalkan"}.get(task.state, "tidak siap")
         raise TaskNotReady(f"Tugas {info.title!r} pada kasus {case.number} {state}.")
 
 
-def _load_with_info(
+def _load(
     ctx: EngineContext, session: Session, task_id: uuid.UUID
-) -> tuple[CaseTask, Case, LoadedDefinition, TaskInfo]:
-    task, case = _load(session, task_id)
-    return task, case, *_definition_of(ctx, session, case, task)
-
-
-def _definition_of(
-    ctx: EngineContext, session: Session, case: Case, task: CaseTask
-) -> tuple[LoadedDefinition, TaskInfo]:
+) -> tuple[TaskRecord, CaseRecord, bytes | None, LoadedDefinition, TaskInfo]:
+    """A task, its case, the case's saved workflow, its version and the task's catalog entry."""
+    task, case, state = load_task_step(session, task_id)
     definition = ctx.definitions.get(session, case.definition_id)
-    return definition, definition.catalog.tasks[task.element]
+    return task, case, state, definition, definition.catalog.tasks[task.element]
 
 
 def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data: Mapping[str, Any]) -> CaseView:
@@ -104,8 +77,7 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
     submitted = json_copy(data)
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        task, case, state = _load_for_step(uow.session, task_id)
-        definition, info = _definition_of(ctx, uow.session, case, task)
+        task, case, state, definition, info = _load(ctx, uow.session, task_id)
         _require_ready(task, case, info)
         ensure_may_work(actor, task, case, lane=info.lane)
         schema = definition.form(info.form)
@@ -115,26 +87,26 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
         workflow = load_workflow(ctx, case, definition, state)
         before = ready_ids(workflow)
         runtime.complete_user_task(workflow, task.id, submitted)
-        task.state, task.completed_at, task.completed_by_id = DONE, now, actor.user_id
-        append_case_event(
-            uow.session,
-            case,
-            type="task_completed",
-            actor=actor.username,
-            at=now,
-            payload=submitted,
-            task_id=task.id,
-            element=task.element,
+        writes = StepWrites(case=case, read_version=case.version)
+        writes.completed = (task.id, now, actor.user_id)
+        writes.events.append(
+            case_event(
+                case,
+                type="task_completed",
+                actor=actor.username,
+                at=now,
+                payload=submitted,
+                task_id=task.id,
+                element=task.element,
+            )
         )
-        view = record_step(
-            uow.session, case, definition, workflow, before=before, actor=actor.username, now=now, done=task.id
-        )
-        uow.flush()
+        view = record_step(writes, definition, workflow, before=before, actor=actor.username, now=now, done=task.id)
+        save_step(uow.session, writes)
     keep_workflow(ctx, case, workflow)
     return view
 
 
-def _check_documents(session: Session, case: Case, ids: list[str]) -> None:
+def _check_documents(session: Session, case: CaseRecord, ids: list[str]) -> None:
     if not ids:
         return
     wanted = {uuid.UUID(i) for i in ids}
@@ -157,7 +129,7 @@ def release_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID) -> Tas
 def _set_claim(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, *, claim: bool) -> TaskView:
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        task, case, definition, info = _load_with_info(ctx, uow.session, task_id)
+        task, case, _, definition, info = _load(ctx, uow.session, task_id)
         _require_ready(task, case, info)
         if not may_work(actor, task, case):
             ensure_may_work(actor, task, case, lane=info.lane)
@@ -168,16 +140,19 @@ def _set_claim(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, *, claim: b
         task.claimed_by_id = actor.user_id if claim else None
         # The event goes on the case chain, so the case row (and its version) moves too.
         case.updated_at = now
-        append_case_event(
-            uow.session,
-            case,
-            type="task_claimed" if claim else "task_released",
-            actor=actor.username,
-            at=now,
-            task_id=task.id,
-            element=task.element,
+        writes = StepWrites(case=case, read_version=case.version)
+        writes.claim = (task.id, task.claimed_by_id)
+        writes.events.append(
+            case_event(
+                case,
+                type="task_claimed" if claim else "task_released",
+                actor=actor.username,
+                at=now,
+                task_id=task.id,
+                element=task.element,
+            )
         )
-        uow.flush()
+        save_step(uow.session, writes)
         return task_view(definition.catalog, task, case.number, actor.username if claim else None)
 
 
@@ -213,7 +188,7 @@ def _workable_by(actor: Actor) -> Any:
 def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID) -> TaskDetail:
     """A task with its form and the data its form starts from."""
     with ctx.unit_of_work(write=False) as uow:
-        task, case, definition, info = _load_with_info(ctx, uow.session, task_id)
+        task, case, _, definition, info = _load(ctx, uow.session, task_id)
         if actor is not None and not may_work(actor, task, case):
             ensure_may_work(actor, task, case, lane=info.lane)
         data = case_variables(uow.session, definition, case) if task.state == READY else {}
@@ -238,7 +213,7 @@ def attach_document(
         raise InvalidInput(f"Ukuran berkas harus antara 1 bita dan {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        task, case, _, info = _load_with_info(ctx, uow.session, task_id)
+        task, case, _, _, info = _load(ctx, uow.session, task_id)
         _require_ready(task, case, info)
         ensure_may_work(actor, task, case, lane=info.lane)
         document = Document(
@@ -257,20 +232,23 @@ def attach_document(
         )
         uow.session.add(document)
         case.updated_at = now
-        append_case_event(
-            uow.session,
-            case,
-            type="document_uploaded",
-            actor=actor.username,
-            at=now,
-            task_id=task.id,
-            element=task.element,
-            payload={
-                "document_id": str(document.id),
-                "filename": filename,
-                "media_type": media_type,
-                "size": len(content),
-                "sha256": document.sha256,
-            },
+        writes = StepWrites(case=case, read_version=case.version)
+        writes.events.append(
+            case_event(
+                case,
+                type="document_uploaded",
+                actor=actor.username,
+                at=now,
+                task_id=task.id,
+                element=task.element,
+                payload={
+                    "document_id": str(document.id),
+                    "filename": filename,
+                    "media_type": media_type,
+                    "size": len(content),
+                    "sha256": document.sha256,
+                },
+            )
         )
+        save_step(uow.session, writes)
         return document.id

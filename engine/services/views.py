@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.bpmn.catalog import Catalog
+from engine.persistence.case_store import CaseRecord, TaskRecord
 from engine.persistence.models import Case, CaseTask, Event, EventPayload
 
 
@@ -81,7 +82,9 @@ def in_diagram_order(catalog: Catalog, tasks: list[TaskRef]) -> list[TaskRef]:
     return sorted(tasks, key=lambda t: (order.get(t.element, len(order)), str(t.id)))
 
 
-def task_view(catalog: Catalog, task: CaseTask, case_number: str, claimed_by: str | None = None) -> TaskView:
+def task_view(
+    catalog: Catalog, task: CaseTask | TaskRecord, case_number: str, claimed_by: str | None = None
+) -> TaskView:
     """Describe a task row."""
     info = catalog.tasks[task.element]
     return TaskView(
@@ -100,7 +103,7 @@ def task_view(catalog: Catalog, task: CaseTask, case_number: str, claimed_by: st
 
 
 def case_view(
-    case: Case, *, catalog: Catalog, version: int, tasks: list[TaskRef], applicant: str | None = None
+    case: Case | CaseRecord, *, catalog: Catalog, version: int, tasks: list[TaskRef], applicant: str | None = None
 ) -> CaseView:
     """Describe a case row."""
     return CaseView(

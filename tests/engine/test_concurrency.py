@@ -140,5 +140,5 @@ def test_two_processes_one_task(ctx: EngineContext, people: dict[str, Actor], se
     assert codes == [0, 1], outcomes
     loser = next(err for code, _, err in outcomes if code == 1)
     assert loser.count("\n") == 1 and "Traceback" not in loser
-    assert "sudah diselesaikan" in loser or "diubah oleh proses lain" in loser
+    assert "sudah diselesaikan" in loser or "baru saja diubah" in loser
     assert completions(ctx, case.id) == (1, 2)

@@ -1,0 +1,216 @@
+"""Reading and writing one step of a case with plain SQL (SQLAlchemy Core).
+
+Completing a task is the hot path: one query reads the task, its case and the saved workflow;
+`save_step` writes everything the step changed, and refuses with ConcurrentUpdate when the
+case's version counter moved since it was read. No ORM unit of work is involved.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from engine.errors import ConcurrentUpdate, NotFound
+from engine.persistence.models import Base, Case, CaseFinalRecord, CaseState, CaseTask, Event, EventPayload
+
+_TABLES = Base.metadata.tables
+CASES, TASKS, STATES = _TABLES[Case.__tablename__], _TABLES[CaseTask.__tablename__], _TABLES[CaseState.__tablename__]
+EVENTS, PAYLOADS = _TABLES[Event.__tablename__], _TABLES[EventPayload.__tablename__]
+FINALS = _TABLES[CaseFinalRecord.__tablename__]
+
+
+@dataclass
+class CaseRecord:
+    """The case row as a step reads and changes it."""
+
+    id: uuid.UUID
+    number: str
+    definition_id: int
+    status: str
+    outcome: str | None
+    acting_user_id: int
+    version: int
+    event_seq: int
+    event_hash: bytes
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+
+
+@dataclass
+class TaskRecord:
+    """A case_task row."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    element: str
+    candidate_roles: str
+    for_applicant: bool
+    state: str
+    claimed_by_id: int | None
+    created_at: datetime
+    due_at: datetime | None = None
+    completed_at: datetime | None = None
+    completed_by_id: int | None = None
+
+
+@dataclass
+class NewEvent:
+    """An event about to be appended, already hashed."""
+
+    seq: int
+    type: str
+    actor: str
+    at: datetime
+    case_id: uuid.UUID | None = None
+    chain: str | None = None
+    task_id: uuid.UUID | None = None
+    element: str | None = None
+    payload: str | None = None
+    payload_hash: bytes | None = None
+    hash: bytes = b""
+
+
+@dataclass
+class StepWrites:
+    """Everything one step changes, written by `save_step` in one go."""
+
+    case: CaseRecord
+    read_version: int | None  # None: the case is new
+    state: bytes | None = None
+    state_format: str = ""
+    final_record: bytes | None = None
+    completed: tuple[uuid.UUID, datetime, int | None] | None = None  # task id, when, by whom
+    claim: tuple[uuid.UUID, int | None] | None = None  # task id, new claimant
+    new_tasks: list[TaskRecord] = field(default_factory=list)
+    cancelled: list[uuid.UUID] = field(default_factory=list)
+    cancelled_at: datetime | None = None
+    events: list[NewEvent] = field(default_factory=list)
+
+
+_CASE_FIELDS = [c.name for c in CASES.columns if c.name in CaseRecord.__dataclass_fields__]
+_TASK_FIELDS = [c.name for c in TASKS.columns]
+
+
+def _case(row: Any) -> CaseRecord:
+    return CaseRecord(**{name: row._mapping[CASES.c[name]] for name in _CASE_FIELDS})
+
+
+def _task(row: Any) -> TaskRecord:
+    return TaskRecord(**{name: row._mapping[TASKS.c[name]] for name in _TASK_FIELDS})
+
+
+_LOAD_TASK_STEP = (
+    select(*TASKS.c, *(CASES.c[n] for n in _CASE_FIELDS), STATES.c.state)
+    .join(CASES, CASES.c.id == TASKS.c.case_id)
+    .outerjoin(STATES, STATES.c.case_id == CASES.c.id)
+    .where(TASKS.c.id == bindparam("task_id"))
+)
+
+
+def load_task_step(session: Session, task_id: uuid.UUID) -> tuple[TaskRecord, CaseRecord, bytes | None]:
+    """A task, its case and the case's saved workflow (None once finished), in one query."""
+    row = session.execute(_LOAD_TASK_STEP, {"task_id": task_id}).one_or_none()
+    if row is None:
+        raise NotFound("Tugas tidak ditemukan.")
+    return _task(row), _case(row), row._mapping[STATES.c.state]
+
+
+def load_case_step(session: Session, case_id: uuid.UUID) -> tuple[CaseRecord, bytes | None]:
+    """A case and its saved workflow (None once finished)."""
+    query = (
+        select(*(CASES.c[n] for n in _CASE_FIELDS), STATES.c.state)
+        .outerjoin(STATES, STATES.c.case_id == CASES.c.id)
+        .where(CASES.c.id == case_id)
+    )
+    row = session.execute(query).one_or_none()
+    if row is None:
+        raise NotFound("Kasus tidak ditemukan.")
+    return _case(row), row._mapping[STATES.c.state]
+
+
+def save_step(session: Session, writes: StepWrites, *, new_case: dict[str, Any] | None = None) -> None:
+    """Write one step; raise ConcurrentUpdate if the case changed since it was read."""
+    case = writes.case
+    if new_case is not None:
+        case.version = 1
+        session.execute(insert(CASES).values(**new_case, **_case_values(case)))
+    else:
+        _update_case(session, case, writes.read_version)
+    _write_state(session, case.id, writes, new=new_case is not None)
+    _write_tasks(session, writes)
+    insert_events(session, writes.events)
+
+
+_CASE_CHANGES = ("status", "outcome", "version", "event_seq", "event_hash", "updated_at", "closed_at")
+# Statements of the hot path, built once: constructing SQL per call costs more than running it.
+_UPDATE_CASE = (
+    update(CASES)
+    .where(CASES.c.id == bindparam("w_id"), CASES.c.version == bindparam("w_version"))
+    .values({name: bindparam(name) for name in _CASE_CHANGES})
+)
+_UPDATE_STATE = update(STATES).where(STATES.c.case_id == bindparam("w_id")).values(state=bindparam("state"))
+_COMPLETE_TASK = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("w_id"))
+    .values(state=bindparam("state"), completed_at=bindparam("completed_at"), completed_by_id=bindparam("by"))
+)
+_INSERT_TASKS = insert(TASKS)
+_INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+_INSERT_PAYLOADS = insert(PAYLOADS)
+
+
+def _case_values(case: CaseRecord) -> dict[str, Any]:
+    return {name: getattr(case, name) for name in _CASE_CHANGES}
+
+
+def _update_case(session: Session, case: CaseRecord, read_version: int | None) -> None:
+    case.version = (read_version or 0) + 1
+    result = session.execute(_UPDATE_CASE, {"w_id": case.id, "w_version": read_version, **_case_values(case)})
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConcurrentUpdate("Kasus ini baru saja diubah oleh orang lain; muat ulang lalu coba lagi.")
+
+
+def _write_state(session: Session, case_id: uuid.UUID, writes: StepWrites, *, new: bool) -> None:
+    if writes.final_record is not None:
+        session.execute(delete(STATES).where(STATES.c.case_id == case_id))
+        session.execute(insert(FINALS).values(case_id=case_id, record=writes.final_record))
+    elif writes.state is not None and new:
+        session.execute(
+            insert(STATES).values(case_id=case_id, serializer_version=writes.state_format, state=writes.state)
+        )
+    elif writes.state is not None:
+        session.execute(_UPDATE_STATE, {"w_id": case_id, "state": writes.state})
+
+
+def _write_tasks(session: Session, writes: StepWrites) -> None:
+    if writes.completed is not None:
+        task_id, at, by = writes.completed
+        session.execute(_COMPLETE_TASK, {"w_id": task_id, "state": "completed", "completed_at": at, "by": by})
+    if writes.claim is not None:
+        task_id, claimant = writes.claim
+        session.execute(update(TASKS).where(TASKS.c.id == task_id).values(claimed_by_id=claimant))
+    if writes.cancelled:
+        session.execute(
+            update(TASKS)
+            .where(TASKS.c.id.in_(writes.cancelled), TASKS.c.state == "ready")
+            .values(state="cancelled", completed_at=writes.cancelled_at)
+        )
+    if writes.new_tasks:
+        session.execute(_INSERT_TASKS, [vars(t) for t in writes.new_tasks])
+
+
+def insert_events(session: Session, events: list[NewEvent]) -> None:
+    """Append events and their payloads (two statements however many events)."""
+    if not events:
+        return
+    rows = [{k: v for k, v in vars(e).items() if k != "payload"} for e in events]
+    ids: list[int] = list(session.execute(_INSERT_EVENTS, rows).scalars())
+    payloads = [{"event_id": i, "data": e.payload} for i, e in zip(ids, events, strict=True) if e.payload is not None]
+    if payloads:
+        session.execute(_INSERT_PAYLOADS, payloads)
