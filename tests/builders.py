@@ -103,6 +103,11 @@ FORMS: dict[str, dict[str, Any]] = {
         "jam_mediasi": "09:30",
         "tempat_mediasi": "Ruang Mediasi DPMPPA",
         "sesi_bersama": False,
+        "sesi_bersama_dipilih_korban": False,
+    },
+    "Task_tinjau_sesi_bersama": {
+        "sesi_bersama_disetujui": False,
+        "alasan_sesi_bersama": "Korban belum siap bertemu terlapor; sesi terpisah.",
     },
     "Task_koordinasi": {
         "pihak_terkait": ["kelurahan", "keluarga"],
@@ -140,6 +145,7 @@ WORKER: dict[str, str] = {
     "Task_keputusan_kadin": "kadin",
     "Task_tetapkan_penolakan": "kadin",
     "Task_undangan_mediasi": "kadin",
+    "Task_tinjau_sesi_bersama": "rina",
     "Task_koordinasi": "rina",
     "Task_arahan_sekretaris": "rina",
     "Task_siapkan_dokumen": "sari",

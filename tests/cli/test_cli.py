@@ -167,3 +167,37 @@ def test_the_console_script_is_installed() -> None:
         check=False,
     )
     assert result.returncode == 0 and "task" in result.stdout
+
+
+def test_serve_answers_on_its_port(database_url: str, tmp_path: Path) -> None:
+    import os
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "MEDIASI_DATABASE_URL": database_url, "MEDIASI_SECRET_KEY": "uji"}
+    mediasi = str(Path(sys.executable).parent / "mediasi")
+    server = subprocess.Popen(
+        [mediasi, "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as response:
+                    body = json.loads(response.read())
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert body == {"status": "ok"}
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)

@@ -105,6 +105,29 @@ PATHS: dict[str, tuple[dict[str, Any], list[Step], str]] = {
         ),
         "referred",
     ),
+    "joint session without the victim's choice refused (R10), invitation issued again, then mediated": (
+        {},
+        steps(
+            *TO_DECISION,
+            "Task_keputusan_kadin",
+            Step("Task_undangan_mediasi", {"sesi_bersama": True}),
+            "Task_tinjau_sesi_bersama",
+            "Task_undangan_mediasi",
+            *ACCEPTED_TO_END[2:],
+        ),
+        "mediated",
+    ),
+    "joint session without the victim's choice approved by the Ketua (R10)": (
+        {},
+        steps(
+            *TO_DECISION,
+            "Task_keputusan_kadin",
+            Step("Task_undangan_mediasi", {"sesi_bersama": True}),
+            Step("Task_tinjau_sesi_bersama", {"sesi_bersama_disetujui": True}),
+            *ACCEPTED_TO_END[2:],
+        ),
+        "mediated",
+    ),
     "soft rule overridden (R9 sedang), then mediated": (
         {"tingkat_bahaya": "sedang"},
         steps(

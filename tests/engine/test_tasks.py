@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 import pytest
@@ -254,3 +255,78 @@ class TestEnding:
     def test_unknown_case_is_not_found(self, ctx: EngineContext, people: People) -> None:
         with pytest.raises(NotFound):
             case_service.get_case(ctx, "MED-2026-9999")
+
+
+class TestDocuments:
+    def _incomplete(self, ctx: EngineContext, people: People, case: CaseView) -> uuid.UUID:
+        walk(
+            lambda: ctx,
+            people,
+            case,
+            steps(Step("Task_periksa_kelengkapan", {"berkas_lengkap": False, "catatan_kelengkapan": "KTP."})),
+        )
+        return ready_task(ctx, case.id, "Task_lengkapi_berkas")  # type: ignore[no-any-return]
+
+    def test_an_uploaded_file_is_referenced_by_its_id(self, ctx: EngineContext, people: People, case: CaseView) -> None:
+        task_id = self._incomplete(ctx, people, case)
+        doc_id = task_service.attach_document(
+            ctx,
+            actor=people["ani"],
+            task_id=task_id,
+            filename="ktp.pdf",
+            media_type="application/pdf",
+            content=b"%PDF-1.4 ktp",
+        )
+        task_service.complete_task(
+            ctx,
+            actor=people["ani"],
+            task_id=task_id,
+            data={"keterangan_tambahan": "KTP terlampir.", "lampiran_tambahan": str(doc_id)},
+        )
+        events = case_service.case_events(ctx, case.number)
+        assert [e.type for e in events][-2:] == ["document_uploaded", "task_completed"]
+        assert events[-2].data["sha256"] == hashlib.sha256(b"%PDF-1.4 ktp").hexdigest()
+
+    def test_a_file_field_must_name_a_document_of_this_case(
+        self, ctx: EngineContext, people: People, case: CaseView
+    ) -> None:
+        task_id = self._incomplete(ctx, people, case)
+        refused(
+            ctx,
+            FormInvalid,
+            people["ani"],
+            task_id,
+            {"keterangan_tambahan": "x", "lampiran_tambahan": str(uuid.uuid4())},
+        )
+        refused(ctx, FormInvalid, people["ani"], task_id, {"keterangan_tambahan": "x", "lampiran_tambahan": "bukan"})
+
+    @pytest.mark.parametrize(
+        ("filename", "media_type", "content"),
+        [
+            ("ktp.exe", "application/x-msdownload", b"MZ"),
+            ("../ktp.pdf", "application/pdf", b"%PDF"),
+            ("kosong.pdf", "application/pdf", b""),
+        ],
+    )
+    def test_uploads_are_checked(
+        self, ctx: EngineContext, people: People, case: CaseView, filename: str, media_type: str, content: bytes
+    ) -> None:
+        task_id = self._incomplete(ctx, people, case)
+        before = snapshot(ctx)
+        with pytest.raises(InvalidInput):
+            task_service.attach_document(
+                ctx, actor=people["ani"], task_id=task_id, filename=filename, media_type=media_type, content=content
+            )
+        assert snapshot(ctx) == before
+
+    def test_only_who_may_work_the_task_uploads(self, ctx: EngineContext, people: People, case: CaseView) -> None:
+        task_id = self._incomplete(ctx, people, case)
+        with pytest.raises(NotInLane):
+            task_service.attach_document(
+                ctx,
+                actor=people["budi"],
+                task_id=task_id,
+                filename="a.pdf",
+                media_type="application/pdf",
+                content=b"%PDF",
+            )
