@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn.catalog import Catalog
 from engine.bpmn.specs import ProcessSpecs, parse_specs
+from engine.bpmn.validate import CompiledDefinition
 from engine.bpmn.xml import parse_bpmn
 from engine.errors import NotFound
 from engine.persistence.models import ProcessDefinition
@@ -29,6 +30,19 @@ class LoadedDefinition:
     forms: dict[str, dict[str, Any]]
     lane_roles: dict[str, list[str]]
     specs: ProcessSpecs
+
+    @classmethod
+    def deployed(cls, definition_id: int, version: int, compiled: CompiledDefinition) -> LoadedDefinition:
+        """The version just deployed from `compiled` (already parsed; no need to parse it again)."""
+        return cls(
+            id=definition_id,
+            key=compiled.key,
+            version=version,
+            catalog=compiled.catalog,
+            forms=compiled.forms,
+            lane_roles=compiled.lane_roles,
+            specs=compiled.specs,
+        )
 
     def form(self, name: str | None) -> dict[str, Any] | None:
         """The JSON Schema of a form of this version."""

@@ -18,7 +18,7 @@ from engine import runtime
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.definitions import latest_definition_id
-from engine.errors import Conflict, InvalidInput, PermissionDenied
+from engine.errors import Conflict, FormInvalid, InvalidInput, PermissionDenied
 from engine.events import GENESIS, canonical_json, case_event
 from engine.forms import validate_form
 from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step, save_step
@@ -55,7 +55,7 @@ class WalkInApplicant:
     alamat: str | None = None
 
     def check(self) -> None:
-        """Raise InvalidInput with one message per field."""
+        """Raise FormInvalid with one message per field."""
         errors = {}
         if not self.nama.strip() or len(self.nama) > 200:
             errors["applicant.nama"] = "Wajib diisi (maksimal 200 karakter)."
@@ -64,8 +64,6 @@ class WalkInApplicant:
         if self.alamat is not None and len(self.alamat) > 500:
             errors["applicant.alamat"] = "Maksimal 500 karakter."
         if errors:
-            from engine.errors import FormInvalid
-
             raise FormInvalid(errors)
 
 

@@ -113,17 +113,7 @@ def deploy(
             },
         )
         result = Deployment(key, row.version, row.id, created=True)
-    ctx.definitions.put(
-        LoadedDefinition(
-            id=result.definition_id,
-            key=key,
-            version=result.version,
-            catalog=compiled.catalog,
-            forms=compiled.forms,
-            lane_roles=compiled.lane_roles,
-            specs=compiled.specs,
-        )
-    )
+    ctx.definitions.put(LoadedDefinition.deployed(result.definition_id, result.version, compiled))
     return result
 
 

@@ -33,6 +33,13 @@ def refused(ctx: EngineContext, error: type[Exception], actor: Actor, task_id: u
     return caught.value
 
 
+def send_back_to_applicant(ctx: EngineContext, people: People, case: CaseView) -> uuid.UUID:
+    """The Ketua finds the file incomplete; return the applicant's "Lengkapi berkas" task."""
+    incomplete = {"berkas_lengkap": False, "catatan_kelengkapan": "Lampirkan KTP."}
+    walk(lambda: ctx, people, case, steps(Step("Task_periksa_kelengkapan", incomplete)))
+    return ready_task(ctx, case.id, "Task_lengkapi_berkas")  # type: ignore[no-any-return]
+
+
 def test_start_puts_the_completeness_check_in_the_ketuas_inbox(
     ctx: EngineContext, people: People, case: CaseView
 ) -> None:
@@ -54,13 +61,7 @@ def test_wrong_lane_is_refused(ctx: EngineContext, people: People, case: CaseVie
 
 
 def test_pemohon_lane_belongs_to_the_cases_own_applicant(ctx: EngineContext, people: People, case: CaseView) -> None:
-    walk(
-        lambda: ctx,
-        people,
-        case,
-        steps(Step("Task_periksa_kelengkapan", {"berkas_lengkap": False, "catatan_kelengkapan": "Lampirkan KTP."})),
-    )
-    task_id = ready_task(ctx, case.id, "Task_lengkapi_berkas")
+    task_id = send_back_to_applicant(ctx, people, case)
     refused(ctx, NotInLane, people["budi"], task_id, {"keterangan_tambahan": "bukan kasus saya"})
     refused(ctx, NotInLane, people["rina"], task_id, {"keterangan_tambahan": "Ketua bukan pemohon"})
     assert task_service.list_tasks(ctx, actor=people["budi"]) == []
@@ -171,13 +172,7 @@ class TestStarting:
         walk_in = case_service.WalkInApplicant(nama="Ibu Warsini", telepon="0812 3456 7890", alamat="Krapyak")
         case = case_service.start_case(ctx, actor=people["dewi"], data=application(), applicant=walk_in)
         assert case_service.get_case(ctx, case.number).applicant == "Ibu Warsini (datang langsung)"
-        walk(
-            lambda: ctx,
-            people,
-            case,
-            steps(Step("Task_periksa_kelengkapan", {"berkas_lengkap": False, "catatan_kelengkapan": "Lampirkan KTP."})),
-        )
-        task_id = ready_task(ctx, case.id, "Task_lengkapi_berkas")
+        task_id = send_back_to_applicant(ctx, people, case)
         refused(ctx, NotInLane, people["ani"], task_id, {"keterangan_tambahan": "x"})
         task_service.complete_task(ctx, actor=people["dewi"], task_id=task_id, data={"keterangan_tambahan": "KTP."})
         started = case_service.case_events(ctx, case.number)[0]
@@ -258,17 +253,8 @@ class TestEnding:
 
 
 class TestDocuments:
-    def _incomplete(self, ctx: EngineContext, people: People, case: CaseView) -> uuid.UUID:
-        walk(
-            lambda: ctx,
-            people,
-            case,
-            steps(Step("Task_periksa_kelengkapan", {"berkas_lengkap": False, "catatan_kelengkapan": "KTP."})),
-        )
-        return ready_task(ctx, case.id, "Task_lengkapi_berkas")  # type: ignore[no-any-return]
-
     def test_an_uploaded_file_is_referenced_by_its_id(self, ctx: EngineContext, people: People, case: CaseView) -> None:
-        task_id = self._incomplete(ctx, people, case)
+        task_id = send_back_to_applicant(ctx, people, case)
         doc_id = task_service.attach_document(
             ctx,
             actor=people["ani"],
@@ -290,7 +276,7 @@ class TestDocuments:
     def test_a_file_field_must_name_a_document_of_this_case(
         self, ctx: EngineContext, people: People, case: CaseView
     ) -> None:
-        task_id = self._incomplete(ctx, people, case)
+        task_id = send_back_to_applicant(ctx, people, case)
         refused(
             ctx,
             FormInvalid,
@@ -311,7 +297,7 @@ class TestDocuments:
     def test_uploads_are_checked(
         self, ctx: EngineContext, people: People, case: CaseView, filename: str, media_type: str, content: bytes
     ) -> None:
-        task_id = self._incomplete(ctx, people, case)
+        task_id = send_back_to_applicant(ctx, people, case)
         before = snapshot(ctx)
         with pytest.raises(InvalidInput):
             task_service.attach_document(
@@ -320,7 +306,7 @@ class TestDocuments:
         assert snapshot(ctx) == before
 
     def test_only_who_may_work_the_task_uploads(self, ctx: EngineContext, people: People, case: CaseView) -> None:
-        task_id = self._incomplete(ctx, people, case)
+        task_id = send_back_to_applicant(ctx, people, case)
         with pytest.raises(NotInLane):
             task_service.attach_document(
                 ctx,
