@@ -13,6 +13,7 @@ from engine.context import EngineContext
 from engine.persistence import migrate
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
+from engine.services import queries as case_queries
 from engine.services import tasks as task_service
 from engine.services import users as user_service
 from engine.services.views import CaseView, TaskView
@@ -93,11 +94,13 @@ def token_create(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cases(ctx: EngineContext, args: argparse.Namespace) -> None:
-    rows = case_service.list_cases(ctx, status=args.status)
-    if not rows:
-        print("Belum ada kasus.")
-    for c in rows:
+    page = case_queries.list_cases(ctx, status=args.status, search=args.search or "", page=args.page, per_page=100)
+    if not page.items:
+        print("Tidak ada kasus.")
+    for c in page.items:
         print(f"{c.number}  {c.status:<9}  {c.outcome or '-':<16}  {_when(ctx, c.created_at)}  {c.id}")
+    if page.total > page.page * page.per_page:
+        print(f"(halaman {page.page}; {page.total} kasus; lanjutkan dengan --page {page.page + 1})")
 
 
 def case(ctx: EngineContext, args: argparse.Namespace) -> None:
@@ -107,9 +110,9 @@ def case(ctx: EngineContext, args: argparse.Namespace) -> None:
     if not args.case:
         raise UsageError("sebutkan id atau nomor kasus")
     if args.action == "show":
-        _print_case(ctx, case_service.get_case(ctx, args.case))
+        _print_case(ctx, case_queries.get_case(ctx, args.case))
     elif args.action == "events":
-        for event in case_service.case_events(ctx, args.case):
+        for event in case_queries.case_events(ctx, args.case):
             data = json.dumps(event.data, ensure_ascii=False) if event.data is not None else ""
             print(
                 f"{event.seq:>3}  {_when(ctx, event.at)}  {event.type:<16} {event.element or '-':<28} "
@@ -135,7 +138,7 @@ def _case_start(ctx: EngineContext, args: argparse.Namespace) -> None:
     view = case_service.start_case(
         ctx, actor=_actor(ctx, args), data=data, process_key=args.process, applicant=applicant
     )
-    _print_case(ctx, case_service.get_case(ctx, str(view.id)))
+    _print_case(ctx, case_queries.get_case(ctx, str(view.id)))
 
 
 def _print_case(ctx: EngineContext, view: CaseView) -> None:

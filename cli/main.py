@@ -102,8 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["create"])
     p.add_argument("username")
 
-    p = add("cases", commands.cases, "daftar kasus")
+    p = add("cases", commands.cases, "daftar kasus (100 per halaman)")
     p.add_argument("--status", choices=["open", "completed", "cancelled"])
+    p.add_argument("--search", help="cari nomor kasus atau nama pemohon")
+    p.add_argument("--page", type=int, default=1)
 
     p = add("case", commands.case, "case show|start|withdraw|stop|events ...")
     p.add_argument("action", choices=["show", "start", "withdraw", "stop", "events"])

@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.actors import Actor
 from engine.context import EngineContext
-from engine.services import cases as case_service
+from engine.services import queries as case_queries
 from engine.services import tasks as task_service
 from engine.services.views import CaseView
 
@@ -187,7 +187,7 @@ def steps(*elements: str | Step) -> list[Step]:
 
 def ready_task(ctx: EngineContext, case_id: Any, element: str) -> Any:
     """The id of the ready task `element` of a case, or fail with what is ready instead."""
-    view = case_service.get_case(ctx, str(case_id))
+    view = case_queries.get_case(ctx, str(case_id))
     for task in view.tasks:
         if task.element == element:
             return task.id

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,22 +21,17 @@ from engine.errors import Conflict, FormInvalid, InvalidInput, PermissionDenied
 from engine.events import GENESIS, canonical_json, case_event
 from engine.forms import validate_form
 from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step, save_step
-from engine.persistence.models import Case, CaseCounter, CaseTask, Event, EventPayload
+from engine.persistence.models import CaseCounter
 from engine.roles import Role
+from engine.services.queries import find_case
 from engine.services.steps import (
-    COMPLETED,
     OPEN,
-    READY,
-    case_id_of,
-    case_variables,
-    find_case,
     keep_workflow,
     load_workflow,
     ready_ids,
     record_step,
-    usernames,
 )
-from engine.services.views import CaseView, EventView, case_view, event_view, task_ref
+from engine.services.views import CaseView
 
 DEFAULT_PROCESS = "mediasi_kekerasan"
 WITHDRAW_SIGNAL = "pencabutan_persetujuan"
@@ -189,7 +183,7 @@ def _end_by_signal(
         raise InvalidInput(f"Alasan wajib diisi (maksimal {MAX_REASON} karakter).")
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        case, state = load_case_step(uow.session, case_id_of(uow.session, case_ref))
+        case, state = load_case_step(uow.session, find_case(uow.session, case_ref, actor).id)
         _check_may_end(actor, case, withdrawal=signal == WITHDRAW_SIGNAL)
         definition = ctx.definitions.get(uow.session, case.definition_id)
         if signal not in definition.catalog.signals:
@@ -220,67 +214,3 @@ def _check_may_end(actor: Actor, case: CaseRecord, *, withdrawal: bool) -> None:
             "yang dapat mencatat pencabutan persetujuan."
         )
     raise PermissionDenied("Hanya Ketua LP-PAR yang dapat menghentikan kasus demi keselamatan.")
-
-
-def get_case(ctx: EngineContext, case_ref: str) -> CaseView:
-    """A case with its ready tasks and its applicant."""
-    with ctx.unit_of_work(write=False) as uow:
-        case = find_case(uow.session, case_ref)
-        definition = ctx.definitions.get(uow.session, case.definition_id)
-        rows = uow.session.execute(
-            select(CaseTask.id, CaseTask.element).where(CaseTask.case_id == case.id, CaseTask.state == READY)
-        ).all()
-        tasks = [task_ref(definition.catalog, task_id, element) for task_id, element in rows]
-        applicant = _applicant(case, usernames(uow.session, {case.applicant_user_id}))
-        return case_view(case, catalog=definition.catalog, version=definition.version, tasks=tasks, applicant=applicant)
-
-
-def case_data(ctx: EngineContext, case_ref: str) -> dict[str, Any]:
-    """The process variables of a case as its next step sees them."""
-    with ctx.unit_of_work(write=False) as uow:
-        case = find_case(uow.session, case_ref)
-        return case_variables(uow.session, ctx.definitions.get(uow.session, case.definition_id), case)
-
-
-def list_cases(ctx: EngineContext, *, status: str | None = None) -> list[CaseView]:
-    """Every case (newest first), optionally by status, without their tasks."""
-    if status is not None and status not in (OPEN, COMPLETED, "cancelled"):
-        raise InvalidInput("Status harus open, completed atau cancelled.")
-    with ctx.unit_of_work(write=False) as uow:
-        query = select(Case).order_by(Case.created_at.desc(), Case.number.desc())
-        if status:
-            query = query.where(Case.status == status)
-        cases = list(uow.session.scalars(query))
-        names = usernames(uow.session, {c.applicant_user_id for c in cases})
-        views = []
-        for case in cases:
-            definition = ctx.definitions.get(uow.session, case.definition_id)
-            views.append(
-                case_view(
-                    case,
-                    catalog=definition.catalog,
-                    version=definition.version,
-                    tasks=[],
-                    applicant=_applicant(case, names),
-                )
-            )
-        return views
-
-
-def case_events(ctx: EngineContext, case_ref: str) -> list[EventView]:
-    """A case's history, oldest first."""
-    with ctx.unit_of_work(write=False) as uow:
-        case = find_case(uow.session, case_ref)
-        rows = uow.session.execute(
-            select(Event, EventPayload)
-            .outerjoin(EventPayload, EventPayload.event_id == Event.id)
-            .where(Event.case_id == case.id)
-            .order_by(Event.seq)
-        ).all()
-        return [event_view(event, payload) for event, payload in rows]
-
-
-def _applicant(case: Case, names: dict[int, str]) -> str:
-    if case.walkin_name:
-        return f"{case.walkin_name} (datang langsung)"
-    return names.get(case.applicant_user_id or -1, "?")

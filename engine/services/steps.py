@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from engine import runtime
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
-from engine.errors import Conflict, NotFound, ProcessFailed
+from engine.errors import Conflict, ProcessFailed
 from engine.events import case_event
 from engine.persistence.case_store import CaseRecord, StepWrites, TaskRecord
 from engine.persistence.models import Case, CaseFinalRecord, CaseState, User
@@ -103,24 +103,6 @@ def _inbox_row(
         claimed_by_id=None,
         created_at=now,
     )
-
-
-def case_id_of(session: Session, ref: str | uuid.UUID) -> uuid.UUID:
-    """The id of a case named by its id or its number (MED-2026-0001)."""
-    return find_case(session, ref).id
-
-
-def find_case(session: Session, ref: str | uuid.UUID) -> Case:
-    """A case by its id or its number (MED-2026-0001)."""
-    query = select(Case)
-    try:
-        query = query.where(Case.id == (ref if isinstance(ref, uuid.UUID) else uuid.UUID(str(ref))))
-    except ValueError:
-        query = query.where(Case.number == str(ref).strip().upper())
-    case = session.scalar(query)
-    if case is None:
-        raise NotFound(f"Kasus {ref} tidak ditemukan.")
-    return case
 
 
 def usernames(session: Session, ids: set[int | None]) -> dict[int, str]:

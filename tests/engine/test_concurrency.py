@@ -18,6 +18,7 @@ from engine.context import EngineContext
 from engine.errors import ConcurrentUpdate, Conflict, TaskNotReady
 from engine.persistence.models import Case, Event
 from engine.services import cases as case_service
+from engine.services import queries as case_queries
 from engine.services import tasks as task_service
 from tests.builders import application
 
@@ -63,7 +64,7 @@ def test_two_threads_one_task(
     errors = [r for r in results if isinstance(r, Conflict)]
     assert len(errors) == 1, results
     assert completions(ctx, case.id) == (1, 2)
-    assert [t.element for t in case_service.get_case(ctx, case.number).tasks] == ["Task_telaah_permohonan"]
+    assert [t.element for t in case_queries.get_case(ctx, case.number).tasks] == ["Task_telaah_permohonan"]
 
 
 def test_stale_version_is_a_conflict(

@@ -11,6 +11,7 @@ from engine.context import EngineContext
 from engine.errors import DeploymentInvalid, PermissionDenied
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
+from engine.services import queries as case_queries
 from engine.settings import PROJECT_ROOT
 from tests.builders import application
 from tests.conftest import OPERATOR
@@ -78,7 +79,7 @@ def test_running_cases_keep_their_version(ctx: EngineContext, people: dict[str, 
     deploy_bytes(ctx, mutated('name="Periksa kelengkapan berkas"', 'name="Periksa berkas lengkap"')[0])
     new = case_service.start_case(ctx, actor=people["ani"], data=application())  # type: ignore[arg-type]
     assert (old.process_version, new.process_version) == (1, 2)
-    assert case_service.get_case(ctx, old.number).tasks[0].title == "Periksa kelengkapan berkas"
+    assert case_queries.get_case(ctx, old.number).tasks[0].title == "Periksa kelengkapan berkas"
     assert new.tasks[0].title == "Periksa berkas lengkap"
 
 

@@ -12,6 +12,7 @@ from engine.actors import Actor
 from engine.context import EngineContext
 from engine.persistence.models import CaseTask
 from engine.services import cases as case_service
+from engine.services import queries as case_queries
 from tests.builders import ACCEPTED_TO_END, TIM, TO_DECISION, Step, application, screening, steps, walk
 
 REFER = Step("Task_catat_rujukan")
@@ -154,8 +155,8 @@ def run_path(
     case = case_service.start_case(ctx, actor=people["ani"], data=application(**overrides))
     view = walk(make_ctx if fresh else lambda: ctx, people, case, path)
     final_ctx = make_ctx() if fresh else ctx
-    events = [(e.type, e.element, e.actor, e.data) for e in case_service.case_events(final_ctx, case.number)]
-    data = case_service.case_data(final_ctx, case.number)
+    events = [(e.type, e.element, e.actor, e.data) for e in case_queries.case_events(final_ctx, case.number)]
+    data = case_queries.case_data(final_ctx, case.number)
     return view.status, view.outcome, view.tasks, events, data
 
 
@@ -204,7 +205,7 @@ def test_notification_step_records_which_letter_is_due(ctx: EngineContext, peopl
     overrides, path, _ = PATHS["rejected by the Kepala Dinas"]
     case = case_service.start_case(ctx, actor=people["ani"], data=application(**overrides))
     walk(lambda: ctx, people, case, path)
-    assert case_service.case_data(ctx, case.number)["surat_pemberitahuan"] == "penolakan"
+    assert case_queries.case_data(ctx, case.number)["surat_pemberitahuan"] == "penolakan"
 
 
 def test_soft_rule_warnings_are_listed_for_the_ketua(ctx: EngineContext, people: dict[str, Actor]) -> None:
@@ -225,7 +226,7 @@ def test_soft_rule_warnings_are_listed_for_the_ketua(ctx: EngineContext, people:
             Step("Task_telaah_permohonan", screening(tingkat_bahaya="sedang", jenis_kekerasan=["fisik"])),
         ),
     )
-    view = case_service.get_case(ctx, case.number)
+    view = case_queries.get_case(ctx, case.number)
     assert [t.element for t in view.tasks] == ["Task_tinjau_pengecualian"]
-    warnings = case_service.case_data(ctx, case.number)["peringatan_aturan"]
+    warnings = case_queries.case_data(ctx, case.number)["peringatan_aturan"]
     assert [w[:3] for w in warnings] == ["R9:", "R4:", "R5:"]

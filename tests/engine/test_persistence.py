@@ -17,6 +17,7 @@ from engine.context import EngineContext
 from engine.errors import ConcurrentUpdate
 from engine.persistence.models import Base, Case, CaseFinalRecord, CaseState
 from engine.services import cases as case_service
+from engine.services import queries as case_queries
 from engine.services import tasks as task_service
 from tests.builders import TIM, Step, application
 
@@ -58,7 +59,7 @@ def test_a_lock_that_times_out_is_a_conflict_and_changes_nothing(ctx: EngineCont
         holder.execute("ROLLBACK")
         holder.close()
         impatient.close()
-    assert [t.element for t in case_service.get_case(ctx, case.number).tasks] == ["Task_periksa_kelengkapan"]
+    assert [t.element for t in case_queries.get_case(ctx, case.number).tasks] == ["Task_periksa_kelengkapan"]
 
 
 def test_case_state_is_stored_without_the_diagram(ctx: EngineContext, people: dict[str, Actor]) -> None:
@@ -82,7 +83,7 @@ def test_a_finished_case_keeps_its_final_record_not_its_workflow(ctx: EngineCont
     assert record["data"]["penghentian"]["alasan"] == "Dicabut."
     assert ["EndEvent_pencabutan", "COMPLETED"] in record["tasks"]
     assert ["Task_periksa_kelengkapan", "CANCELLED"] in record["tasks"]
-    assert case_service.case_data(ctx, case.number)["kategori_perkara"] == "perdata_keluarga"
+    assert case_queries.case_data(ctx, case.number)["kategori_perkara"] == "perdata_keluarga"
 
 
 def test_a_stale_cached_workflow_is_never_used(make_ctx, people: dict[str, Actor]) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +91,7 @@ def test_a_stale_cached_workflow_is_never_used(make_ctx, people: dict[str, Actor
     a, b = make_ctx(), make_ctx()
     case = case_service.start_case(a, actor=people["ani"], data=application())
     task_service.complete_task(b, actor=people["rina"], task_id=case.tasks[0].id, data={"berkas_lengkap": True})
-    review = case_service.get_case(a, case.number).tasks[0]
+    review = case_queries.get_case(a, case.number).tasks[0]
     view = task_service.complete_task(a, actor=people["rina"], task_id=review.id, data=Step(review.element).payload())
     assert sorted(t.element for t in view.tasks) == sorted(TIM)
 

@@ -1,0 +1,196 @@
+"""Reading cases: one case, a page of cases, a case's history and documents; all need-to-know."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.access import readable_cases
+from engine.actors import Actor
+from engine.context import EngineContext
+from engine.errors import InvalidInput, NotFound
+from engine.persistence.models import Case, CaseTask, Document, Event, EventPayload, User
+from engine.services.steps import COMPLETED, OPEN, READY, case_variables
+from engine.services.views import CaseView, EventView, case_view, event_view, task_ref
+
+T = TypeVar("T")
+STATUSES = (OPEN, COMPLETED, "cancelled")
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a longer list."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A stored document (an upload or an issued letter), without its bytes."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    kind: str
+    number: str | None
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    created_by: str
+    created_at: Any
+
+
+def find_case(session: Session, ref: str | uuid.UUID, actor: Actor | None = None) -> Case:
+    """A case by id or number; with `actor`, only if they may read it (otherwise "not found")."""
+    query = select(Case)
+    try:
+        query = query.where(Case.id == (ref if isinstance(ref, uuid.UUID) else uuid.UUID(str(ref))))
+    except ValueError:
+        query = query.where(Case.number == str(ref).strip().upper())
+    if actor is not None:
+        query = query.where(readable_cases(actor))
+    case = session.scalar(query)
+    if case is None:
+        raise NotFound(f"Kasus {ref} tidak ditemukan.")
+    return case
+
+
+def get_case(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> CaseView:
+    """A case with its ready tasks and its applicant."""
+    with ctx.unit_of_work(write=False) as uow:
+        case = find_case(uow.session, case_ref, actor)
+        definition = ctx.definitions.get(uow.session, case.definition_id)
+        rows = uow.session.execute(
+            select(CaseTask.id, CaseTask.element).where(CaseTask.case_id == case.id, CaseTask.state == READY)
+        ).all()
+        tasks = [task_ref(definition.catalog, task_id, element) for task_id, element in rows]
+        names = applicant_names(uow.session, [case])
+        return case_view(
+            case, catalog=definition.catalog, version=definition.version, tasks=tasks, applicant=names[case.id]
+        )
+
+
+def case_data(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> dict[str, Any]:
+    """The process variables of a case as its next step sees them (or as it ended)."""
+    with ctx.unit_of_work(write=False) as uow:
+        case = find_case(uow.session, case_ref, actor)
+        return case_variables(uow.session, ctx.definitions.get(uow.session, case.definition_id), case)
+
+
+def list_cases(
+    ctx: EngineContext,
+    *,
+    actor: Actor | None = None,
+    status: str | None = None,
+    search: str = "",
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[CaseView]:
+    """Cases newest first, in `actor`'s scope, by status and by number or applicant name."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput("Status harus open, completed atau cancelled.")
+    page, per_page = _paging(page, per_page)
+    applicant = aliased(User)
+    query = select(Case).outerjoin(applicant, applicant.id == Case.applicant_user_id)
+    if actor is not None:
+        query = query.where(readable_cases(actor))
+    if status:
+        query = query.where(Case.status == status)
+    if search.strip():
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Case.number).like(pattern),
+                func.lower(Case.walkin_name).like(pattern),
+                func.lower(applicant.full_name).like(pattern),
+            )
+        )
+    with ctx.unit_of_work(write=False) as uow:
+        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        cases = list(
+            uow.session.scalars(
+                query.order_by(Case.created_at.desc(), Case.number.desc()).limit(per_page).offset((page - 1) * per_page)
+            )
+        )
+        names = applicant_names(uow.session, cases)
+        items = []
+        for case in cases:
+            definition = ctx.definitions.get(uow.session, case.definition_id)
+            items.append(
+                case_view(
+                    case, catalog=definition.catalog, version=definition.version, tasks=[], applicant=names[case.id]
+                )
+            )
+        return Page(items, int(total), page, per_page)
+
+
+def _paging(page: int, per_page: int) -> tuple[int, int]:
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidInput(f"page minimal 1 dan per_page antara 1 dan {MAX_PER_PAGE}.")
+    return page, per_page
+
+
+def applicant_names(session: Session, cases: list[Case]) -> dict[uuid.UUID, str]:
+    """How each case names its applicant: the account's full name, or the walk-in applicant's."""
+    ids = {c.applicant_user_id for c in cases if c.applicant_user_id is not None}
+    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
+    return {
+        c.id: f"{c.walkin_name} (datang langsung)" if c.walkin_name else names.get(c.applicant_user_id or -1, "?")
+        for c in cases
+    }
+
+
+def case_events(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> list[EventView]:
+    """A case's history, oldest first."""
+    with ctx.unit_of_work(write=False) as uow:
+        case = find_case(uow.session, case_ref, actor)
+        rows = uow.session.execute(
+            select(Event, EventPayload)
+            .outerjoin(EventPayload, EventPayload.event_id == Event.id)
+            .where(Event.case_id == case.id)
+            .order_by(Event.seq)
+        ).all()
+        return [event_view(event, payload) for event, payload in rows]
+
+
+def case_documents(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> list[DocumentView]:
+    """A case's documents, oldest first."""
+    with ctx.unit_of_work(write=False) as uow:
+        case = find_case(uow.session, case_ref, actor)
+        rows = uow.session.scalars(select(Document).where(Document.case_id == case.id).order_by(Document.created_at))
+        return [_document_view(d) for d in rows]
+
+
+def get_document(ctx: EngineContext, document_id: uuid.UUID, actor: Actor | None = None) -> tuple[DocumentView, bytes]:
+    """A document and its bytes, if `actor` may read its case."""
+    with ctx.unit_of_work(write=False) as uow:
+        query = select(Document).join(Case, Case.id == Document.case_id).where(Document.id == document_id)
+        if actor is not None:
+            query = query.where(readable_cases(actor))
+        document = uow.session.scalar(query)
+        if document is None:
+            raise NotFound("Dokumen tidak ditemukan.")
+        return _document_view(document), document.content
+
+
+def _document_view(d: Document) -> DocumentView:
+    return DocumentView(
+        id=d.id,
+        case_id=d.case_id,
+        kind=d.kind,
+        number=d.number,
+        filename=d.filename,
+        media_type=d.media_type,
+        size=d.size,
+        sha256=d.sha256,
+        created_by=d.created_by,
+        created_at=d.created_at,
+    )
