@@ -80,3 +80,7 @@ class DeploymentInvalid(InvalidInput):
 
 class ProcessFailed(MediasiError):
     """A script or condition in the diagram failed at run time; the step was not applied."""
+
+
+class Unauthenticated(MediasiError):
+    """No valid credentials were presented."""

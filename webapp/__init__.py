@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 from engine.context import EngineContext
 from engine.settings import Settings
@@ -33,8 +33,22 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ctx: EngineConte
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    _api_errors_outside_routes(app)
     _security_headers(app)
     return app
+
+
+def _api_errors_outside_routes(app: Flask) -> None:
+    """Unknown URLs, wrong methods and oversized bodies under /api answer with JSON too."""
+    from werkzeug.exceptions import HTTPException
+
+    from webapp.api.support import error_response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        if request.path.startswith("/api/"):
+            return error_response(error)
+        return error
 
 
 def _instance_secret(folder: Path) -> str:

@@ -13,11 +13,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine import runtime
+from engine.access import readable_cases
 from engine.actors import Actor
 from engine.bpmn.catalog import TaskInfo
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
-from engine.errors import Conflict, FormInvalid, InvalidInput, TaskNotReady
+from engine.errors import Conflict, FormInvalid, InvalidInput, NotFound, TaskNotReady
 from engine.events import case_event
 from engine.forms import file_ids, validate_form
 from engine.persistence.case_store import CaseRecord, StepWrites, TaskRecord, load_task_step, save_step
@@ -58,12 +59,21 @@ def _require_ready(task: TaskRecord, case: CaseRecord, info: TaskInfo) -> None:
 
 
 def _load(
-    ctx: EngineContext, session: Session, task_id: uuid.UUID
+    ctx: EngineContext, session: Session, task_id: uuid.UUID, actor: Actor | None = None
 ) -> tuple[TaskRecord, CaseRecord, bytes | None, LoadedDefinition, TaskInfo]:
-    """A task, its case, the case's saved workflow, its version and the task's catalog entry."""
+    """A task, its case, the case's saved workflow, its version and the task's catalog entry.
+
+    With `actor`: a task they may neither work nor see (its case is outside their scope) is "not found".
+    """
     task, case, state = load_task_step(session, task_id)
+    if actor is not None and not may_work(actor, task, case) and not _can_read(session, actor, case.id):
+        raise NotFound("Tugas tidak ditemukan.")
     definition = ctx.definitions.get(session, case.definition_id)
     return task, case, state, definition, definition.catalog.tasks[task.element]
+
+
+def _can_read(session: Session, actor: Actor, case_id: uuid.UUID) -> bool:
+    return session.scalar(select(Case.id).where(Case.id == case_id, readable_cases(actor))) is not None
 
 
 def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data: Mapping[str, Any]) -> CaseView:
@@ -77,7 +87,7 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
     submitted = json_copy(data)
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        task, case, state, definition, info = _load(ctx, uow.session, task_id)
+        task, case, state, definition, info = _load(ctx, uow.session, task_id, actor)
         _require_ready(task, case, info)
         ensure_may_work(actor, task, case, lane=info.lane)
         schema = definition.form(info.form)
@@ -129,7 +139,7 @@ def release_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID) -> Tas
 def _set_claim(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, *, claim: bool) -> TaskView:
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        task, case, _, definition, info = _load(ctx, uow.session, task_id)
+        task, case, _, definition, info = _load(ctx, uow.session, task_id, actor)
         _require_ready(task, case, info)
         if not may_work(actor, task, case):
             ensure_may_work(actor, task, case, lane=info.lane)
@@ -188,7 +198,7 @@ def _workable_by(actor: Actor) -> Any:
 def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID) -> TaskDetail:
     """A task with its form and the data its form starts from."""
     with ctx.unit_of_work(write=False) as uow:
-        task, case, _, definition, info = _load(ctx, uow.session, task_id)
+        task, case, _, definition, info = _load(ctx, uow.session, task_id, actor)
         if actor is not None and not may_work(actor, task, case):
             ensure_may_work(actor, task, case, lane=info.lane)
         data = case_variables(uow.session, definition, case) if task.state == READY else {}
@@ -213,7 +223,7 @@ def attach_document(
         raise InvalidInput(f"Ukuran berkas harus antara 1 bita dan {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        task, case, _, _, info = _load(ctx, uow.session, task_id)
+        task, case, _, _, info = _load(ctx, uow.session, task_id, actor)
         _require_ready(task, case, info)
         ensure_may_work(actor, task, case, lane=info.lane)
         document = Document(

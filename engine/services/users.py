@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine.actors import Actor
 from engine.context import EngineContext
-from engine.errors import InvalidInput, NotFound, PermissionDenied
+from engine.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from engine.events import SYSTEM_CHAIN, append_chain_event
 from engine.persistence.models import ApiToken, RoleMembership, User
 from engine.roles import ROLE_NAMES, ROLE_TITLES, Role
@@ -156,6 +156,22 @@ def create_token(ctx: EngineContext, *, actor: Actor, username: str) -> str:
 def token_hash(token: str) -> str:
     """The stored form of a bearer token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate_token(ctx: EngineContext, token: str) -> Actor:
+    """The active user a bearer token belongs to.
+
+    :raises Unauthenticated: for an unknown or revoked token, or an inactive user.
+    """
+    with ctx.unit_of_work(write=False) as uow:
+        user = uow.session.scalar(
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
+        )
+        if user is None:
+            raise Unauthenticated("Token API tidak sah.")
+        return Actor(username=user.username, roles=user.role_names, user_id=user.id, full_name=user.full_name)
 
 
 def ensure_demo_users(ctx: EngineContext, *, actor: Actor) -> list[DemoUser]:

@@ -57,13 +57,17 @@ def test_case_numbers_count_up_per_year(ctx: EngineContext, people: People, cloc
 
 
 def test_wrong_lane_is_refused(ctx: EngineContext, people: People, case: CaseView) -> None:
-    error = refused(ctx, NotInLane, people["tono"], case.tasks[0].id, {"berkas_lengkap": True})
+    # Before the Tim Teknis is asked, the case is outside its need to know: the task is not found.
+    refused(ctx, NotFound, people["tono"], case.tasks[0].id, {"berkas_lengkap": True})
+    walk(lambda: ctx, people, case, steps("Task_periksa_kelengkapan", "Task_telaah_permohonan", *TIM))
+    task_id = ready_task(ctx, case.id, "Task_rekomendasi_ketua")
+    error = refused(ctx, NotInLane, people["tono"], task_id, Step("Task_rekomendasi_ketua").payload())
     assert "Ketua LP-PAR" in str(error)
 
 
 def test_pemohon_lane_belongs_to_the_cases_own_applicant(ctx: EngineContext, people: People, case: CaseView) -> None:
     task_id = send_back_to_applicant(ctx, people, case)
-    refused(ctx, NotInLane, people["budi"], task_id, {"keterangan_tambahan": "bukan kasus saya"})
+    refused(ctx, NotFound, people["budi"], task_id, {"keterangan_tambahan": "bukan kasus saya"})
     refused(ctx, NotInLane, people["rina"], task_id, {"keterangan_tambahan": "Ketua bukan pemohon"})
     assert task_service.list_tasks(ctx, actor=people["budi"]) == []
     assert [t.id for t in task_service.list_tasks(ctx, actor=people["ani"])] == [task_id]
@@ -146,8 +150,11 @@ def test_a_claimed_task_is_completed_only_by_its_claimant(ctx: EngineContext, pe
 
 
 def test_only_people_of_the_lane_claim(ctx: EngineContext, people: People, case: CaseView) -> None:
-    with pytest.raises(NotInLane):
+    with pytest.raises(NotFound):  # the Tim Teknis does not see this case yet
         task_service.claim_task(ctx, actor=people["tono"], task_id=case.tasks[0].id)
+    task_id = send_back_to_applicant(ctx, people, case)
+    with pytest.raises(NotInLane):  # the Ketua sees the case, but the Pemohon task is the applicant's
+        task_service.claim_task(ctx, actor=people["rina"], task_id=task_id)
 
 
 def test_submitted_data_is_kept_apart_from_the_callers_object(
@@ -174,7 +181,7 @@ class TestStarting:
         case = case_service.start_case(ctx, actor=people["dewi"], data=application(), applicant=walk_in)
         assert case_queries.get_case(ctx, case.number).applicant == "Ibu Warsini (datang langsung)"
         task_id = send_back_to_applicant(ctx, people, case)
-        refused(ctx, NotInLane, people["ani"], task_id, {"keterangan_tambahan": "x"})
+        refused(ctx, NotFound, people["ani"], task_id, {"keterangan_tambahan": "x"})  # not her case
         task_service.complete_task(ctx, actor=people["dewi"], task_id=task_id, data={"keterangan_tambahan": "KTP."})
         started = case_queries.case_events(ctx, case.number)[0]
         assert started.data["applicant"] == {"nama": "Ibu Warsini", "telepon": "0812 3456 7890", "alamat": "Krapyak"}
@@ -308,7 +315,7 @@ class TestDocuments:
 
     def test_only_who_may_work_the_task_uploads(self, ctx: EngineContext, people: People, case: CaseView) -> None:
         task_id = send_back_to_applicant(ctx, people, case)
-        with pytest.raises(NotInLane):
+        with pytest.raises(NotFound):  # another applicant's case
             task_service.attach_document(
                 ctx,
                 actor=people["budi"],

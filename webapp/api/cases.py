@@ -1,0 +1,153 @@
+"""Cases: start, list, read, end; their events and documents."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import Response, request
+
+from engine.errors import FormInvalid
+from engine.services import cases as case_service
+from engine.services import queries as case_queries
+from engine.services.views import CaseView
+from webapp.api import bp
+from webapp.api.support import body, caller, ctx, json_response, page_args
+
+
+def case_json(view: CaseView) -> dict[str, Any]:
+    """A case as the API shows it."""
+    return {
+        "id": view.id,
+        "number": view.number,
+        "status": view.status,
+        "outcome": view.outcome,
+        "process": {"key": view.process_key, "version": view.process_version},
+        "tasks": [
+            {"id": t.id, "name": t.element, "title": t.title, "lane": t.lane, "state": t.state} for t in view.tasks
+        ],
+        "created_at": view.created_at,
+        "updated_at": view.updated_at,
+    }
+
+
+def _applicant(raw: Any) -> case_service.WalkInApplicant | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"nama", "telepon", "alamat"}:
+        raise FormInvalid({"applicant": 'Harus berupa {"nama", "telepon", "alamat"?} tanpa isian lain.'})
+    if not all(isinstance(raw.get(k, ""), str) for k in ("nama", "telepon")) or not isinstance(
+        raw.get("alamat") or "", str
+    ):
+        raise FormInvalid({"applicant": "nama, telepon dan alamat harus berupa teks."})
+    return case_service.WalkInApplicant(
+        nama=raw.get("nama", ""), telepon=raw.get("telepon", ""), alamat=raw.get("alamat")
+    )
+
+
+@bp.post("/cases")
+def start_case() -> Response:
+    """File a request."""
+    actor = caller()
+    data = body(required=["data"], optional=["process", "applicant"])
+    process = data.get("process", case_service.DEFAULT_PROCESS)
+    if not isinstance(process, str):
+        raise FormInvalid({"process": "Harus berupa teks."})
+    view = case_service.start_case(
+        ctx(), actor=actor, data=data["data"], process_key=process, applicant=_applicant(data.get("applicant"))
+    )
+    return json_response(case_json(view), 201)
+
+
+@bp.get("/cases")
+def list_cases() -> Response:
+    """The cases the caller may read, newest first."""
+    actor = caller()
+    page, per_page = page_args()
+    result = case_queries.list_cases(
+        ctx(),
+        actor=actor,
+        status=request.args.get("status"),
+        search=request.args.get("q", ""),
+        page=page,
+        per_page=per_page,
+    )
+    return json_response(
+        {
+            "items": [case_json(v) for v in result.items],
+            "total": result.total,
+            "page": result.page,
+            "per_page": result.per_page,
+        }
+    )
+
+
+@bp.get("/cases/<uuid:case_id>")
+def get_case(case_id: UUID) -> Response:
+    """One case."""
+    return json_response(case_json(case_queries.get_case(ctx(), case_id, caller())))
+
+
+def _end(case_id: UUID, end: Any) -> Response:
+    actor = caller()
+    reason = body(required=["reason"])["reason"]
+    if not isinstance(reason, str):
+        raise FormInvalid({"reason": "Harus berupa teks."})
+    return json_response(case_json(end(ctx(), actor=actor, case_ref=case_id, reason=reason)))
+
+
+@bp.post("/cases/<uuid:case_id>/withdraw")
+def withdraw_case(case_id: UUID) -> Response:
+    """The victim withdraws her consent: the case ends as "withdrawn"."""
+    return _end(case_id, case_service.withdraw_case)
+
+
+@bp.post("/cases/<uuid:case_id>/stop")
+def stop_case(case_id: UUID) -> Response:
+    """The Ketua LP-PAR stops the case for the victim's safety."""
+    return _end(case_id, case_service.stop_case)
+
+
+@bp.get("/cases/<uuid:case_id>/events")
+def case_events(case_id: UUID) -> Response:
+    """The case's history, oldest first."""
+    events = case_queries.case_events(ctx(), case_id, caller())
+    return json_response(
+        [
+            {"seq": e.seq, "type": e.type, "task": e.element, "actor": e.actor, "at": e.at, "data": e.data}
+            for e in events
+        ]
+    )
+
+
+@bp.get("/cases/<uuid:case_id>/documents")
+def case_documents(case_id: UUID) -> Response:
+    """The case's documents."""
+    documents = case_queries.case_documents(ctx(), case_id, caller())
+    return json_response(
+        [
+            {
+                "id": d.id,
+                "kind": d.kind,
+                "number": d.number,
+                "filename": d.filename,
+                "sha256": d.sha256,
+                "created_at": d.created_at,
+            }
+            for d in documents
+        ]
+    )
+
+
+@bp.get("/documents/<uuid:document_id>")
+def get_document(document_id: UUID) -> Response:
+    """A document's bytes."""
+    view, content = case_queries.get_document(ctx(), document_id, caller())
+    response = Response(content, mimetype=view.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{_ascii(view.filename)}"'
+    response.headers["X-Content-SHA256"] = view.sha256
+    return response
+
+
+def _ascii(name: str) -> str:
+    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)

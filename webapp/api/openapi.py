@@ -1,0 +1,342 @@
+"""The OpenAPI 3.1 description of /api/v1, precise enough for a generic client to drive it."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+OBJ = "object"
+UUID = {"type": "string", "format": "uuid"}
+WHEN = {"type": "string", "format": "date-time"}
+MAYBE_WHEN = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None, extra: bool = True) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": OBJ, "properties": properties, "required": required or list(properties)}
+    if not extra:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    texts = {
+        400: "Permintaan tidak sah",
+        401: "Token tidak ada atau tidak sah",
+        403: "Tidak diizinkan",
+        404: "Tidak ditemukan",
+        409: "Bentrok dengan keadaan kasus",
+        413: "Berkas terlalu besar",
+        422: "Data tidak valid",
+    }
+    return {str(code): _json(_ref("Error"), texts[code]) for code in codes}
+
+
+def _page(item: str) -> dict[str, Any]:
+    return _obj(
+        {
+            "items": {"type": "array", "items": _ref(item)},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+        }
+    )
+
+
+PAGE_PARAMS = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+]
+
+
+def _id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": UUID}
+
+
+def _op(
+    summary: str, responses: dict[str, Any], *, params: list[Any] | None = None, body: Any = None, auth: bool = True
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": summary, "responses": responses}
+    if params:
+        operation["parameters"] = params
+    if body is not None:
+        operation["requestBody"] = body
+    if not auth:
+        operation["security"] = []
+    return operation
+
+
+def _schemas() -> dict[str, Any]:
+    task_ref = _obj(
+        {
+            "id": UUID,
+            "name": {"type": "string"},
+            "title": {"type": "string"},
+            "lane": {"type": "string"},
+            "state": {"enum": ["ready", "completed", "cancelled"]},
+        }
+    )
+    task = _obj(
+        {
+            "id": UUID,
+            "case_id": UUID,
+            "case_number": {"type": "string"},
+            "name": {"type": "string"},
+            "title": {"type": "string"},
+            "lane": {"type": "string"},
+            "state": {"enum": ["ready", "completed", "cancelled"]},
+            "created_at": WHEN,
+            "due_at": MAYBE_WHEN,
+            "claimed_by": {"type": ["string", "null"]},
+        }
+    )
+    return {
+        "Error": _obj(
+            {
+                "error": {"type": "string"},
+                "message": {"type": "string"},
+                "errors": {
+                    "oneOf": [
+                        {"type": "object", "additionalProperties": {"type": "string"}},
+                        {
+                            "type": "array",
+                            "items": _obj(
+                                {
+                                    "line": {"type": ["integer", "null"]},
+                                    "element": {"type": ["string", "null"]},
+                                    "message": {"type": "string"},
+                                }
+                            ),
+                        },
+                    ]
+                },
+            },
+            ["error", "message"],
+        ),
+        "TaskRef": task_ref,
+        "Task": task,
+        "TaskDetail": {
+            "allOf": [
+                task,
+                _obj(
+                    {
+                        "form": {"type": ["object", "null"]},
+                        "data": {"type": "object"},
+                        "documentation": {"type": "string"},
+                    }
+                ),
+            ]
+        },
+        "Case": _obj(
+            {
+                "id": UUID,
+                "number": {"type": "string"},
+                "status": {"enum": ["open", "completed", "cancelled"]},
+                "outcome": {"type": ["string", "null"]},
+                "process": _obj({"key": {"type": "string"}, "version": {"type": "integer"}}),
+                "tasks": {"type": "array", "items": _ref("TaskRef")},
+                "created_at": WHEN,
+                "updated_at": WHEN,
+            }
+        ),
+        "Process": _obj(
+            {"key": {"type": "string"}, "version": {"type": "integer"}, "name": {"type": "string"}, "deployed_at": WHEN}
+        ),
+        "Event": _obj(
+            {
+                "seq": {"type": "integer"},
+                "type": {"type": "string"},
+                "task": {"type": ["string", "null"]},
+                "actor": {"type": "string"},
+                "at": WHEN,
+                "data": {},
+            }
+        ),
+        "Document": _obj(
+            {
+                "id": UUID,
+                "kind": {"type": "string"},
+                "number": {"type": ["string", "null"]},
+                "filename": {"type": "string"},
+                "sha256": {"type": "string"},
+                "created_at": WHEN,
+            }
+        ),
+        "NewCase": _obj(
+            {
+                "process": {"type": "string"},
+                "data": {"type": "object"},
+                "applicant": _obj(
+                    {"nama": {"type": "string"}, "telepon": {"type": "string"}, "alamat": {"type": "string"}},
+                    ["nama", "telepon"],
+                    extra=False,
+                ),
+            },
+            ["data"],
+            extra=False,
+        ),
+        "Reason": _obj({"reason": {"type": "string", "minLength": 1, "maxLength": 2000}}, extra=False),
+        "Completion": _obj({"data": {"type": "object"}}, extra=False),
+    }
+
+
+def _paths() -> dict[str, Any]:
+    case_id, task_id = _id("case_id"), _id("task_id")
+    reason = {"required": True, "content": {"application/json": {"schema": _ref("Reason")}}}
+    return {
+        "/health": {
+            "get": _op("Kesehatan layanan", {"200": _json(_obj({"status": {"const": "ok"}}), "OK")}, auth=False)
+        },
+        "/openapi.json": {"get": _op("Dokumen OpenAPI ini", {"200": _json({"type": "object"}, "OK")}, auth=False)},
+        "/processes": {
+            "get": _op(
+                "Versi terbaru setiap proses",
+                {"200": _json(_page("Process"), "OK"), **_errors(401, 422)},
+                params=PAGE_PARAMS,
+            ),
+            "post": _op(
+                "Terapkan diagram BPMN (pemilik proses)",
+                {
+                    "201": _json(_obj({"key": {"type": "string"}, "version": {"type": "integer"}}), "Versi baru"),
+                    "200": _json(_obj({"key": {"type": "string"}, "version": {"type": "integer"}}), "Sama"),
+                    **_errors(400, 401, 403, 422),
+                },
+                body={"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
+            ),
+        },
+        "/processes/{key}": {
+            "get": _op(
+                "Versi terbaru sebuah proses dengan formulir mulainya",
+                {
+                    "200": _json(
+                        {"allOf": [_ref("Process"), _obj({"start_form": {"type": ["object", "null"]}})]}, "OK"
+                    ),
+                    **_errors(401, 404),
+                },
+                params=[{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+            )
+        },
+        "/cases": {
+            "get": _op(
+                "Kasus yang boleh dibaca pemanggil",
+                {"200": _json(_page("Case"), "OK"), **_errors(401, 422)},
+                params=[
+                    *PAGE_PARAMS,
+                    {"name": "status", "in": "query", "schema": {"enum": ["open", "completed", "cancelled"]}},
+                    {"name": "q", "in": "query", "schema": {"type": "string"}},
+                ],
+            ),
+            "post": _op(
+                "Ajukan permohonan",
+                {"201": _json(_ref("Case"), "Dibuat"), **_errors(400, 401, 403, 404, 422)},
+                body={"required": True, "content": {"application/json": {"schema": _ref("NewCase")}}},
+            ),
+        },
+        "/cases/{case_id}": {
+            "get": _op("Satu kasus", {"200": _json(_ref("Case"), "OK"), **_errors(401, 404)}, params=[case_id])
+        },
+        "/cases/{case_id}/withdraw": {
+            "post": _op(
+                "Pencabutan persetujuan korban",
+                {"200": _json(_ref("Case"), "OK"), **_errors(400, 401, 403, 404, 409, 422)},
+                params=[case_id],
+                body=reason,
+            )
+        },
+        "/cases/{case_id}/stop": {
+            "post": _op(
+                "Penghentian demi keselamatan",
+                {"200": _json(_ref("Case"), "OK"), **_errors(400, 401, 403, 404, 409, 422)},
+                params=[case_id],
+                body=reason,
+            )
+        },
+        "/cases/{case_id}/events": {
+            "get": _op(
+                "Riwayat kasus",
+                {"200": _json({"type": "array", "items": _ref("Event")}, "OK"), **_errors(401, 404)},
+                params=[case_id],
+            )
+        },
+        "/cases/{case_id}/documents": {
+            "get": _op(
+                "Dokumen kasus",
+                {"200": _json({"type": "array", "items": _ref("Document")}, "OK"), **_errors(401, 404)},
+                params=[case_id],
+            )
+        },
+        "/documents/{document_id}": {
+            "get": _op(
+                "Isi dokumen",
+                {"200": {"description": "Berkas", "content": {"application/octet-stream": {}}}, **_errors(401, 404)},
+                params=[_id("document_id")],
+            )
+        },
+        "/tasks": {
+            "get": _op("Tugas Saya", {"200": _json({"type": "array", "items": _ref("Task")}, "OK"), **_errors(401)})
+        },
+        "/tasks/{task_id}": {
+            "get": _op(
+                "Satu tugas dengan formulirnya",
+                {"200": _json(_ref("TaskDetail"), "OK"), **_errors(401, 403, 404)},
+                params=[task_id],
+            )
+        },
+        "/tasks/{task_id}/claim": {
+            "post": _op(
+                "Ambil tugas", {"200": _json(_ref("Task"), "OK"), **_errors(401, 403, 404, 409)}, params=[task_id]
+            )
+        },
+        "/tasks/{task_id}/release": {
+            "post": _op(
+                "Lepas tugas", {"200": _json(_ref("Task"), "OK"), **_errors(401, 403, 404, 409)}, params=[task_id]
+            )
+        },
+        "/tasks/{task_id}/files": {
+            "post": _op(
+                "Unggah satu berkas",
+                {"201": _json(_obj({"id": UUID}), "Disimpan"), **_errors(400, 401, 403, 404, 409, 413, 422)},
+                params=[task_id],
+                body={
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": _obj({"file": {"type": "string", "contentMediaType": "application/octet-stream"}})
+                        }
+                    },
+                },
+            )
+        },
+        "/tasks/{task_id}/complete": {
+            "post": _op(
+                "Selesaikan tugas",
+                {"200": _json(_obj({"case": _ref("Case")}), "OK"), **_errors(400, 401, 403, 404, 409, 422)},
+                params=[task_id],
+                body={"required": True, "content": {"application/json": {"schema": _ref("Completion")}}},
+            )
+        },
+    }
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Mediasi API",
+            "version": "1",
+            "description": "Bantuan Mediasi Kasus Kekerasan, DPMPPA Kota Pekalongan.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": {"schemas": _schemas(), "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }

@@ -1,0 +1,147 @@
+"""What every API endpoint shares: the caller, the request body, JSON errors, serialization."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from flask import Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+from engine.actors import Actor
+from engine.context import EngineContext
+from engine.errors import (
+    Conflict,
+    DeploymentInvalid,
+    FormInvalid,
+    InvalidInput,
+    MediasiError,
+    NotFound,
+    PermissionDenied,
+    ProcessFailed,
+    Unauthenticated,
+)
+from engine.services import users as user_service
+
+STATUS = [
+    (Unauthenticated, 401, "unauthenticated"),
+    (NotFound, 404, "not_found"),
+    (PermissionDenied, 403, "forbidden"),
+    (Conflict, 409, "conflict"),
+    (DeploymentInvalid, 422, "invalid_bpmn"),
+    (FormInvalid, 422, "invalid_data"),
+    (InvalidInput, 422, "invalid_input"),
+    (ProcessFailed, 500, "process_failed"),
+]
+
+
+HTTP_MESSAGES = {
+    400: "Permintaan tidak sah.",
+    404: "Alamat tidak ditemukan.",
+    405: "Metode ini tidak diizinkan untuk alamat ini.",
+    413: "Permintaan atau berkas terlalu besar.",
+    415: "Jenis isi permintaan tidak didukung.",
+}
+
+
+class BadRequest(Exception):
+    """The request itself is malformed (not JSON, wrong content type)."""
+
+
+def ctx() -> EngineContext:
+    """The engine context of this app."""
+    engine: EngineContext = current_app.extensions["mediasi"]
+    return engine
+
+
+def caller() -> Actor:
+    """The user of the bearer token on this request (checked once per request)."""
+    if "api_actor" not in g:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Sertakan header Authorization: Bearer <token>.")
+        g.api_actor = user_service.authenticate_token(ctx(), token.strip())
+    actor: Actor = g.api_actor
+    return actor
+
+
+def body(*, required: Iterable[str] = (), optional: Iterable[str] = ()) -> dict[str, Any]:
+    """The JSON object of the request, with unknown and missing fields refused field by field."""
+    if not request.is_json:
+        raise BadRequest("Kirim JSON dengan Content-Type: application/json.")
+    try:
+        data = json.loads(request.get_data(as_text=True) or "null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"JSON tidak sah: {exc}") from None
+    if not isinstance(data, dict):
+        raise FormInvalid({"_form": "Isi permintaan harus berupa objek JSON."})
+    required, allowed = set(required), set(required) | set(optional)
+    errors = {field: "Isian tidak dikenal." for field in data if field not in allowed}
+    errors |= {field: "Wajib diisi." for field in required if field not in data}
+    if errors:
+        raise FormInvalid(errors)
+    return data
+
+
+def page_args() -> tuple[int, int]:
+    """`page` and `per_page` from the query string."""
+    try:
+        return int(request.args.get("page", 1)), int(request.args.get("per_page", 20))
+    except ValueError:
+        raise FormInvalid({"page": "Harus berupa bilangan bulat."}) from None
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, UUIDs and datetimes as JSON values (datetimes ISO 8601 with an offset)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return plain(asdict(value))
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    """A JSON response of `value`."""
+    return Response(json.dumps(plain(value), ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def error_response(error: BaseException) -> Response:
+    """The JSON answer to an error: `{error, message}` and, for input errors, `errors`."""
+    if isinstance(error, BadRequest):
+        return json_response({"error": "bad_request", "message": str(error)}, 400)
+    if isinstance(error, HTTPException):
+        code = error.code or 500
+        message = HTTP_MESSAGES.get(code, error.description or error.name)
+        return json_response({"error": error.name.lower().replace(" ", "_"), "message": message}, code)
+    for kind, status, code in STATUS:
+        if isinstance(error, kind):
+            payload: dict[str, Any] = {"error": code, "message": error.message}  # type: ignore[attr-defined]
+            if isinstance(error, FormInvalid):
+                payload["errors"] = error.errors
+            if isinstance(error, DeploymentInvalid):
+                payload["errors"] = [
+                    {"line": p.line, "element": p.element, "message": p.message} for p in error.problems
+                ]
+            response = json_response(payload, status)
+            if status == 401:
+                response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+    raise error
+
+
+def register_error_handlers(blueprint: Any) -> None:
+    """Answer engine errors, malformed requests and HTTP errors under the API with JSON."""
+    blueprint.register_error_handler(MediasiError, error_response)
+    blueprint.register_error_handler(BadRequest, error_response)
+    blueprint.register_error_handler(HTTPException, error_response)

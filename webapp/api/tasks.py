@@ -1,0 +1,87 @@
+"""Tasks: the caller's inbox, one task, claim, release, upload, complete."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import Response, request
+
+from engine.errors import FormInvalid
+from engine.services import tasks as task_service
+from engine.services.views import TaskView
+from webapp.api import bp
+from webapp.api.cases import case_json
+from webapp.api.support import BadRequest, body, caller, ctx, json_response
+
+
+def task_json(view: TaskView) -> dict[str, Any]:
+    """A task as the API shows it."""
+    return {
+        "id": view.id,
+        "case_id": view.case_id,
+        "case_number": view.case_number,
+        "name": view.element,
+        "title": view.title,
+        "lane": view.lane,
+        "state": view.state,
+        "created_at": view.created_at,
+        "due_at": view.due_at,
+        "claimed_by": view.claimed_by,
+    }
+
+
+@bp.get("/tasks")
+def inbox() -> Response:
+    """The ready tasks the caller may work, most urgent first."""
+    return json_response([task_json(t) for t in task_service.list_tasks(ctx(), actor=caller())])
+
+
+@bp.get("/tasks/<uuid:task_id>")
+def get_task(task_id: UUID) -> Response:
+    """One task with its form and the data its form starts from."""
+    detail = task_service.get_task(ctx(), actor=caller(), task_id=task_id)
+    return json_response(
+        {**task_json(detail.task), "form": detail.form, "data": detail.data, "documentation": detail.documentation}
+    )
+
+
+@bp.post("/tasks/<uuid:task_id>/claim")
+def claim(task_id: UUID) -> Response:
+    """Take a task so that only the caller can complete it."""
+    return json_response(task_json(task_service.claim_task(ctx(), actor=caller(), task_id=task_id)))
+
+
+@bp.post("/tasks/<uuid:task_id>/release")
+def release(task_id: UUID) -> Response:
+    """Give a claimed task back to its lane."""
+    return json_response(task_json(task_service.release_task(ctx(), actor=caller(), task_id=task_id)))
+
+
+@bp.post("/tasks/<uuid:task_id>/files")
+def upload(task_id: UUID) -> Response:
+    """Store one uploaded file for a task; its id goes into a `"format": "file"` field."""
+    actor = caller()
+    files = list(request.files.values())
+    if request.mimetype != "multipart/form-data":
+        raise BadRequest("Kirim berkas sebagai multipart/form-data.")
+    if len(files) != 1 or not files[0].filename:
+        raise FormInvalid({"file": "Kirim tepat satu berkas."})
+    upload = files[0]
+    document_id = task_service.attach_document(
+        ctx(),
+        actor=actor,
+        task_id=task_id,
+        filename=upload.filename or "",
+        media_type=upload.mimetype,
+        content=upload.read(),
+    )
+    return json_response({"id": document_id}, 201)
+
+
+@bp.post("/tasks/<uuid:task_id>/complete")
+def complete(task_id: UUID) -> Response:
+    """Complete a task with its form data."""
+    data = body(required=["data"])["data"]
+    view = task_service.complete_task(ctx(), actor=caller(), task_id=task_id, data=data)
+    return json_response({"case": case_json(view)})
