@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -43,6 +44,26 @@ class LoadedDefinition:
             lane_roles=compiled.lane_roles,
             specs=compiled.specs,
         )
+
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """Each process variable's title, taken from the forms of this version (first form wins)."""
+        labels: dict[str, str] = {}
+        for schema in self.forms.values():
+            for name, prop in schema.get("properties", {}).items():
+                labels.setdefault(name, str(prop.get("title", name)))
+        return labels
+
+    @cached_property
+    def value_titles(self) -> dict[str, dict[str, str]]:
+        """Each enum variable's value titles (x-enumTitles), from the forms of this version."""
+        titles: dict[str, dict[str, str]] = {}
+        for schema in self.forms.values():
+            for name, prop in schema.get("properties", {}).items():
+                source = prop.get("items", prop) if prop.get("type") == "array" else prop
+                if isinstance(source, dict) and "x-enumTitles" in source:
+                    titles.setdefault(name, dict(source["x-enumTitles"]))
+        return titles
 
     def form(self, name: str | None) -> dict[str, Any] | None:
         """The JSON Schema of a form of this version."""

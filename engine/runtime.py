@@ -96,10 +96,14 @@ def load_state(specs: ProcessSpecs, state: bytes) -> BpmnWorkflow:
     return workflow
 
 
+def task_states(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
+    """(element, state name) of every task in tree order."""
+    return [(t.task_spec.name, TaskState.get_name(t.state)) for t in workflow.get_tasks()]
+
+
 def dump_final(workflow: BpmnWorkflow) -> bytes:
     """The compact record of a finished workflow: final variables and every task's end state."""
-    tasks = [[t.task_spec.name, TaskState.get_name(t.state)] for t in workflow.get_tasks()]
-    record = {"data": workflow.data, "tasks": tasks}
+    record = {"data": workflow.data, "tasks": [list(pair) for pair in task_states(workflow)]}
     return zlib.compress(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode(), 9)
 
 

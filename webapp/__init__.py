@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
 
 from engine.context import EngineContext
 from engine.settings import Settings
@@ -19,36 +19,35 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ctx: EngineConte
     if ctx is None:
         ctx = EngineContext.create(Settings.from_environ(os.environ))
     app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
+    https = os.environ.get("MEDIASI_HTTPS", "") == "1"
     app.config.update(
         SECRET_KEY=ctx.settings.secret_key or _instance_secret(Path(app.instance_path)),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_HTTPONLY=True,
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     if test_config:
         app.config.update(test_config)
     app.extensions["mediasi"] = ctx
 
-    from webapp import api, pages
+    from webapp import admin, api, auth, cases, pages, tasks
+    from webapp.extensions import csrf, login_manager
+    from webapp.security import register_page_errors, security_headers
+    from webapp.templating import register_templating
 
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
-    _api_errors_outside_routes(app)
-    _security_headers(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    csrf.exempt(api.bp)  # the API authenticates with bearer tokens, not cookies
+    for blueprint in (pages.bp, auth.bp, tasks.bp, cases.bp, admin.bp, api.bp):
+        app.register_blueprint(blueprint)
+    register_page_errors(app)
+    security_headers(app)
+    register_templating(app)
     return app
-
-
-def _api_errors_outside_routes(app: Flask) -> None:
-    """Unknown URLs, wrong methods and oversized bodies under /api answer with JSON too."""
-    from werkzeug.exceptions import HTTPException
-
-    from webapp.api.support import error_response
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Any:
-        if request.path.startswith("/api/"):
-            return error_response(error)
-        return error
 
 
 def _instance_secret(folder: Path) -> str:
@@ -61,19 +60,6 @@ def _instance_secret(folder: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
-
-
-def _security_headers(app: Flask) -> None:
-    @app.after_request
-    def add_headers(response: Any) -> Any:
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
 
 
 def engine_context(app: Flask) -> EngineContext:

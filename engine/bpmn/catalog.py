@@ -22,6 +22,7 @@ class TaskInfo:
     for_applicant: bool
     form: str
     documentation: str = ""
+    facts: tuple[str, ...] = ()  # process variables the task shows; empty: all (for staff)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,10 @@ class Catalog:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Catalog:
         """Rebuild a catalog stored by `to_json`."""
-        tasks = {k: TaskInfo(**{**v, "roles": tuple(v["roles"])}) for k, v in data["tasks"].items()}
+        tasks = {
+            k: TaskInfo(**{**v, "roles": tuple(v["roles"]), "facts": tuple(v.get("facts", ()))})
+            for k, v in data["tasks"].items()
+        }
         return cls(
             key=data["key"],
             name=data["name"],

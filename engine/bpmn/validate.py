@@ -208,6 +208,7 @@ class _DiagramReader:
                 for_applicant=APPLICANT in roles,
                 form=form or "",
                 documentation=(spec.documentation or "").strip(),
+                facts=tuple(f.strip() for f in props.get("caseFacts", "").split(",") if f.strip()),
             )
 
     def _start_form(self, process: etree._Element) -> tuple[str, str | None]:

@@ -309,6 +309,17 @@ class ChainHead(Base):
     hash: Mapped[digest]
 
 
+class TaskDraft(Base):
+    """Form data a person saved without completing the task ("Simpan draf"); not yet history."""
+
+    __tablename__ = "task_draft"
+
+    task_id: Mapped[uuid.UUID] = mapped_column(CompactUuid, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[moment]
+
+
 class Document(Base):
     """An uploaded file or issued letter. Immutable."""
 

@@ -13,8 +13,8 @@ from engine.access import readable_cases
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import InvalidInput, NotFound
-from engine.persistence.models import Case, CaseTask, Document, Event, EventPayload, User
-from engine.services.steps import COMPLETED, OPEN, READY, case_variables
+from engine.persistence.models import Case, CaseTask, Document, Event, EventPayload, ProcessDefinition, User
+from engine.services.steps import COMPLETED, OPEN, READY, case_variables, task_marks
 from engine.services.views import CaseView, EventView, case_view, event_view, task_ref
 
 T = TypeVar("T")
@@ -158,7 +158,8 @@ def case_events(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | No
             .where(Event.case_id == case.id)
             .order_by(Event.seq)
         ).all()
-        return [event_view(event, payload) for event, payload in rows]
+        catalog = ctx.definitions.get(uow.session, case.definition_id).catalog
+        return [event_view(event, payload, catalog) for event, payload in rows]
 
 
 def case_documents(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> list[DocumentView]:
@@ -194,3 +195,24 @@ def _document_view(d: Document) -> DocumentView:
         created_by=d.created_by,
         created_at=d.created_at,
     )
+
+
+@dataclass(frozen=True)
+class DiagramView:
+    """A case's diagram with the elements it has passed and the ones it waits on."""
+
+    xml: str
+    completed: list[str]
+    active: list[str]
+
+
+def case_diagram(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> DiagramView:
+    """The BPMN of the case's own version, marked with its progress."""
+    with ctx.unit_of_work(write=False) as uow:
+        case = find_case(uow.session, case_ref, actor)
+        definition = ctx.definitions.get(uow.session, case.definition_id)
+        xml = uow.session.scalar(select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == definition.id))
+        marks = task_marks(uow.session, definition, case)
+    completed = sorted({name for name, state in marks if state == "COMPLETED"})
+    active = sorted({name for name, state in marks if state in ("READY", "WAITING", "STARTED")})
+    return DiagramView(xml=xml or "", completed=completed, active=active)

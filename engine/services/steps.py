@@ -54,6 +54,17 @@ def case_variables(session: Session, definition: LoadedDefinition, case: Case | 
     return runtime.current_data(runtime.load_state(definition.specs, state)) if state is not None else {}
 
 
+def task_marks(session: Session, definition: LoadedDefinition, case: Case) -> list[tuple[str, str]]:
+    """(element, state name) of every task of a case's workflow, running or finished."""
+    if case.status != OPEN:
+        record = session.scalar(select(CaseFinalRecord.record).where(CaseFinalRecord.case_id == case.id))
+        return [(name, state) for name, state in runtime.load_final(record)["tasks"]] if record else []
+    state = session.scalar(select(CaseState.state).where(CaseState.case_id == case.id))
+    if state is None:
+        return []
+    return runtime.task_states(runtime.load_state(definition.specs, state))
+
+
 def record_step(
     writes: StepWrites,
     definition: LoadedDefinition,

@@ -6,7 +6,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -50,6 +50,9 @@ class TaskDetail:
     form: dict[str, Any] | None
     documentation: str
     data: dict[str, Any]
+    facts: tuple[str, ...] = ()  # the variables this task shows; empty: all of them
+    labels: dict[str, str] = field(default_factory=dict)  # variable -> title, from the version's forms
+    value_titles: dict[str, dict[str, str]] = field(default_factory=dict)  # variable -> enum value -> title
 
 
 def _require_ready(task: TaskRecord, case: CaseRecord, info: TaskInfo) -> None:
@@ -208,6 +211,9 @@ def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID) -> 
             form=definition.form(info.form),
             documentation=info.documentation,
             data=data,
+            facts=info.facts,
+            labels=definition.labels,
+            value_titles=definition.value_titles,
         )
 
 

@@ -7,10 +7,12 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.context import EngineContext
@@ -129,7 +131,7 @@ def actor_for(ctx: EngineContext, username: str) -> Actor:
             raise NotFound(f"Pengguna {username!r} tidak ditemukan.")
         if not user.active:
             raise PermissionDenied(f"Akun {username!r} tidak aktif.")
-        return Actor(username=user.username, roles=user.role_names, user_id=user.id, full_name=user.full_name)
+        return _actor(user)
 
 
 def create_token(ctx: EngineContext, *, actor: Actor, username: str) -> str:
@@ -158,6 +160,130 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+BAD_LOGIN = "Nama pengguna atau kata sandi salah."
+
+
+def authenticate_password(ctx: EngineContext, username: str, password: str) -> Actor:
+    """The active user with this name and password; the same answer for any mismatch.
+
+    Every attempt is a system event (user_logged_in or login_failed).
+    """
+    with ctx.unit_of_work(write=False) as uow:
+        user = uow.session.scalar(select(User).where(User.username == username.strip().lower()))
+        actor = _actor(user) if user is not None and user.active else None
+        stored = user.password_hash if user is not None else None
+    # Verify even for an unknown name, so that timing does not tell which names exist.
+    matches = verify_password(stored or _dummy_hash(), password) and actor is not None and stored is not None
+    _record_login(ctx, username, succeeded=matches)
+    if not matches or actor is None:
+        raise Unauthenticated(BAD_LOGIN)
+    return actor
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password("bukan-kata-sandi-siapa-pun")
+
+
+def _record_login(ctx: EngineContext, username: str, *, succeeded: bool) -> None:
+    with ctx.unit_of_work() as uow:
+        append_chain_event(
+            uow.session,
+            SYSTEM_CHAIN,
+            type="user_logged_in" if succeeded else "login_failed",
+            actor=username.strip().lower()[:64] or "?",
+            at=ctx.clock.now(),
+            payload={"username": username[:64]},
+        )
+
+
+def _actor(user: User) -> Actor:
+    return Actor(username=user.username, roles=user.role_names, user_id=user.id, full_name=user.full_name)
+
+
+def register_applicant(ctx: EngineContext, *, username: str, full_name: str, password: str) -> Actor:
+    """Self-service registration of an applicant (role pemohon only)."""
+    add_user(
+        ctx,
+        actor=Actor.operator(f"pendaftaran:{username}"),
+        username=username,
+        full_name=full_name,
+        roles=[Role.PEMOHON],
+        password=password,
+    )
+    return actor_for(ctx, username)
+
+
+@dataclass(frozen=True)
+class UserView:
+    """An account as the admin page lists it."""
+
+    id: int
+    username: str
+    full_name: str
+    roles: tuple[str, ...]
+    active: bool
+
+
+def list_users(ctx: EngineContext, *, actor: Actor) -> list[UserView]:
+    """Every account, by user name."""
+    _require_admin(actor)
+    with ctx.unit_of_work(write=False) as uow:
+        users = uow.session.scalars(select(User).order_by(User.username))
+        return [UserView(u.id, u.username, u.full_name, tuple(sorted(u.role_names)), u.active) for u in users]
+
+
+def set_active(ctx: EngineContext, *, actor: Actor, username: str, active: bool) -> None:
+    """Deactivate (or reactivate) an account; accounts are never deleted, history refers to them."""
+    _require_admin(actor)
+    if username == actor.username and not active:
+        raise InvalidInput("Anda tidak dapat menonaktifkan akun Anda sendiri.")
+    with ctx.unit_of_work() as uow:
+        user = _user(uow.session, username)
+        user.active = active
+        append_chain_event(
+            uow.session,
+            SYSTEM_CHAIN,
+            type="user_activated" if active else "user_deactivated",
+            actor=actor.username,
+            at=ctx.clock.now(),
+            payload={"username": username},
+        )
+
+
+def reset_password(ctx: EngineContext, *, actor: Actor, username: str) -> str:
+    """Give an account a new random password and return it (shown once to the admin)."""
+    _require_admin(actor)
+    password = secrets.token_urlsafe(12)
+    with ctx.unit_of_work() as uow:
+        _user(uow.session, username).password_hash = hash_password(password)
+        append_chain_event(
+            uow.session,
+            SYSTEM_CHAIN,
+            type="password_reset",
+            actor=actor.username,
+            at=ctx.clock.now(),
+            payload={"username": username},
+        )
+    return password
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"Pengguna {username!r} tidak ditemukan.")
+    return user
+
+
+def actor_by_id(ctx: EngineContext, user_id: int) -> Actor:
+    """The active user with this id."""
+    with ctx.unit_of_work(write=False) as uow:
+        user = uow.session.get(User, user_id)
+        if user is None or not user.active:
+            raise NotFound("Pengguna tidak ditemukan.")
+        return _actor(user)
+
+
 def authenticate_token(ctx: EngineContext, token: str) -> Actor:
     """The active user a bearer token belongs to.
 
@@ -171,7 +297,7 @@ def authenticate_token(ctx: EngineContext, token: str) -> Actor:
         )
         if user is None:
             raise Unauthenticated("Token API tidak sah.")
-        return Actor(username=user.username, roles=user.role_names, user_id=user.id, full_name=user.full_name)
+        return _actor(user)
 
 
 def ensure_demo_users(ctx: EngineContext, *, actor: Actor) -> list[DemoUser]:

@@ -68,6 +68,7 @@ class EventView:
     actor: str
     at: datetime
     data: Any
+    title: str | None = None  # the task's title, for events about a task
 
 
 def task_ref(catalog: Catalog, task_id: uuid.UUID, element: str, state: str = "ready") -> TaskRef:
@@ -120,9 +121,11 @@ def case_view(
     )
 
 
-def event_view(event: Event, payload: EventPayload | None) -> EventView:
+def event_view(event: Event, payload: EventPayload | None, catalog: Catalog | None = None) -> EventView:
     """Describe an event with its payload (None once erased)."""
+    info = catalog.tasks.get(event.element) if catalog is not None and event.element else None
     return EventView(
+        title=info.title if info is not None else None,
         seq=event.seq,
         type=event.type,
         element=event.element,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-28 16:53:47.124410
+Create Date: 2026-11-28 17:32:41.072586
 """
 
 from __future__ import annotations
@@ -162,6 +162,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", "role", name=op.f("pk_role_membership")),
     )
     op.create_table(
+        "task_draft",
+        sa.Column("task_id", UUID, nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("data", sa.Text(), nullable=False),
+        sa.Column("saved_at", MOMENT, nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_task_draft_user_id_user_account")),
+        sa.PrimaryKeyConstraint("task_id", "user_id", name=op.f("pk_task_draft")),
+    )
+    op.create_table(
         "case_final_record",
         sa.Column("case_id", UUID, nullable=False),
         sa.Column("record", sa.LargeBinary(), nullable=False),
@@ -243,6 +252,7 @@ def downgrade() -> None:
     op.drop_table("case_task")
     op.drop_table("case_state")
     op.drop_table("case_final_record")
+    op.drop_table("task_draft")
     op.drop_table("role_membership")
     op.drop_table("event_payload")
     with op.batch_alter_table("cases", schema=None) as batch_op:

@@ -1,0 +1,191 @@
+"""Cases: the list, a case's page with its diagram, filing a request, and ending a case."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import FileStorage
+
+from engine.errors import FormInvalid
+from engine.roles import Role
+from engine.services import cases as case_service
+from engine.services import processes as process_service
+from engine.services import queries as case_queries
+from webapp.formrender import group_action, parse_fields, render_fields
+from webapp.web import actor, ctx, roles_required
+
+bp = Blueprint("cases", __name__)
+READERS = (
+    Role.PEMOHON,
+    Role.FULLTIMER,
+    Role.KETUA_LPPAR,
+    Role.TIM_TEKNIS,
+    Role.SEKRETARIS,
+    Role.KEPALA_DINAS,
+    Role.AUDITOR,
+)
+STAFF = (Role.KETUA_LPPAR, Role.TIM_TEKNIS, Role.SEKRETARIS, Role.KEPALA_DINAS, Role.AUDITOR)
+STATUS_TITLES = {"open": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan"}
+OUTCOME_TITLES = {
+    "mediated": "Mediasi dilaksanakan",
+    "rejected": "Ditolak",
+    "parties_declined": "Mediasi tidak dapat dilaksanakan",
+    "referred": "Dirujuk",
+    "withdrawn": "Dihentikan",
+}
+EVENT_TITLES = {
+    "case_started": "Permohonan diajukan",
+    "task_completed": "Tugas diselesaikan",
+    "task_claimed": "Tugas diambil",
+    "task_released": "Tugas dilepas",
+    "document_uploaded": "Berkas diunggah",
+    "case_withdrawn": "Persetujuan korban dicabut",
+    "case_stopped": "Dihentikan demi keselamatan",
+    "case_completed": "Kasus selesai",
+}
+
+
+@bp.get("/kasus")
+@roles_required(*READERS)
+def index() -> ResponseReturnValue:
+    """The cases this person may read: search by number or name, filter by status, page by page."""
+    search, status = request.args.get("q", "").strip(), request.args.get("status") or None
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    result = case_queries.list_cases(ctx(), actor=actor(), status=status, search=search, page=page, per_page=20)
+    return render_template(
+        "cases/list.html",
+        result=result,
+        search=search,
+        status=status,
+        pages=max(1, -(-result.total // result.per_page)),
+        staff=actor().has_any(*STAFF),
+    )
+
+
+@bp.get("/kasus/<uuid:case_id>")
+@roles_required(*READERS)
+def show(case_id: UUID) -> ResponseReturnValue:
+    """A case: status, tasks, documents; for staff also its timeline and diagram."""
+    person = actor()
+    case = case_queries.get_case(ctx(), case_id, person)
+    staff = person.has_any(*STAFF)
+    events = case_queries.case_events(ctx(), case_id, person) if staff else []
+    documents = case_queries.case_documents(ctx(), case_id, person)
+    if not staff:  # applicants see what they uploaded and the letters addressed to them
+        documents = [d for d in documents if d.created_by == person.username or d.kind != "unggahan"]
+    return render_template(
+        "cases/case.html",
+        case=case,
+        events=events,
+        documents=documents,
+        staff=staff,
+        may_withdraw=case.status == "open",
+        may_stop=person.has_any(Role.KETUA_LPPAR) and case.status == "open",
+    )
+
+
+@bp.get("/kasus/<uuid:case_id>/diagram")
+@roles_required(*STAFF)
+def diagram(case_id: UUID) -> Response:
+    """The case's diagram with its progress, for the bpmn-js viewer."""
+    view = case_queries.case_diagram(ctx(), case_id, actor())
+    return Response(
+        view.xml,
+        mimetype="application/xml",
+        headers={"X-Completed": ",".join(view.completed), "X-Active": ",".join(view.active)},
+    )
+
+
+@bp.get("/kasus/<uuid:case_id>/dokumen/<uuid:document_id>")
+@roles_required(*READERS)
+def document(case_id: UUID, document_id: UUID) -> Response:
+    """Download a document of the case."""
+    view, content = case_queries.get_document(ctx(), document_id, actor())
+    if view.case_id != case_id:
+        abort(404)
+    safe = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in view.filename)
+    return Response(
+        content, mimetype=view.media_type, headers={"Content-Disposition": f'attachment; filename="{safe}"'}
+    )
+
+
+@bp.post("/kasus/<uuid:case_id>/cabut")
+@roles_required(Role.PEMOHON, Role.FULLTIMER, Role.KETUA_LPPAR)
+def withdraw(case_id: UUID) -> ResponseReturnValue:
+    """The victim withdraws her consent."""
+    case_service.withdraw_case(ctx(), actor=actor(), case_ref=case_id, reason=request.form.get("alasan", ""))
+    flash("Persetujuan dicabut; kasus dihentikan.", "info")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.post("/kasus/<uuid:case_id>/hentikan")
+@roles_required(Role.KETUA_LPPAR)
+def stop(case_id: UUID) -> ResponseReturnValue:
+    """The Ketua LP-PAR stops the case for the victim's safety."""
+    case_service.stop_case(ctx(), actor=actor(), case_ref=case_id, reason=request.form.get("alasan", ""))
+    flash("Kasus dihentikan demi keselamatan.", "info")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.route("/permohonan/baru", methods=["GET", "POST"])
+@roles_required(Role.PEMOHON, Role.FULLTIMER)
+def new() -> ResponseReturnValue:
+    """File a request: for oneself, or (fulltimer) for a walk-in applicant."""
+    process = process_service.get_process(ctx(), case_service.DEFAULT_PROCESS)
+    schema = process.start_form or {"type": "object", "properties": {}}
+    walk_in = actor().has_any(Role.FULLTIMER)
+    if request.method == "GET":
+        return _render_new(schema, {}, {}, walk_in)
+    data, errors = parse_fields(schema, request.form, request.files, _refuse_files)
+    applicant = {k: request.form.get(f"pemohon_{k}", "").strip() for k in ("nama", "telepon", "alamat")}
+    action = group_action(request.form)
+    if action is not None:
+        return _render_new(schema, data, {}, walk_in, applicant, {action[1]: 1} if action[0] == "add" else {})
+    if errors:
+        return _render_new(schema, data, errors, walk_in, applicant, status=422)
+    try:
+        view = case_service.start_case(ctx(), actor=actor(), data=data, applicant=_walk_in(applicant, walk_in))
+    except FormInvalid as invalid:
+        return _render_new(schema, data, invalid.errors, walk_in, applicant, status=422)
+    flash(f"Permohonan diterima dengan nomor {view.number}.", "info")
+    return redirect(url_for("cases.show", case_id=view.id))
+
+
+def _refuse_files(path: str, _upload: FileStorage) -> str:
+    # The request does not exist yet when its form is first sent; files are attached to later tasks.
+    raise FormInvalid({path: "Lampirkan berkas setelah permohonan diajukan, pada tugas Lengkapi berkas."})
+
+
+def _walk_in(applicant: dict[str, str], walk_in: bool) -> case_service.WalkInApplicant | None:
+    if not walk_in:
+        return None
+    return case_service.WalkInApplicant(
+        nama=applicant["nama"], telepon=applicant["telepon"], alamat=applicant["alamat"] or None
+    )
+
+
+def _render_new(
+    schema: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, str],
+    walk_in: bool,
+    applicant: dict[str, str] | None = None,
+    extra: dict[str, int] | None = None,
+    *,
+    status: int = 200,
+) -> ResponseReturnValue:
+    return render_template(
+        "cases/new.html",
+        schema=schema,
+        walk_in=walk_in,
+        applicant=applicant or {},
+        fields=render_fields(schema, values, errors, extra_groups=extra),
+        applicant_errors={k.removeprefix("applicant."): v for k, v in errors.items() if k.startswith("applicant.")},
+        error_count=len(errors),
+    ), status

@@ -1,0 +1,126 @@
+"""Tugas Saya: the inbox, and the page where a task's form is filled in."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from werkzeug.datastructures import FileStorage
+
+from engine.errors import FormInvalid, NotFound
+from engine.services import drafts as draft_service
+from engine.services import queries as case_queries
+from engine.services import tasks as task_service
+from engine.services.tasks import TaskDetail
+from webapp.facts import case_facts
+from webapp.formrender import group_action, parse_fields, render_fields
+from webapp.web import actor, ctx
+
+bp = Blueprint("tasks", __name__, url_prefix="/tugas")
+
+
+@bp.get("")
+@login_required
+def inbox() -> ResponseReturnValue:
+    """The ready tasks this person may work, most urgent first."""
+    tasks = task_service.list_tasks(ctx(), actor=actor())
+    return render_template("tasks/inbox.html", tasks=tasks, now=ctx().clock.now())
+
+
+@bp.post("/<uuid:task_id>/ambil")
+@login_required
+def claim(task_id: UUID) -> ResponseReturnValue:
+    """Ambil: only this person may now complete the task."""
+    task_service.claim_task(ctx(), actor=actor(), task_id=task_id)
+    flash("Tugas diambil.", "info")
+    return redirect(request.form.get("kembali") or url_for("tasks.inbox"))
+
+
+@bp.post("/<uuid:task_id>/lepas")
+@login_required
+def release(task_id: UUID) -> ResponseReturnValue:
+    """Lepas: the task goes back to its lane."""
+    task_service.release_task(ctx(), actor=actor(), task_id=task_id)
+    flash("Tugas dilepas.", "info")
+    return redirect(request.form.get("kembali") or url_for("tasks.inbox"))
+
+
+@bp.route("/<uuid:task_id>", methods=["GET", "POST"])
+@login_required
+def work(task_id: UUID) -> ResponseReturnValue:
+    """Show a task's form; on submit: add or remove a group, save a draft, or complete."""
+    detail = task_service.get_task(ctx(), actor=actor(), task_id=task_id)
+    if request.method == "GET":
+        values = draft_service.get_draft(ctx(), actor=actor(), task_id=task_id) or detail.data
+        return _render(detail, values, {})
+    schema = detail.form or {"type": "object", "properties": {}}
+    data, errors = parse_fields(schema, request.form, request.files, _uploader(task_id))
+    extra = _extra_groups(data)
+    if extra is not None:
+        return _render(detail, data, {}, extra_groups=extra)
+    if request.form.get("aksi") == "draf":
+        draft_service.save_draft(ctx(), actor=actor(), task_id=task_id, data=data)
+        flash("Draf disimpan.", "info")
+        return redirect(url_for("tasks.work", task_id=task_id))
+    if errors:
+        return _render(detail, data, errors, status=422)
+    try:
+        view = task_service.complete_task(ctx(), actor=actor(), task_id=task_id, data=data)
+    except FormInvalid as invalid:
+        return _render(detail, data, invalid.errors, status=422)
+    draft_service.discard_draft(ctx(), actor=actor(), task_id=task_id)
+    flash(f"Tugas \u201c{detail.task.title}\u201d selesai.", "info")
+    if view.status != "open":
+        flash(f"Kasus {view.number} selesai dengan hasil: {view.outcome}.", "info")
+    return redirect(url_for("tasks.inbox"))
+
+
+def _uploader(task_id: UUID) -> Any:
+    def store(_path: str, upload: FileStorage) -> str:
+        document_id = task_service.attach_document(
+            ctx(),
+            actor=actor(),
+            task_id=task_id,
+            filename=upload.filename or "berkas",
+            media_type=upload.mimetype,
+            content=upload.read(),
+        )
+        return str(document_id)
+
+    return store
+
+
+def _extra_groups(data: dict[str, Any]) -> dict[str, int] | None:
+    """After "Tambah" or "Hapus": how many empty groups to add (None when neither was pressed)."""
+    action = group_action(request.form)
+    if action is None:
+        return None
+    kind, field, _ = action
+    return {field: 1} if kind == "add" else {}
+
+
+def _render(
+    detail: TaskDetail,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    status: int = 200,
+    extra_groups: dict[str, int] | None = None,
+) -> ResponseReturnValue:
+    schema = detail.form or {"type": "object", "properties": {}}
+    try:
+        case = case_queries.get_case(ctx(), detail.task.case_id, actor())
+    except NotFound:  # a walk-in's or another lane's case: the task, but no link to the case page
+        case = None
+    return render_template(
+        "tasks/task.html",
+        detail=detail,
+        case=case,
+        facts=case_facts(detail),
+        fields=render_fields(schema, values, errors, extra_groups=extra_groups),
+        form_error=errors.get("_form"),
+        error_count=len(errors),
+    ), status
