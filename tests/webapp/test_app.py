@@ -29,7 +29,7 @@ def test_landing_page_is_indonesian_and_guarded_by_headers(client: FlaskClient) 
     response = client.get("/")
     assert response.status_code == 200
     assert "Bantuan Mediasi Kasus Kekerasan" in response.get_data(as_text=True)
-    assert "script-src" not in response.headers["Content-Security-Policy"]  # default-src 'self' covers it
+    assert "script-src 'self';" in response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
