@@ -25,7 +25,7 @@ $(NODE_STAMP): package.json package-lock.json
 
 $(VENDOR)/.copied: $(NODE_STAMP)
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bpmn-js
-	cp node_modules/bpmn-js/dist/bpmn-viewer.production.min.js $(VENDOR)/bpmn-js/
+	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/bpmn-js/
 	cp -r node_modules/bpmn-js/dist/assets/. $(VENDOR)/bpmn-js/
 	touch $@
 

@@ -205,3 +205,20 @@ def walk(
         actor = people[step.user or WORKER[step.element]]
         view = task_service.complete_task(ctx, actor=actor, task_id=task_id, data=step.payload())
     return view
+
+
+def as_form(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """JSON data as the fields of the rendered HTML form (names like korban.0.nama)."""
+    fields: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            for i, item in enumerate(value):
+                fields |= as_form(item, f"{name}.{i}.")
+        elif isinstance(value, list):
+            fields[name] = [str(v) for v in value]
+        elif isinstance(value, bool):
+            fields[name] = "true" if value else "false"
+        else:
+            fields[name] = str(value)
+    return fields

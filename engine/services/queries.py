@@ -213,6 +213,8 @@ def case_diagram(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | N
         definition = ctx.definitions.get(uow.session, case.definition_id)
         xml = uow.session.scalar(select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == definition.id))
         marks = task_marks(uow.session, definition, case)
-    completed = sorted({name for name, state in marks if state == "COMPLETED"})
-    active = sorted({name for name, state in marks if state in ("READY", "WAITING", "STARTED")})
+    # A subprocess spans its steps; marking it would paint over them. Active means waiting for a person.
+    containers = set(definition.specs.subprocess_specs)
+    completed = sorted({name for name, state in marks if state == "COMPLETED" and name not in containers})
+    active = sorted({name for name, state in marks if state == "READY" and name not in containers})
     return DiagramView(xml=xml or "", completed=completed, active=active)

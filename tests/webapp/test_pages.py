@@ -12,29 +12,12 @@ from flask.testing import FlaskClient
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.services import users as user_service
-from tests.builders import FORMS, Step, application
+from tests.builders import FORMS, Step, application, as_form
 from tests.conftest import OPERATOR
 from webapp import create_app
 from webapp.auth import by_address, by_name
 
 PASSWORD = "kata-sandi-uji-123"
-
-
-def as_form(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """JSON data as the fields of the rendered HTML form (names like korban.0.nama)."""
-    fields: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            for i, item in enumerate(value):
-                fields |= as_form(item, f"{name}.{i}.")
-        elif isinstance(value, list):
-            fields[name] = [str(v) for v in value]
-        elif isinstance(value, bool):
-            fields[name] = "true" if value else "false"
-        else:
-            fields[name] = str(value)
-    return fields
 
 
 @pytest.fixture
