@@ -260,3 +260,35 @@ class TestRolesAndAdmin:
 
 def test_steps_payload_helper_matches_forms() -> None:
     assert Step("Task_koordinasi").payload()["pihak_terkait_bersedia"] is True
+
+
+# The same need-to-know as the API's matrix, through the pages: Ani's case waits on the Ketua.
+# (SQLite only: the rules live in the engine, tested on both databases; this checks the pages apply them.)
+PAGE_MATRIX = {
+    "case page": {"ani": 200, "rina": 200, "audi": 200, "olga": 403, "adam": 403},
+    "task page": {"rina": 200, "ani": 403, "audi": 403},
+    "inbox": dict.fromkeys(["ani", "budi", "dewi", "rina", "tono", "sari", "kadin", "olga", "audi", "adam"], 200),
+    "case list": dict.fromkeys(["ani", "budi", "dewi", "rina", "tono", "sari", "kadin", "audi"], 200),
+    "new request": {"ani": 200, "budi": 200, "dewi": 200},
+    "admin": {"adam": 200},
+}
+PAGE_DEFAULT = {"case page": 404, "task page": 404}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("who", ["ani", "budi", "dewi", "rina", "tono", "sari", "kadin", "olga", "audi", "adam"])
+def test_page_matrix(web: Flask, accounts: object, who: str) -> None:
+    case_page = file_request(signed_in(web, "ani"))
+    task = inbox_task(signed_in(web, "rina"), "Periksa kelengkapan berkas")
+    paths = {
+        "case page": case_page,
+        "task page": task,
+        "inbox": "/tugas",
+        "case list": "/kasus",
+        "new request": "/permohonan/baru",
+        "admin": "/admin/pengguna",
+    }
+    client = signed_in(web, who)
+    seen = {page: client.get(path).status_code for page, path in paths.items()}
+    expected = {page: PAGE_MATRIX[page].get(who, PAGE_DEFAULT.get(page, 403)) for page in paths}
+    assert seen == expected
