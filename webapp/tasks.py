@@ -85,7 +85,6 @@ def _uploader(task_id: UUID) -> Any:
             actor=actor(),
             task_id=task_id,
             filename=upload.filename or "berkas",
-            media_type=upload.mimetype,
             content=upload.read(),
         )
         return str(document_id)

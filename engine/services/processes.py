@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.context import EngineContext
-from engine.errors import InvalidInput, NotFound
+from engine.errors import NotFound
 from engine.persistence.models import ProcessDefinition
-from engine.services.queries import MAX_PER_PAGE, Page
+from engine.services.queries import Page, check_paging
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,7 @@ class ProcessView:
 
 def list_processes(ctx: EngineContext, *, page: int = 1, per_page: int = 20) -> Page[ProcessView]:
     """The latest version of every process, by key."""
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"page minimal 1 dan per_page antara 1 dan {MAX_PER_PAGE}.")
+    page, per_page = check_paging(page, per_page)
     latest = (
         select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
         .group_by(ProcessDefinition.key)

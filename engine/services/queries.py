@@ -20,6 +20,7 @@ from engine.services.views import CaseView, EventView, case_view, event_view, ta
 T = TypeVar("T")
 STATUSES = (OPEN, COMPLETED, "cancelled")
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def list_cases(
     """Cases newest first, in `actor`'s scope, by status and by number or applicant name."""
     if status is not None and status not in STATUSES:
         raise InvalidInput("Status harus open, completed atau cancelled.")
-    page, per_page = _paging(page, per_page)
+    page, per_page = check_paging(page, per_page)
     applicant = aliased(User)
     query = select(Case).outerjoin(applicant, applicant.id == Case.applicant_user_id)
     if actor is not None:
@@ -132,9 +133,10 @@ def list_cases(
         return Page(items, int(total), page, per_page)
 
 
-def _paging(page: int, per_page: int) -> tuple[int, int]:
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"page minimal 1 dan per_page antara 1 dan {MAX_PER_PAGE}.")
+def check_paging(page: int, per_page: int) -> tuple[int, int]:
+    """`page` and `per_page` if they are in range; InvalidInput otherwise."""
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidInput(f"page antara 1 dan {MAX_PAGE}, per_page antara 1 dan {MAX_PER_PAGE}.")
     return page, per_page
 
 

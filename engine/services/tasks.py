@@ -38,7 +38,8 @@ from engine.services.steps import (
 from engine.services.views import CaseView, TaskView, task_view
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-UPLOAD_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+# What a file is comes from its first bytes, not from the name or type the browser claims.
+SIGNATURES = ((b"%PDF-", "application/pdf"), (b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
 SAFE_FILENAME = re.compile(r"^[^/\\\x00-\x1f]{1,255}$")
 
 
@@ -218,15 +219,19 @@ def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID) -> 
 
 
 def attach_document(
-    ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, filename: str, media_type: str, content: bytes
+    ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, filename: str, content: bytes
 ) -> uuid.UUID:
-    """Store an uploaded file for a ready task; its id goes into a `"format": "file"` field."""
+    """Store an uploaded PDF, JPEG or PNG for a ready task; its id goes into a `"format": "file"` field.
+
+    The type is read from the content, never taken from what the client claims.
+    """
     if not SAFE_FILENAME.match(filename):
         raise InvalidInput("Nama berkas tidak sah.")
-    if media_type not in UPLOAD_TYPES:
-        raise InvalidInput("Jenis berkas harus PDF, JPEG atau PNG.")
     if not content or len(content) > MAX_UPLOAD_BYTES:
         raise InvalidInput(f"Ukuran berkas harus antara 1 bita dan {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
+    media_type = next((kind for magic, kind in SIGNATURES if content.startswith(magic)), "")
+    if not media_type:
+        raise InvalidInput("Jenis berkas harus PDF, JPEG atau PNG.")
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
         task, case, _, _, info = _load(ctx, uow.session, task_id, actor)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 OBJ = "object"
@@ -51,7 +50,7 @@ def _page(item: str) -> dict[str, Any]:
 
 
 PAGE_PARAMS = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}},
     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
 ]
 
@@ -71,6 +70,15 @@ def _op(
     if not auth:
         operation["security"] = []
     return operation
+
+
+def _plain_schema(form: dict[str, Any]) -> dict[str, Any]:
+    """A form's JSON Schema without the keywords that belong to the form renderer."""
+    if isinstance(form, dict):
+        return {k: _plain_schema(v) for k, v in form.items() if not k.startswith("x-") and k != "$schema"}
+    if isinstance(form, list):
+        return [_plain_schema(v) for v in form]  # type: ignore[return-value]
+    return form
 
 
 def _schemas() -> dict[str, Any]:
@@ -325,9 +333,11 @@ def _paths() -> dict[str, Any]:
     }
 
 
-@cache
-def document() -> dict[str, Any]:
-    """The OpenAPI document."""
+def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The OpenAPI document; `start_form` (the default process's) describes a new case's data."""
+    schemas = _schemas()
+    if start_form is not None:
+        schemas["NewCase"]["properties"]["data"] = _plain_schema(start_form)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -338,5 +348,5 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": _paths(),
-        "components": {"schemas": _schemas(), "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }

@@ -123,7 +123,11 @@ def error_response(error: BaseException) -> Response:
     if isinstance(error, HTTPException):
         code = error.code or 500
         message = HTTP_MESSAGES.get(code, error.description or error.name)
-        return json_response({"error": error.name.lower().replace(" ", "_"), "message": message}, code)
+        response = json_response({"error": error.name.lower().replace(" ", "_"), "message": message}, code)
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":  # e.g. Allow on 405
+                response.headers[name] = value
+        return response
     for kind, status, code in STATUS:
         if isinstance(error, kind):
             payload: dict[str, Any] = {"error": code, "message": error.message}  # type: ignore[attr-defined]

@@ -73,7 +73,6 @@ def upload(task_id: UUID) -> Response:
         actor=actor,
         task_id=task_id,
         filename=upload.filename or "",
-        media_type=upload.mimetype,
         content=upload.read(),
     )
     return json_response({"id": document_id}, 201)
