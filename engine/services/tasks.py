@@ -130,6 +130,18 @@ def _check_documents(session: Session, case: CaseRecord, ids: list[str]) -> None
         raise FormInvalid({"_form": f"Berkas {', '.join(missing)} tidak ada pada kasus ini; unggah dahulu."})
 
 
+def _upload_type(filename: str, content: bytes) -> str:
+    """The media type of an acceptable upload, or InvalidInput."""
+    if not SAFE_FILENAME.match(filename):
+        raise InvalidInput("Nama berkas tidak sah.")
+    if not content or len(content) > MAX_UPLOAD_BYTES:
+        raise InvalidInput(f"Ukuran berkas harus antara 1 bita dan {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
+    media_type = next((kind for magic, kind in SIGNATURES if content.startswith(magic)), "")
+    if not media_type:
+        raise InvalidInput("Jenis berkas harus PDF, JPEG atau PNG.")
+    return media_type
+
+
 def claim_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID) -> TaskView:
     """Take a ready task ("Ambil"), so that only this actor can complete it."""
     return _set_claim(ctx, actor, task_id, claim=True)
@@ -225,18 +237,12 @@ def attach_document(
 
     The type is read from the content, never taken from what the client claims.
     """
-    if not SAFE_FILENAME.match(filename):
-        raise InvalidInput("Nama berkas tidak sah.")
-    if not content or len(content) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(f"Ukuran berkas harus antara 1 bita dan {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
-    media_type = next((kind for magic, kind in SIGNATURES if content.startswith(magic)), "")
-    if not media_type:
-        raise InvalidInput("Jenis berkas harus PDF, JPEG atau PNG.")
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
         task, case, _, _, info = _load(ctx, uow.session, task_id, actor)
         _require_ready(task, case, info)
         ensure_may_work(actor, task, case, lane=info.lane)
+        media_type = _upload_type(filename, content)
         document = Document(
             id=uuid.uuid4(),
             case_id=case.id,
