@@ -241,6 +241,11 @@ MATRIX: dict[str, dict[str, int]] = {
     "GET /cases": dict.fromkeys(WHO, 200),
     "GET /processes": dict.fromkeys(WHO, 200),
     "POST /processes": {"olga": 200},
+    "GET /processes/mediasi_kekerasan": dict.fromkeys(WHO, 200),
+    "GET /documents/{document}": {"ani": 200, "rina": 200, "audi": 200},
+    "POST /tasks/{task}/files": {"rina": 201, "ani": 403, "audi": 403},
+    "POST /tasks/{task}/release": {"rina": 409, "ani": 403, "audi": 403},  # 409: rina has not claimed it
+    "POST /tasks/{task}/complete": {"rina": 200, "ani": 403, "audi": 403},
 }
 DEFAULT = {"POST /cases": 403, "POST /processes": 403}
 
@@ -249,8 +254,12 @@ DEFAULT = {"POST /cases": 403, "POST /processes": 403}
 @pytest.mark.parametrize("who", WHO)
 def test_role_matrix(api: ApiFor, who: str, endpoint: str) -> None:
     case = start(api)
+    task_id = task_of(case, "Task_periksa_kelengkapan")
     method, path = endpoint.split(" ")
-    path = path.replace("{case}", case["id"]).replace("{task}", task_of(case, "Task_periksa_kelengkapan"))
+    if "{document}" in path:
+        pdf = {"file": (io.BytesIO(b"%PDF-1.4 surat"), "surat.pdf", "application/pdf")}
+        path = path.replace("{document}", api("rina").post(f"/tasks/{task_id}/files", data=pdf).json["id"])
+    path = path.replace("{case}", case["id"]).replace("{task}", task_id)
     body: dict[str, Any] = {}
     if endpoint in ("POST /cases/{case}/withdraw", "POST /cases/{case}/stop"):
         body = {"json": {"reason": "Uji matriks peran."}}
@@ -258,6 +267,10 @@ def test_role_matrix(api: ApiFor, who: str, endpoint: str) -> None:
         body = {"json": {"data": application()}}
     elif endpoint == "POST /processes":
         body = {"data": BPMN.read_bytes(), "headers": {"Content-Type": "application/xml"}}
+    elif endpoint == "POST /tasks/{task}/files":
+        body = {"data": {"file": (io.BytesIO(b"%PDF-1.4 ktp"), "ktp.pdf", "application/pdf")}}
+    elif endpoint == "POST /tasks/{task}/complete":
+        body = {"json": {"data": {"berkas_lengkap": True}}}
     response = (
         api(who)(method, path, **body)
         if "headers" not in body
