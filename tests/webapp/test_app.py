@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-
-from engine.context import EngineContext
-from webapp import create_app
-
-
-@pytest.fixture
-def app(ctx: EngineContext, deployed: object) -> Flask:
-    return create_app({"TESTING": True}, ctx=ctx)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_health_needs_no_sign_in(client: FlaskClient) -> None:

@@ -12,7 +12,7 @@ from engine.services import cases as case_service
 from engine.services import queries as case_queries
 from engine.services.views import CaseView
 from webapp.api import bp
-from webapp.api.support import body, caller, ctx, json_response, page_args
+from webapp.api.support import body, caller, ctx, json_response, page_args, page_response
 
 
 def case_json(view: CaseView) -> dict[str, Any]:
@@ -72,14 +72,7 @@ def list_cases() -> Response:
         page=page,
         per_page=per_page,
     )
-    return json_response(
-        {
-            "items": [case_json(v) for v in result.items],
-            "total": result.total,
-            "page": result.page,
-            "per_page": result.per_page,
-        }
-    )
+    return page_response(result, case_json)
 
 
 @bp.get("/cases/<uuid:case_id>")

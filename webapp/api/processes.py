@@ -7,7 +7,7 @@ from flask import Response, request
 from engine.services import deploy as deploy_service
 from engine.services import processes as process_service
 from webapp.api import bp
-from webapp.api.support import BadRequest, caller, ctx, json_response, page_args
+from webapp.api.support import BadRequest, caller, ctx, json_response, page_args, page_response
 
 XML_TYPES = {"application/xml", "text/xml", "application/bpmn+xml"}
 
@@ -22,14 +22,7 @@ def list_processes() -> Response:
     caller()
     page, per_page = page_args()
     result = process_service.list_processes(ctx(), page=page, per_page=per_page)
-    return json_response(
-        {
-            "items": [_summary(v) for v in result.items],
-            "total": result.total,
-            "page": result.page,
-            "per_page": result.per_page,
-        }
-    )
+    return page_response(result, _summary)
 
 
 @bp.get("/processes/<key>")

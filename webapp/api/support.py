@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from typing import Any
@@ -109,6 +109,13 @@ def plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+def page_response(page: Any, item: Callable[[Any], Any]) -> Response:
+    """A paginated list as `{items, total, page, per_page}`."""
+    return json_response(
+        {"items": [item(v) for v in page.items], "total": page.total, "page": page.page, "per_page": page.per_page}
+    )
 
 
 def json_response(value: Any, status: int = 200) -> Response:
