@@ -10,7 +10,9 @@ from datetime import datetime
 from cli.main import UsageError, operator, parse_json
 from engine.actors import Actor
 from engine.context import EngineContext
+from engine.errors import MediasiError
 from engine.persistence import migrate
+from engine.services import audit as audit_service
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
 from engine.services import queries as case_queries
@@ -187,3 +189,10 @@ def task(ctx: EngineContext, args: argparse.Namespace) -> None:
         change = task_service.claim_task if args.action == "claim" else task_service.release_task
         view = change(ctx, actor=actor, task_id=args.task_id)
         _print_task(ctx, view)
+
+
+def audit(ctx: EngineContext, args: argparse.Namespace) -> None:
+    result = audit_service.verify(ctx, case_ref=args.case)
+    if not result.ok:
+        raise MediasiError(f"Riwayat TIDAK utuh: {result.first_break} ({result.events} peristiwa diperiksa).")
+    print(f"Riwayat utuh: {result.chains} rantai, {result.events} peristiwa.")

@@ -116,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--process", default="mediasi_kekerasan", help="kunci proses untuk start")
     p.add_argument("--applicant", help='pemohon datang langsung (JSON: {"nama", "telepon", "alamat"?})')
 
+    p = add("audit", commands.audit, "audit verify [--case ID]: hitung ulang rantai hash riwayat")
+    p.add_argument("action", choices=["verify"])
+    p.add_argument("--case", help="hanya kasus ini (id atau nomor)")
+
     p = add("tasks", commands.tasks, "daftar tugas siap (kotak masuk --user)")
     p.add_argument("--user")
 
