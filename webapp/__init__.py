@@ -60,9 +60,3 @@ def _instance_secret(folder: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
-
-
-def engine_context(app: Flask) -> EngineContext:
-    """The engine context of an app."""
-    ctx: EngineContext = app.extensions["mediasi"]
-    return ctx

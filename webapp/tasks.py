@@ -14,7 +14,6 @@ from engine.errors import FormInvalid, NotFound
 from engine.services import drafts as draft_service
 from engine.services import queries as case_queries
 from engine.services import tasks as task_service
-from engine.services.tasks import TaskDetail
 from webapp.facts import case_facts
 from webapp.formrender import group_action, parse_fields, render_fields
 from webapp.web import actor, ctx
@@ -52,25 +51,25 @@ def release(task_id: UUID) -> ResponseReturnValue:
 @login_required
 def work(task_id: UUID) -> ResponseReturnValue:
     """Show a task's form; on submit: add or remove a group, save a draft, or complete."""
-    detail = task_service.get_task(ctx(), actor=actor(), task_id=task_id)
     if request.method == "GET":
-        values = draft_service.get_draft(ctx(), actor=actor(), task_id=task_id) or detail.data
-        return _render(detail, values, {})
+        return _render(task_id, None, {})
+    # Completing restores the workflow once, in the engine; the page needs only the form here.
+    detail = task_service.get_task(ctx(), actor=actor(), task_id=task_id, with_data=False)
     schema = detail.form or {"type": "object", "properties": {}}
     data, errors = parse_fields(schema, request.form, request.files, _uploader(task_id))
     extra = _extra_groups(data)
     if extra is not None:
-        return _render(detail, data, {}, extra_groups=extra)
+        return _render(task_id, data, {}, extra_groups=extra)
     if request.form.get("aksi") == "draf":
         draft_service.save_draft(ctx(), actor=actor(), task_id=task_id, data=data)
         flash("Draf disimpan.", "info")
         return redirect(url_for("tasks.work", task_id=task_id))
     if errors:
-        return _render(detail, data, errors, status=422)
+        return _render(task_id, data, errors, status=422)
     try:
         view = task_service.complete_task(ctx(), actor=actor(), task_id=task_id, data=data)
     except FormInvalid as invalid:
-        return _render(detail, data, invalid.errors, status=422)
+        return _render(task_id, data, invalid.errors, status=422)
     draft_service.discard_draft(ctx(), actor=actor(), task_id=task_id)
     flash(f"Tugas \u201c{detail.task.title}\u201d selesai.", "info")
     if view.status != "open":
@@ -102,13 +101,17 @@ def _extra_groups(data: dict[str, Any]) -> dict[str, int] | None:
 
 
 def _render(
-    detail: TaskDetail,
-    values: dict[str, Any],
+    task_id: UUID,
+    values: dict[str, Any] | None,
     errors: dict[str, str],
     *,
     status: int = 200,
     extra_groups: dict[str, int] | None = None,
 ) -> ResponseReturnValue:
+    """The task page; `values` None means: the person's draft, else the case data."""
+    detail = task_service.get_task(ctx(), actor=actor(), task_id=task_id)
+    if values is None:
+        values = draft_service.get_draft(ctx(), actor=actor(), task_id=task_id) or detail.data
     schema = detail.form or {"type": "object", "properties": {}}
     try:
         case = case_queries.get_case(ctx(), detail.task.case_id, actor())

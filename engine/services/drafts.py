@@ -20,7 +20,7 @@ MAX_DRAFT_BYTES = 256 * 1024
 
 def save_draft(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data: Any) -> None:
     """Keep `data` for a ready task that `actor` may work (replacing their earlier draft)."""
-    task_service.get_task(ctx, actor=actor, task_id=task_id)  # raises unless actor may work it
+    task_service.get_task(ctx, actor=actor, task_id=task_id, with_data=False)  # raises unless actor may work it
     text = json.dumps(json_copy(data), ensure_ascii=False)
     if len(text.encode()) > MAX_DRAFT_BYTES:
         raise InvalidInput("Draf terlalu besar.")

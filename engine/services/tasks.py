@@ -211,13 +211,16 @@ def _workable_by(actor: Actor) -> Any:
     return or_(mine, *by_role)
 
 
-def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID) -> TaskDetail:
-    """A task with its form and the data its form starts from."""
+def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID, with_data: bool = True) -> TaskDetail:
+    """A task with its form and (unless `with_data` is False) the data its form starts from.
+
+    Reading the data restores the case's workflow; callers that only check or label a task skip it.
+    """
     with ctx.unit_of_work(write=False) as uow:
         task, case, _, definition, info = _load(ctx, uow.session, task_id, actor)
         if actor is not None and not may_work(actor, task, case):
             ensure_may_work(actor, task, case, lane=info.lane)
-        data = case_variables(uow.session, definition, case) if task.state == READY else {}
+        data = case_variables(uow.session, definition, case) if with_data and task.state == READY else {}
         names = usernames(uow.session, {task.claimed_by_id})
         return TaskDetail(
             task=task_view(definition.catalog, task, case.number, names.get(task.claimed_by_id or -1)),

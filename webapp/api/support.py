@@ -9,11 +9,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from engine.actors import Actor
-from engine.context import EngineContext
 from engine.errors import (
     Conflict,
     DeploymentInvalid,
@@ -26,6 +25,7 @@ from engine.errors import (
     Unauthenticated,
 )
 from engine.services import users as user_service
+from webapp.web import ctx
 
 STATUS = [
     (Unauthenticated, 401, "unauthenticated"),
@@ -50,12 +50,6 @@ HTTP_MESSAGES = {
 
 class BadRequest(Exception):
     """The request itself is malformed (not JSON, wrong content type)."""
-
-
-def ctx() -> EngineContext:
-    """The engine context of this app."""
-    engine: EngineContext = current_app.extensions["mediasi"]
-    return engine
 
 
 def caller() -> Actor:
