@@ -16,6 +16,8 @@ from engine.services import audit as audit_service
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
 from engine.services import queries as case_queries
+from engine.services import reads
+from engine.services import replays as replay_service
 from engine.services import tasks as task_service
 from engine.services import users as user_service
 from engine.services.views import CaseView, TaskView
@@ -112,9 +114,14 @@ def case(ctx: EngineContext, args: argparse.Namespace) -> None:
     if not args.case:
         raise UsageError("sebutkan id atau nomor kasus")
     if args.action == "show":
-        _print_case(ctx, case_queries.get_case(ctx, args.case))
+        view = case_queries.get_case(ctx, args.case)
+        reads.record_read(ctx, actor=operator(), type=reads.CASE_READ, case_id=view.id)
+        _print_case(ctx, view)
     elif args.action == "events":
-        for event in case_queries.case_events(ctx, args.case):
+        events = case_queries.case_events(ctx, args.case)
+        case_id = case_queries.get_case(ctx, args.case).id
+        reads.record_read(ctx, actor=operator(), type=reads.CASE_READ, case_id=case_id, detail={"view": "events"})
+        for event in events:
             data = json.dumps(event.data, ensure_ascii=False) if event.data is not None else ""
             print(
                 f"{event.seq:>3}  {_when(ctx, event.at)}  {event.type:<16} {event.element or '-':<28} "
@@ -192,7 +199,32 @@ def task(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def audit(ctx: EngineContext, args: argparse.Namespace) -> None:
-    result = audit_service.verify(ctx, case_ref=args.case)
+    if args.action == "anchor":
+        if args.case or args.anchor:
+            raise UsageError("audit anchor tidak menerima --case atau --anchor")
+        anchor = audit_service.record_anchor(ctx, actor=operator())
+        print(f"Jangkar dicatat {_when(ctx, anchor.at)} atas {anchor.chains} rantai; simpan di luar sistem:")
+        print(anchor.hash)
+        return
+    result = audit_service.verify(ctx, case_ref=args.case, anchor=args.anchor)
     if not result.ok:
         raise MediasiError(f"Riwayat TIDAK utuh: {result.first_break} ({result.events} peristiwa diperiksa).")
-    print(f"Riwayat utuh: {result.chains} rantai, {result.events} peristiwa.")
+    anchored = " Jangkar cocok: tidak ada yang ditulis ulang atau dipotong sebelumnya." if args.anchor else ""
+    print(f"Riwayat utuh: {result.chains} rantai, {result.events} peristiwa.{anchored}")
+
+
+def replay(ctx: EngineContext, args: argparse.Namespace) -> None:
+    report = replay_service.replay_case(ctx, case_ref=args.case, to_step=args.to_step)
+    result = report.result
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2, default=str))
+    else:
+        print(f"Kasus {report.number}, versi proses {report.version}:")
+        for step in result.steps:
+            what = step.element or step.type
+            print(f"  Langkah {step.n} dari {result.total_steps}: {what} oleh {step.actor}, {_when(ctx, step.at)}")
+    if result.divergence is not None:
+        raise MediasiError(f"Pemutaran ulang kasus {report.number} BERBEDA pada {result.divergence}")
+    if not args.json:
+        checked = "keadaan akhir sama dengan yang tersimpan" if result.final_checked else "sampai langkah ini"
+        print(f"Cocok: {len(result.steps)} langkah diputar ulang, {checked}.")

@@ -116,9 +116,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--process", default="mediasi_kekerasan", help="kunci proses untuk start")
     p.add_argument("--applicant", help='pemohon datang langsung (JSON: {"nama", "telepon", "alamat"?})')
 
-    p = add("audit", commands.audit, "audit verify [--case ID]: hitung ulang rantai hash riwayat")
-    p.add_argument("action", choices=["verify"])
+    p = add(
+        "audit",
+        commands.audit,
+        "audit verify [--case ID] [--anchor HASH]: hitung ulang rantai hash; audit anchor: catat jangkar",
+    )
+    p.add_argument("action", choices=["verify", "anchor"])
     p.add_argument("--case", help="hanya kasus ini (id atau nomor)")
+    p.add_argument("--anchor", help="hash jangkar yang disimpan di luar sistem")
+
+    p = add("replay", commands.replay, "replay KASUS [--to-step N] [--json]: putar ulang kasus dari peristiwanya")
+    p.add_argument("case", metavar="KASUS", help="id atau nomor kasus")
+    p.add_argument("--to-step", type=_positive, metavar="N", help="berhenti setelah langkah N")
+    p.add_argument("--json", action="store_true", help="laporan lengkap sebagai JSON")
 
     p = add("tasks", commands.tasks, "daftar tugas siap (kotak masuk --user)")
     p.add_argument("--user")
@@ -129,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user")
     p.add_argument("--data", help="data formulir (JSON) untuk complete")
     return parser
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"harus bilangan bulat positif: {value!r}")
+    return int(value)
 
 
 def _uuid(value: str) -> uuid.UUID:

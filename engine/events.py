@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine.persistence.case_store import CaseRecord, NewEvent, insert_events
@@ -23,6 +24,7 @@ from engine.persistence.models import ChainHead
 
 GENESIS = bytes(32)
 SYSTEM_CHAIN = "system"
+ACCESS_CHAIN = "access"
 
 
 class EventFields(Protocol):
@@ -37,6 +39,7 @@ class EventFields(Protocol):
     actor: str
     at: datetime
     payload_hash: bytes | None
+    subject_id: uuid.UUID | None
 
 
 def canonical_json(value: Any) -> str:
@@ -66,6 +69,8 @@ def event_hash(event: EventFields, prev_hash: bytes) -> bytes:
         "at": iso_utc(event.at),
         "payload_hash": event.payload_hash.hex() if event.payload_hash is not None else None,
     }
+    if event.subject_id is not None:  # an access event: the case it read
+        body["subject"] = str(event.subject_id)
     return hashlib.sha256(prev_hash.hex().encode() + canonical_json(body).encode()).digest()
 
 
@@ -73,6 +78,7 @@ def _sealed(event: NewEvent, prev_hash: bytes, payload: Any) -> NewEvent:
     if payload is not None:
         event.payload = canonical_json(payload)
         event.payload_hash = hashlib.sha256(event.payload.encode()).digest()
+    event.prev_hash = prev_hash
     event.hash = event_hash(event, prev_hash)
     return event
 
@@ -97,13 +103,29 @@ def case_event(
 
 
 def append_chain_event(
-    session: Session, chain: str, *, type: str, actor: str, at: datetime, payload: Any = None
-) -> None:
+    session: Session,
+    chain: str,
+    *,
+    type: str,
+    actor: str,
+    at: datetime,
+    payload: Any = None,
+    subject_id: uuid.UUID | None = None,
+    task_id: uuid.UUID | None = None,
+) -> NewEvent:
     """Append to a shared chain, locking its head row for the rest of the transaction."""
-    head = session.scalar(select(ChainHead).where(ChainHead.chain == chain).with_for_update())
-    if head is None:
-        head = ChainHead(chain=chain, seq=0, hash=GENESIS)
-        session.add(head)
-    event = _sealed(NewEvent(seq=head.seq + 1, type=type, actor=actor, at=at, chain=chain), head.hash, payload)
+    head = _locked_head(session, chain)
+    event = NewEvent(
+        seq=head.seq + 1, type=type, actor=actor, at=at, chain=chain, subject_id=subject_id, task_id=task_id
+    )
+    _sealed(event, head.hash, payload)
     insert_events(session, [event])
     head.seq, head.hash = event.seq, event.hash
+    return event
+
+
+def _locked_head(session: Session, chain: str) -> ChainHead:
+    """A shared chain's head row, created on first use, locked until the transaction ends."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(ChainHead).values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing())
+    return session.scalars(select(ChainHead).where(ChainHead.chain == chain).with_for_update()).one()

@@ -101,9 +101,25 @@ def task_states(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
     return [(t.task_spec.name, TaskState.get_name(t.state)) for t in workflow.get_tasks()]
 
 
+def completed_elements(workflow: BpmnWorkflow) -> list[str]:
+    """The BPMN ids of the diagram elements the workflow has passed (subprocesses excluded)."""
+    containers = set(workflow.subprocess_specs)
+    return sorted(
+        {
+            t.task_spec.bpmn_id
+            for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if getattr(t.task_spec, "bpmn_id", None) and t.task_spec.name not in containers
+        }
+    )
+
+
 def dump_final(workflow: BpmnWorkflow) -> bytes:
     """The compact record of a finished workflow: final variables and every task's end state."""
-    record = {"data": workflow.data, "tasks": [list(pair) for pair in task_states(workflow)]}
+    return encode_final({"data": workflow.data, "tasks": [list(pair) for pair in task_states(workflow)]})
+
+
+def encode_final(record: Mapping[str, Any]) -> bytes:
+    """A final record as stored: compact JSON, compressed."""
     return zlib.compress(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode(), 9)
 
 

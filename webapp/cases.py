@@ -14,6 +14,8 @@ from engine.roles import Role
 from engine.services import cases as case_service
 from engine.services import processes as process_service
 from engine.services import queries as case_queries
+from engine.services import reads
+from engine.services.queries import DocumentView
 from webapp.formrender import group_action, parse_fields, render_fields
 from webapp.web import actor, ctx, roles_required
 
@@ -74,6 +76,7 @@ def show(case_id: UUID) -> ResponseReturnValue:
     """A case: status, tasks, documents; for staff also its timeline and diagram."""
     person = actor()
     case = case_queries.get_case(ctx(), case_id, person)
+    reads.record_read(ctx(), actor=person, type=reads.CASE_READ, case_id=case.id)
     staff = person.has_any(*STAFF)
     events = case_queries.case_events(ctx(), case_id, person) if staff else []
     documents = case_queries.case_documents(ctx(), case_id, person)
@@ -109,6 +112,7 @@ def document(case_id: UUID, document_id: UUID) -> Response:
     view, content = case_queries.get_document(ctx(), document_id, actor())
     if view.case_id != case_id:
         abort(404)
+    reads.record_read(ctx(), actor=actor(), type=reads.DOCUMENT_READ, case_id=case_id, detail=_document_detail(view))
     safe = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in view.filename)
     return Response(
         content, mimetype=view.media_type, headers={"Content-Disposition": f'attachment; filename="{safe}"'}
@@ -189,3 +193,7 @@ def _render_new(
         applicant_errors={k.removeprefix("applicant."): v for k, v in errors.items() if k.startswith("applicant.")},
         error_count=len(errors),
     ), status
+
+
+def _document_detail(view: DocumentView) -> dict[str, str]:
+    return {"document": str(view.id), "kind": view.kind, "sha256": view.sha256}

@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage
 from engine.errors import FormInvalid, NotFound
 from engine.services import drafts as draft_service
 from engine.services import queries as case_queries
+from engine.services import reads
 from engine.services import tasks as task_service
 from webapp.facts import case_facts
 from webapp.formrender import group_action, parse_fields, render_fields
@@ -110,6 +111,7 @@ def _render(
 ) -> ResponseReturnValue:
     """The task page; `values` None means: the person's draft, else the case data."""
     detail = task_service.get_task(ctx(), actor=actor(), task_id=task_id)
+    reads.record_read(ctx(), actor=actor(), type=reads.TASK_READ, case_id=detail.task.case_id, task_id=task_id)
     if values is None:
         values = draft_service.get_draft(ctx(), actor=actor(), task_id=task_id) or detail.data
     schema = detail.form or {"type": "object", "properties": {}}

@@ -57,6 +57,7 @@ class TaskRecord:
     due_at: datetime | None = None
     completed_at: datetime | None = None
     completed_by_id: int | None = None
+    opened_seq: int | None = None
 
 
 @dataclass
@@ -73,6 +74,8 @@ class NewEvent:
     element: str | None = None
     payload: str | None = None
     payload_hash: bytes | None = None
+    subject_id: uuid.UUID | None = None
+    prev_hash: bytes = b""
     hash: bytes = b""
 
 

@@ -254,14 +254,18 @@ class CaseTask(Base):
     created_at: Mapped[moment]
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The sequence number of the case event whose step made this task ready: replay compares,
+    # step by step, the tasks it sees become ready with these rows.
+    opened_seq: Mapped[int | None]
 
 
 class Event(Base):
     """An append-only, hash-chained record of something that happened.
 
     A case's events form its chain, keyed by (case_id, seq); shared chains ("system", "access")
-    are keyed by (chain, seq). The previous hash is not stored: verification walks a chain in
-    order, so an edited, deleted, inserted or reordered row breaks the next hash anyway.
+    are keyed by (chain, seq). Each row holds its predecessor's hash, so a deleted, inserted or
+    reordered row is named on its own, and its own hash over that. An access event names the case
+    it read in `subject_id` (indexed: who read this case?), which its hash covers.
     """
 
     __tablename__ = "event"
@@ -275,6 +279,12 @@ class Event(Base):
             sqlite_where=text("chain IS NOT NULL"),
             postgresql_where=text("chain IS NOT NULL"),
         ),
+        Index(
+            "ix_event_subject",
+            "subject_id",
+            sqlite_where=text("subject_id IS NOT NULL"),
+            postgresql_where=text("subject_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int_pk]
@@ -287,6 +297,8 @@ class Event(Base):
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[moment]
     payload_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(CompactUuid)
+    prev_hash: Mapped[digest]
     hash: Mapped[digest]
 
 

@@ -22,6 +22,7 @@ from engine.events import GENESIS, canonical_json, case_event
 from engine.forms import validate_form
 from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step, save_step
 from engine.persistence.models import CaseCounter
+from engine.replay import SAFETY_STOP_SIGNAL, WITHDRAW_SIGNAL, signal_payload
 from engine.roles import Role
 from engine.services.queries import find_case
 from engine.services.steps import (
@@ -34,8 +35,6 @@ from engine.services.steps import (
 from engine.services.views import CaseView
 
 DEFAULT_PROCESS = "mediasi_kekerasan"
-WITHDRAW_SIGNAL = "pencabutan_persetujuan"
-SAFETY_STOP_SIGNAL = "penghentian_keselamatan"
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,29}$")
 MAX_REASON = 2000
 
@@ -190,7 +189,7 @@ def _end_by_signal(
             raise Conflict(f"Versi proses ini tidak memodelkan {kind.replace('_', ' ')}.")
         workflow = load_workflow(ctx, case, definition, state)
         before = ready_ids(workflow)
-        runtime.send_signal(workflow, signal, {"jenis": kind, "alasan": reason, "oleh": actor.username})
+        runtime.send_signal(workflow, signal, signal_payload(signal, reason, actor.username))
         writes = StepWrites(case=case, read_version=case.version)
         writes.events.append(
             case_event(case, type=event_type, actor=actor.username, at=now, payload={"reason": reason})

@@ -113,6 +113,7 @@ def _inbox_row(
         state=READY,
         claimed_by_id=None,
         created_at=now,
+        opened_seq=case.event_seq,
     )
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.context import EngineContext
+from engine.errors import InvalidInput
+from engine.events import GENESIS, event_hash
+from engine.persistence.case_store import NewEvent, insert_events
+from engine.persistence.models import Case, Event, EventPayload
 from engine.services import audit
 from engine.services import cases as case_service
 from tests.builders import TIM, application, steps, walk
+from tests.conftest import OPERATOR
 
 People = dict[str, Actor]
 
@@ -87,12 +94,41 @@ def test_a_forged_event_is_found(ctx: EngineContext, history: dict[str, Any]) ->
     tamper(
         ctx,
         (
-            "insert into event (case_id, chain, seq, type, actor, at, hash) "
-            "select case_id, chain, 6, 'case_completed', actor, at, hash from event where id = :i",
+            "insert into event (case_id, chain, seq, type, actor, at, prev_hash, hash) "
+            "select case_id, chain, 6, 'case_completed', actor, at, hash, hash from event where id = :i",
             {"i": history["ids"][5]},
         ),
     )
     assert broken(ctx).seq == 6
+
+
+def test_a_forged_event_with_a_valid_hash_is_found_by_the_head(ctx: EngineContext, history: dict[str, Any]) -> None:
+    """A forger who knows the algorithm can seal a row, but the case's recorded head still ends at 5."""
+    with ctx.database.engine.begin() as connection:
+        last = Session(bind=connection).get_one(Event, history["ids"][5])
+        forged = NewEvent(seq=6, type="case_completed", actor="penyusup", at=last.at, case_id=history["case"].id)
+        forged.prev_hash, forged.hash = last.hash, event_hash(forged, last.hash)
+        insert_events(Session(bind=connection), [forged])
+    found = broken(ctx)
+    assert found.seq == 6 and "ditambah" in found.reason
+
+
+def test_an_event_inserted_mid_chain_is_named(ctx: EngineContext, history: dict[str, Any]) -> None:
+    tamper(
+        ctx,
+        ("update event set seq = seq + 100 where chain is null and seq >= 4", {}),
+        ("update event set seq = seq - 99 where chain is null and seq >= 100", {}),
+    )
+    tamper(
+        ctx,
+        (
+            "insert into event (case_id, chain, seq, type, actor, at, prev_hash, hash) "
+            "select case_id, chain, 4, 'task_claimed', 'penyusup', at, hash, hash from event where id = :i",
+            {"i": history["ids"][3]},
+        ),
+    )
+    found = broken(ctx)
+    assert found.seq == 4 and "hash" in found.reason
 
 
 def test_cutting_off_the_newest_events_is_found(ctx: EngineContext, history: dict[str, Any]) -> None:
@@ -122,4 +158,79 @@ def test_cli_reports_in_one_line(
     tamper(ctx, ("update event set actor = 'orang_lain' where id = :i", {"i": history["ids"][4]}))
     assert main(["audit", "verify", "--case", history["case"].number]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"rantai case:{history['case'].id}, urutan 4" in err
+    assert err.count("\n") == 1 and f"rantai kasus {history['case'].number}, urutan 4" in err
+
+
+# -- anchors -------------------------------------------------------------------------------------------
+
+
+def reseal(ctx: EngineContext, case_id: Any) -> None:
+    """What a careful forger does after rewriting rows: recompute every link, hash and the head."""
+    with ctx.database.engine.begin() as connection:
+        session = Session(bind=connection)
+        events = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
+        prev = GENESIS
+        for event in events:
+            data = session.get(EventPayload, event.id)
+            if data is not None:
+                event.payload_hash = hashlib.sha256(data.data.encode()).digest()
+            event.prev_hash, event.hash = prev, event_hash(event, prev)
+            prev = event.hash
+        session.execute(update(Case).where(Case.id == case_id).values(event_seq=len(events), event_hash=prev))
+        session.flush()
+
+
+def test_an_anchor_verifies_while_nothing_changed(ctx: EngineContext, history: dict[str, Any], people: People) -> None:
+    anchor = audit.record_anchor(ctx, actor=OPERATOR)
+    walk(lambda: ctx, people, history["case"], steps(*TIM[2:3]))  # history may go on after an anchor
+    result = audit.verify(ctx, anchor=anchor.hash)
+    assert result.ok and result.anchor == anchor.hash and "jangkar" in result.summary()
+    assert audit.verify(ctx, case_ref=history["case"].number, anchor=anchor.hash).ok
+
+
+def test_cutting_off_events_consistently_is_found_by_the_anchor(ctx: EngineContext, history: dict[str, Any]) -> None:
+    anchor = audit.record_anchor(ctx, actor=OPERATOR)
+    tamper(
+        ctx,
+        ("delete from event_payload where event_id = :i", {"i": history["ids"][5]}),
+        ("delete from event where id = :i", {"i": history["ids"][5]}),
+    )
+    reseal(ctx, history["case"].id)
+    assert audit.verify(ctx).ok  # without the anchor the shortened chain looks whole
+    found = audit.verify(ctx, anchor=anchor.hash).first_break
+    assert found is not None and found.seq == 5 and "dipotong" in found.reason
+
+
+def test_rewriting_history_consistently_is_found_by_the_anchor(ctx: EngineContext, history: dict[str, Any]) -> None:
+    anchor = audit.record_anchor(ctx, actor=OPERATOR)
+    tamper(ctx, ("update event_payload set data = :d where event_id = :i", {"d": "{}", "i": history["ids"][2]}))
+    reseal(ctx, history["case"].id)
+    assert audit.verify(ctx).ok
+    found = audit.verify(ctx, anchor=anchor.hash).first_break
+    assert found is not None and "ditulis ulang" in found.reason
+
+
+def test_an_unknown_or_altered_anchor_is_refused(ctx: EngineContext, history: dict[str, Any]) -> None:
+    anchor = audit.record_anchor(ctx, actor=OPERATOR)
+    unknown = audit.verify(ctx, anchor="0" * 64).first_break
+    assert unknown is not None and "tidak ditemukan" in unknown.reason
+    with pytest.raises(InvalidInput):
+        audit.verify(ctx, anchor="bukan-hash")
+    # Editing the anchor's own record (to lower a head) breaks the system chain.
+    tamper(ctx, ("update event_payload set data = replace(data, '\"anchor\"', '\"x\"') where data like '%anchor%'", {}))
+    assert not audit.verify(ctx, anchor=anchor.hash).ok
+
+
+def test_cli_anchor_prints_the_hash_last(
+    ctx: EngineContext, history: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.main import main
+
+    monkeypatch.setenv("MEDIASI_DATABASE_URL", ctx.settings.database_url)
+    assert main(["audit", "anchor"]) == 0
+    digest = capsys.readouterr().out.strip().splitlines()[-1]
+    assert len(digest) == 64
+    assert main(["audit", "verify", "--anchor", digest]) == 0
+    assert "Jangkar cocok" in capsys.readouterr().out
+    assert main(["audit", "verify", "--anchor", "f" * 64]) == 1
+    assert capsys.readouterr().err.count("\n") == 1

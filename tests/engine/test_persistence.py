@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,16 @@ from sqlalchemy import text
 
 from engine import runtime
 from engine.actors import Actor
+from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.errors import ConcurrentUpdate
 from engine.persistence.models import Base, Case, CaseFinalRecord, CaseState
 from engine.services import cases as case_service
 from engine.services import queries as case_queries
 from engine.services import tasks as task_service
-from tests.builders import TIM, Step, application
+from tests.builders import TIM, Step, application, steps, walk
+
+People = dict[str, Actor]
 
 
 def test_migrations_build_exactly_the_models(ctx: EngineContext) -> None:
@@ -113,3 +117,32 @@ def test_the_event_chain_links_every_event(ctx: EngineContext, people: dict[str,
     assert row is not None and (row.event_seq, row.event_hash) == (2, events[1].hash)
     events[0].actor = "someone-else"  # an edited row no longer matches its hash
     assert event_hash(events[0], GENESIS) != events[0].hash
+
+
+def test_migration_0002_backfills_links_and_steps_from_existing_rows(
+    ctx: EngineContext, people: People, clock: FixedClock
+) -> None:
+    """Going down to 0001 drops the links; going up again rebuilds them from the rows.
+
+    A task's opening step is backfilled from its creation moment, which a real clock makes unique.
+    """
+    from engine.persistence import migrate
+    from engine.services import audit
+
+    case = case_service.start_case(ctx, actor=people["ani"], data=application())
+
+    def ticking() -> EngineContext:
+        clock.advance(timedelta(minutes=1))
+        return ctx
+
+    walk(ticking, people, case, steps("Task_periksa_kelengkapan", "Task_telaah_permohonan", *TIM))
+    query = text("select id, prev_hash from event order by id")
+    steps_query = text("select id, opened_seq from case_task order by id")
+    with ctx.database.engine.connect() as connection:
+        links, opened = connection.execute(query).all(), connection.execute(steps_query).all()
+    migrate.downgrade(ctx.database, "0001")
+    migrate.upgrade(ctx.database)
+    with ctx.database.engine.connect() as connection:
+        assert connection.execute(query).all() == links
+        assert connection.execute(steps_query).all() == opened
+    assert audit.verify(ctx).ok and all(seq is not None for _, seq in opened)

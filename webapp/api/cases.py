@@ -10,6 +10,7 @@ from flask import Response, request
 from engine.errors import FormInvalid
 from engine.services import cases as case_service
 from engine.services import queries as case_queries
+from engine.services import reads
 from engine.services.views import CaseView
 from webapp.api import bp
 from webapp.api.support import body, caller, ctx, json_response, page_args, page_response
@@ -78,7 +79,9 @@ def list_cases() -> Response:
 @bp.get("/cases/<uuid:case_id>")
 def get_case(case_id: UUID) -> Response:
     """One case."""
-    return json_response(case_json(case_queries.get_case(ctx(), case_id, caller())))
+    case = case_queries.get_case(ctx(), case_id, caller())
+    reads.record_read(ctx(), actor=caller(), type=reads.CASE_READ, case_id=case.id)
+    return json_response(case_json(case))
 
 
 def _end(case_id: UUID, end: Any) -> Response:
@@ -105,6 +108,7 @@ def stop_case(case_id: UUID) -> Response:
 def case_events(case_id: UUID) -> Response:
     """The case's history, oldest first."""
     events = case_queries.case_events(ctx(), case_id, caller())
+    reads.record_read(ctx(), actor=caller(), type=reads.CASE_READ, case_id=case_id, detail={"view": "events"})
     return json_response(
         [
             {"seq": e.seq, "type": e.type, "task": e.element, "actor": e.actor, "at": e.at, "data": e.data}
@@ -136,6 +140,13 @@ def case_documents(case_id: UUID) -> Response:
 def get_document(document_id: UUID) -> Response:
     """A document's bytes."""
     view, content = case_queries.get_document(ctx(), document_id, caller())
+    reads.record_read(
+        ctx(),
+        actor=caller(),
+        type=reads.DOCUMENT_READ,
+        case_id=view.case_id,
+        detail={"document": str(view.id), "kind": view.kind, "sha256": view.sha256},
+    )
     response = Response(content, mimetype=view.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{_ascii(view.filename)}"'
     response.headers["X-Content-SHA256"] = view.sha256

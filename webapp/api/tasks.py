@@ -8,6 +8,7 @@ from uuid import UUID
 from flask import Response, request
 
 from engine.errors import FormInvalid
+from engine.services import reads
 from engine.services import tasks as task_service
 from engine.services.views import TaskView
 from webapp.api import bp
@@ -41,6 +42,7 @@ def inbox() -> Response:
 def get_task(task_id: UUID) -> Response:
     """One task with its form and the data its form starts from."""
     detail = task_service.get_task(ctx(), actor=caller(), task_id=task_id)
+    reads.record_read(ctx(), actor=caller(), type=reads.TASK_READ, case_id=detail.task.case_id, task_id=task_id)
     return json_response(
         {**task_json(detail.task), "form": detail.form, "data": detail.data, "documentation": detail.documentation}
     )
