@@ -143,3 +143,48 @@ def test_two_processes_one_task(ctx: EngineContext, people: dict[str, Actor], se
     assert loser.count("\n") == 1 and "Traceback" not in loser
     assert "sudah diselesaikan" in loser or "baru saja diubah" in loser
     assert completions(ctx, case.id) == (1, 2)
+
+
+def test_reads_are_logged_while_completions_go_on_and_never_make_them_fail(
+    make_ctx: Callable[[], EngineContext], ctx: EngineContext, people: dict[str, Actor]
+) -> None:
+    """Readers append to the shared access chain; completions write their cases' own rows."""
+    from engine.services import audit, reads
+    from tests.builders import TIM, steps, walk
+
+    cases = [case_service.start_case(ctx, actor=people["ani"], data=application()) for _ in range(3)]
+    stop = threading.Event()
+    read_counts = [0, 0, 0]  # one counter per reader thread
+    failures: list[BaseException] = []
+
+    def reader(i: int, reader_ctx: EngineContext, who: Actor) -> None:
+        try:
+            while not stop.is_set():
+                for case in cases:
+                    reads.record_read(reader_ctx, actor=who, type=reads.CASE_READ, case_id=case.id)
+                    read_counts[i] += 1
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    readers = [
+        threading.Thread(target=reader, args=(i, make_ctx(), people[name]))
+        for i, name in enumerate(("rina", "tono", "kadin"))
+    ]
+    for thread in readers:
+        thread.start()
+    try:
+        writer = make_ctx()
+        for case in cases:  # every completion must succeed while the readers log
+            walk(lambda: writer, people, case, steps("Task_periksa_kelengkapan", "Task_telaah_permohonan", *TIM))
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join(timeout=60)
+    assert failures == []
+    for case in cases:
+        assert completions(ctx, case.id) == (6, 7)
+    result = audit.verify(ctx)
+    assert result.ok, result.first_break
+    with ctx.unit_of_work(write=False) as uow:
+        logged = uow.session.scalar(select(func.count()).select_from(Event).where(Event.chain == "access"))
+    assert logged == sum(read_counts) and all(read_counts)

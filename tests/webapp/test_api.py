@@ -246,8 +246,23 @@ MATRIX: dict[str, dict[str, int]] = {
     "POST /tasks/{task}/files": {"rina": 201, "ani": 403, "audi": 403},
     "POST /tasks/{task}/release": {"rina": 409, "ani": 403, "audi": 403},  # 409: rina has not claimed it
     "POST /tasks/{task}/complete": {"rina": 200, "ani": 403, "audi": 403},
+    # Audit: the access log is for the auditor and the dpo (who reads no case content, but may see
+    # who did); replay and evidence show everything and are the auditor's alone.
+    "GET /cases/{case}/access": {"audi": 200, "dedi": 200, "ani": 403, "rina": 403},
+    "GET /cases/{case}/replay": {"audi": 200, "ani": 403, "rina": 403},
+    "GET /cases/{case}/chain": {"ani": 200, "rina": 200, "audi": 200},
+    "GET /cases/{case}/evidence": {"audi": 200, "ani": 403, "rina": 403},
+    "GET /audit/search": {"audi": 200},
+    "GET /audit/chains/access": {"audi": 200, "dedi": 200},
+    "GET /audit/chains/system": {"audi": 200, "dedi": 200},
 }
-DEFAULT = {"POST /cases": 403, "POST /processes": 403}
+DEFAULT = {
+    "POST /cases": 403,
+    "POST /processes": 403,
+    "GET /audit/search": 403,
+    "GET /audit/chains/access": 403,
+    "GET /audit/chains/system": 403,
+}
 
 
 @pytest.mark.parametrize("endpoint", list(MATRIX))

@@ -338,6 +338,7 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
     schemas = _schemas()
     if start_form is not None:
         schemas["NewCase"]["properties"]["data"] = _plain_schema(start_form)
+    schemas.update(_audit_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -347,6 +348,143 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **_audit_paths()},
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+def _audit_schemas() -> dict[str, Any]:
+    text, integer, moment = {"type": "string"}, {"type": "integer"}, {"type": "string", "format": "date-time"}
+    nullable_text = {"type": ["string", "null"]}
+    names = {"type": "array", "items": text}
+    step = _obj(
+        {
+            "n": integer,
+            "seq": integer,
+            "type": text,
+            "actor": text,
+            "at": moment,
+            "element": nullable_text,
+            "submitted": {},
+            "opened": names,
+            "ready": names,
+            "completed": names,
+            "data": {"type": "object"},
+            "changes": {"type": "array", "items": {"type": "object"}},
+        }
+    )
+    return {
+        "Access": _obj(
+            {
+                "seq": integer,
+                "type": text,
+                "actor": text,
+                "at": moment,
+                "task_id": {"type": ["string", "null"]},
+                "detail": {},
+            }
+        ),
+        "ReplayStep": step,
+        "Replay": _obj(
+            {
+                "case": UUID,
+                "number": text,
+                "version": integer,
+                "ok": {"type": "boolean"},
+                "total_steps": integer,
+                "final_checked": {"type": "boolean"},
+                "steps": {"type": "array", "items": _ref("ReplayStep")},
+                "divergence": _obj({"step": integer, "seq": integer, "reason": text}),
+            },
+            required=["case", "number", "version", "ok", "total_steps", "final_checked", "steps"],
+        ),
+        "Verification": _obj(
+            {
+                "ok": {"type": "boolean"},
+                "chains": integer,
+                "events": integer,
+                "summary": text,
+                "first_break": {"type": ["object", "null"]},
+            }
+        ),
+        "CaseHit": _obj(
+            {
+                "case_id": UUID,
+                "number": text,
+                "status": text,
+                "outcome": nullable_text,
+                "matches": integer,
+                "first_at": moment,
+                "last_at": moment,
+            }
+        ),
+        "ChainEntry": _obj(
+            {
+                "seq": integer,
+                "type": text,
+                "actor": text,
+                "at": moment,
+                "subject": nullable_text,
+                "data": {},
+                "hash": text,
+            }
+        ),
+    }
+
+
+def _audit_paths() -> dict[str, Any]:
+    case_id = _id("case_id")
+    day = {"type": "string", "format": "date"}
+    return {
+        "/cases/{case_id}/access": {
+            "get": _op(
+                "Log akses kasus: siapa membaca dan kapan (auditor, DPO)",
+                {"200": _json(_page("Access"), "OK"), **_errors(401, 403, 404, 422)},
+                params=[case_id, *PAGE_PARAMS],
+            )
+        },
+        "/cases/{case_id}/replay": {
+            "get": _op(
+                "Putar ulang kasus dari peristiwanya (auditor)",
+                {"200": _json(_ref("Replay"), "OK"), **_errors(401, 403, 404, 422)},
+                params=[case_id, {"name": "to_step", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+            )
+        },
+        "/cases/{case_id}/chain": {
+            "get": _op(
+                "Periksa rantai hash kasus",
+                {"200": _json(_ref("Verification"), "OK"), **_errors(401, 404)},
+                params=[case_id],
+            )
+        },
+        "/cases/{case_id}/evidence": {
+            "get": _op(
+                "Paket bukti kasus (ZIP) (auditor)",
+                {"200": {"description": "ZIP", "content": {"application/zip": {}}}, **_errors(401, 403, 404)},
+                params=[case_id],
+            )
+        },
+        "/audit/search": {
+            "get": _op(
+                "Cari kasus menurut pelaku, tugas dan rentang tanggal (auditor)",
+                {"200": _json(_page("CaseHit"), "OK"), **_errors(401, 403, 422)},
+                params=[
+                    *PAGE_PARAMS,
+                    {"name": "actor", "in": "query", "schema": {"type": "string"}},
+                    {"name": "task", "in": "query", "schema": {"type": "string"}},
+                    {"name": "since", "in": "query", "schema": day},
+                    {"name": "until", "in": "query", "schema": day},
+                ],
+            )
+        },
+        "/audit/chains/{chain}": {
+            "get": _op(
+                "Rantai akses atau sistem (DPO, auditor)",
+                {"200": _json(_page("ChainEntry"), "OK"), **_errors(401, 403, 404, 422)},
+                params=[
+                    {"name": "chain", "in": "path", "required": True, "schema": {"enum": ["access", "system"]}},
+                    *PAGE_PARAMS,
+                ],
+            )
+        },
     }
