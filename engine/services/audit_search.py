@@ -91,7 +91,8 @@ def search_cases(
             .limit(per_page)
             .offset((page - 1) * per_page)
         ).all()
-    return Page([CaseHit(*row) for row in rows], total, page, per_page)
+    hits = [CaseHit(i, number, status, outcome, n, first, last) for i, number, status, outcome, n, first, last in rows]
+    return Page(hits, total, page, per_page)
 
 
 def parse_day(value: str, field: str) -> date | None:
