@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -83,7 +84,7 @@ def search_cases(
     with ctx.unit_of_work(write=False) as uow:
         session = uow.session
         total = session.scalar(select(func.count()).select_from(matches)) or 0
-        rows = session.execute(
+        rows: Sequence[Any] = session.execute(
             select(Case.id, Case.number, Case.status, Case.outcome, matches.c.matches, matches.c.first_at)
             .add_columns(matches.c.last_at)
             .join(matches, matches.c.case_id == Case.id)
@@ -91,7 +92,7 @@ def search_cases(
             .limit(per_page)
             .offset((page - 1) * per_page)
         ).all()
-    hits = [CaseHit(i, number, status, outcome, n, first, last) for i, number, status, outcome, n, first, last in rows]
+    hits = [CaseHit(*row) for row in rows]
     return Page(hits, total, page, per_page)
 
 
