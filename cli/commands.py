@@ -228,3 +228,16 @@ def replay(ctx: EngineContext, args: argparse.Namespace) -> None:
     if not args.json:
         checked = "keadaan akhir sama dengan yang tersimpan" if result.final_checked else "sampai langkah ini"
         print(f"Cocok: {len(result.steps)} langkah diputar ulang, {checked}.")
+
+
+def db(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.persistence.grants import grant_app_role
+
+    if ctx.database.is_sqlite:
+        raise UsageError("db grant hanya untuk PostgreSQL (MEDIASI_DATABASE_URL=postgresql://...)")
+    try:
+        with ctx.database.engine.begin() as connection:
+            done = grant_app_role(connection, args.role)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"Peran {args.role}: {len(done)} perintah GRANT/REVOKE dijalankan; tabel riwayat hanya SELECT dan INSERT.")

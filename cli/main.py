@@ -125,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--case", help="hanya kasus ini (id atau nomor)")
     p.add_argument("--anchor", help="hash jangkar yang disimpan di luar sistem")
 
+    p = add("db", commands.db, "db grant PERAN: beri peran aplikasi PostgreSQL hak minimum (riwayat hanya-tambah)")
+    p.add_argument("action", choices=["grant"])
+    p.add_argument("role", metavar="PERAN")
+
     p = add("replay", commands.replay, "replay KASUS [--to-step N] [--json]: putar ulang kasus dari peristiwanya")
     p.add_argument("case", metavar="KASUS", help="id atau nomor kasus")
     p.add_argument("--to-step", type=_positive, metavar="N", help="berhenti setelah langkah N")

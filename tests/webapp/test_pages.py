@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ from flask.testing import FlaskClient
 
 from engine.actors import Actor
 from engine.context import EngineContext
+from engine.services import reads
+from engine.services import tasks as task_service
 from engine.services import users as user_service
 from tests.builders import FORMS, Step, application, as_form
 from tests.conftest import OPERATOR
@@ -292,3 +295,42 @@ def test_page_matrix(web: Flask, accounts: object, who: str) -> None:
     seen = {page: client.get(path).status_code for page, path in paths.items()}
     expected = {page: PAGE_MATRIX[page].get(who, PAGE_DEFAULT.get(page, 403)) for page in paths}
     assert seen == expected
+
+
+# -- reads of victims' data are logged -------------------------------------------------------------------
+
+AUDITOR = Actor("audi", frozenset({"auditor"}), user_id=10_000)
+
+
+def logged(ctx: EngineContext, case_id: str) -> list[tuple[str, str]]:
+    page = reads.case_access(ctx, actor=AUDITOR, case_ref=case_id, per_page=100)
+    return [(a.type, a.actor) for a in reversed(page.items)]
+
+
+def test_case_task_and_document_pages_log_their_reader(
+    web: Flask,
+    accounts: dict[str, Actor],
+    ctx: EngineContext,
+) -> None:
+    ani, rina = signed_in(web, "ani"), signed_in(web, "rina")
+    case_path = file_request(ani)
+    case_id = case_path.rsplit("/", 1)[1]
+    rina.get("/kasus")
+    rina.get("/tugas")
+    assert logged(ctx, case_id) == []  # lists are not reads
+
+    assert rina.get(case_path).status_code == 200
+    task_path = inbox_task(rina, "Periksa kelengkapan berkas")
+    assert rina.get(task_path).status_code == 200
+    task_id = uuid.UUID(task_path.rsplit("/", 1)[1])
+    document_id = task_service.attach_document(
+        ctx, actor=accounts["rina"], task_id=task_id, filename="kuasa.pdf", content=b"%PDF-1.4 kuasa"
+    )
+    assert ani.get(f"{case_path}/dokumen/{document_id}").status_code == 200
+    assert logged(ctx, case_id) == [("case_read", "rina"), ("task_read", "rina"), ("document_read", "ani")]
+
+
+def test_a_refused_case_page_logs_nothing(web: Flask, accounts: object, ctx: EngineContext) -> None:
+    case_path = file_request(signed_in(web, "ani"))
+    assert signed_in(web, "budi").get(case_path).status_code == 404
+    assert logged(ctx, case_path.rsplit("/", 1)[1]) == []
