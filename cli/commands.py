@@ -127,6 +127,11 @@ def case(ctx: EngineContext, args: argparse.Namespace) -> None:
                 f"{event.seq:>3}  {_when(ctx, event.at)}  {event.type:<16} {event.element or '-':<28} "
                 f"{event.actor:<14} {data}"
             )
+    elif args.action == "cancel":  # the operator's act (a duplicate or test filing); --user acts as a Ketua
+        if not args.reason:
+            raise UsageError("--reason wajib diisi")
+        actor = _actor(ctx, args) if args.user else operator()
+        _print_case(ctx, case_service.cancel_case(ctx, actor=actor, case_ref=args.case, reason=args.reason))
     else:
         if not args.reason:
             raise UsageError("--reason wajib diisi")

@@ -30,7 +30,9 @@ SAFETY_STOP_SIGNAL = "penghentian_keselamatan"
 # Events that deliver a signal to the workflow, and the signal they deliver.
 SIGNAL_EVENTS = {"case_withdrawn": WITHDRAW_SIGNAL, "case_stopped": SAFETY_STOP_SIGNAL}
 # Events that move the workflow: each is one step of a replay (and of the auditor's slider).
-STEP_EVENTS = frozenset({"case_started", "task_completed", "timer_fired", "case_migrated", *SIGNAL_EVENTS})
+STEP_EVENTS = frozenset(
+    {"case_started", "task_completed", "case_cancelled", "timer_fired", "case_migrated", *SIGNAL_EVENTS}
+)
 
 
 def signal_payload(signal: str, reason: str, actor: str) -> dict[str, str]:
@@ -217,6 +219,8 @@ class _Session:
                 reason = (event.payload or {}).get("reason", "")
                 payload = signal_payload(SIGNAL_EVENTS[event.type], reason, event.actor)
                 _run(lambda: runtime.send_signal(workflow, SIGNAL_EVENTS[event.type], payload))
+            elif event.type == "case_cancelled":
+                runtime.cancel(workflow)
             else:  # timer_fired and case_migrated come with the timers and migrations that record them
                 raise _Diverged(f"peristiwa {event.type} belum dapat diputar ulang")
         return self._step(n, event, previous)

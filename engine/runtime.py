@@ -164,6 +164,11 @@ def send_signal(workflow: BpmnWorkflow, name: str, payload: Mapping[str, Any]) -
     run_engine(workflow)
 
 
+def cancel(workflow: BpmnWorkflow) -> None:
+    """End the workflow where it stands: every task not yet finished is cancelled."""
+    workflow.cancel()
+
+
 def run_engine(workflow: BpmnWorkflow) -> None:
     """Run every automatic step (gateways, scripts) until people are needed."""
     _guarded(workflow.do_engine_steps)

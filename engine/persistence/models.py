@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -81,6 +82,46 @@ class CompactUuid(TypeDecorator[uuid.UUID]):
         if value is None or isinstance(value, uuid.UUID):
             return value
         return uuid.UUID(bytes=bytes(value))
+
+
+class PackedText(TypeDecorator[str]):
+    """Text stored as bytes: a tag byte, then raw DEFLATE when that is smaller, else the UTF-8.
+
+    Event payloads are mostly small JSON documents that neither database compresses (PostgreSQL
+    only compresses values over about 2 KB). What the application reads back is always the exact
+    text it wrote; a value that cannot be unpacked (written behind the application's back) is read
+    as a marker that can never hash to a recorded payload hash.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        return pack_text(value) if value is not None else None
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None or isinstance(value, str):
+            return value
+        return unpack_text(bytes(value))
+
+
+def pack_text(text: str) -> bytes:
+    """Encode `text` for a PackedText column."""
+    raw = text.encode()
+    packed = zlib.compress(raw, 9, wbits=-15)
+    return b"\x01" + packed if len(packed) < len(raw) else b"\x00" + raw
+
+
+def unpack_text(data: bytes) -> str:
+    """Decode a PackedText value; an undecodable one becomes a marker that matches no hash."""
+    try:
+        if data[:1] == b"\x01":
+            return zlib.decompress(data[1:], wbits=-15).decode()
+        if data[:1] == b"\x00":
+            return data[1:].decode()
+    except (zlib.error, UnicodeDecodeError):
+        pass
+    return "\ufffd" + data.hex()
 
 
 JsonValue = JSON().with_variant(JSONB(), "postgresql")
@@ -308,7 +349,7 @@ class EventPayload(Base):
     __tablename__ = "event_payload"
 
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), primary_key=True)
-    data: Mapped[str] = mapped_column(Text)
+    data: Mapped[str] = mapped_column(PackedText)
 
 
 class ChainHead(Base):

@@ -174,6 +174,33 @@ def stop_case(ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str) -
     )
 
 
+def cancel_case(ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str) -> CaseView:
+    """Cancel a case filed in error (a duplicate, a test): every open task ends, with no outcome.
+
+    The Ketua LP-PAR or the operator; the victim's own withdrawal is `withdraw_case`.
+    """
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise InvalidInput(f"Alasan wajib diisi (maksimal {MAX_REASON} karakter).")
+    if not (actor.is_operator or actor.has_any(Role.KETUA_LPPAR)):
+        raise PermissionDenied("Hanya Ketua LP-PAR yang dapat membatalkan kasus.")
+    now = ctx.clock.now()
+    with ctx.unit_of_work() as uow:
+        case_ref_id = find_case(uow.session, case_ref, None if actor.is_operator else actor).id
+        case, state = load_case_step(uow.session, case_ref_id)
+        definition = ctx.definitions.get(uow.session, case.definition_id)
+        workflow = load_workflow(ctx, case, definition, state)
+        before = ready_ids(workflow)
+        runtime.cancel(workflow)
+        writes = StepWrites(case=case, read_version=case.version)
+        writes.events.append(
+            case_event(case, type="case_cancelled", actor=actor.username, at=now, payload={"reason": reason})
+        )
+        view = record_step(writes, definition, workflow, before=before, actor=actor.username, now=now, cancelled=True)
+        save_step(uow.session, writes)
+    return view
+
+
 def _end_by_signal(
     ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str, signal: str, event_type: str, kind: str
 ) -> CaseView:

@@ -20,7 +20,7 @@ from engine.persistence.models import Case, CaseFinalRecord, CaseState, User
 from engine.policy import pad_roles
 from engine.services.views import CaseView, case_view, task_ref
 
-OPEN, COMPLETED = "open", "completed"
+OPEN, COMPLETED, CASE_CANCELLED = "open", "completed", "cancelled"
 READY, DONE, CANCELLED = "ready", "completed", "cancelled"
 
 
@@ -74,6 +74,7 @@ def record_step(
     actor: str,
     now: datetime,
     done: uuid.UUID | None = None,
+    cancelled: bool = False,
 ) -> CaseView:
     """Put the workflow's new state, new and vanished tasks and an end into `writes`.
 
@@ -87,6 +88,9 @@ def record_step(
     case.updated_at = now
     if not workflow.completed:
         writes.state, writes.state_format = runtime.dump_state(workflow), runtime.SERIALIZER_VERSION
+    elif cancelled:  # the case_cancelled event is the step's own; there is no outcome
+        writes.final_record = runtime.dump_final(workflow)
+        case.status, case.closed_at, case.outcome = CASE_CANCELLED, now, None
     else:
         writes.final_record = runtime.dump_final(workflow)
         case.status, case.closed_at = COMPLETED, now

@@ -19,6 +19,7 @@ from engine.services import audit
 from engine.services import cases as case_service
 from tests.builders import TIM, application, steps, walk
 from tests.conftest import OPERATOR
+from tests.tampering import rewrite_payload, set_payload
 
 People = dict[str, Actor]
 
@@ -53,13 +54,7 @@ def test_intact_history_verifies(ctx: EngineContext, history: dict[str, Any]) ->
 
 
 def test_an_edited_payload_is_found(ctx: EngineContext, history: dict[str, Any]) -> None:
-    tamper(
-        ctx,
-        (
-            "update event_payload set data = :d where event_id = :i",
-            {"d": '{"berkas_lengkap":false}', "i": history["ids"][2]},
-        ),
-    )
+    set_payload(ctx, history["ids"][2], '{"berkas_lengkap":false}')
     found = broken(ctx)
     assert (found.chain, found.seq) == (f"case:{history['case'].id}", 2) and "muatan" in found.reason
 
@@ -203,7 +198,7 @@ def test_cutting_off_events_consistently_is_found_by_the_anchor(ctx: EngineConte
 
 def test_rewriting_history_consistently_is_found_by_the_anchor(ctx: EngineContext, history: dict[str, Any]) -> None:
     anchor = audit.record_anchor(ctx, actor=OPERATOR)
-    tamper(ctx, ("update event_payload set data = :d where event_id = :i", {"d": "{}", "i": history["ids"][2]}))
+    set_payload(ctx, history["ids"][2], "{}")
     reseal(ctx, history["case"].id)
     assert audit.verify(ctx).ok
     found = audit.verify(ctx, anchor=anchor.hash).first_break
@@ -217,7 +212,9 @@ def test_an_unknown_or_altered_anchor_is_refused(ctx: EngineContext, history: di
     with pytest.raises(InvalidInput):
         audit.verify(ctx, anchor="bukan-hash")
     # Editing the anchor's own record (to lower a head) breaks the system chain.
-    tamper(ctx, ("update event_payload set data = replace(data, '\"anchor\"', '\"x\"') where data like '%anchor%'", {}))
+    with ctx.database.engine.connect() as connection:
+        anchored = connection.execute(text("select id from event where type = 'audit_anchored'")).scalar_one()
+    rewrite_payload(ctx, anchored, lambda data: data.replace('"anchor"', '"x"'))
     assert not audit.verify(ctx, anchor=anchor.hash).ok
 
 

@@ -81,7 +81,9 @@ def test_the_app_role_runs_cases_but_cannot_rewrite_history(
 def test_the_owner_of_the_tables_is_refused_as_the_app_role(ctx: EngineContext) -> None:
     admin = create_engine(ctx.settings.database_url)
     with admin.begin() as connection, pytest.raises(ValueError, match="owns the tables"):
-        owner = connection.execute(text("SELECT tableowner FROM pg_tables WHERE tablename = 'event'")).scalar_one()
+        owner = connection.execute(
+            text("SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'event'")
+        ).scalar_one()
         grant_app_role(connection, owner)
     admin.dispose()
 

@@ -20,6 +20,7 @@ from engine.services.replays import recorded_events, recorded_tasks
 from tests.builders import ACCEPTED_TO_END, TIM, TO_DECISION, Step, application, steps, walk
 from tests.engine.test_deploy import deploy_bytes, mutated
 from tests.engine.test_paths import PATHS
+from tests.tampering import set_payload
 
 People = dict[str, Actor]
 
@@ -63,6 +64,17 @@ def test_withdrawn_and_stopped_cases_replay(ctx: EngineContext, people: People, 
     assert result.steps[-1].ready == []
 
 
+def test_a_cancelled_case_replays(ctx: EngineContext, people: People) -> None:
+    case = case_service.start_case(ctx, actor=people["ani"], data=application())
+    walk(lambda: ctx, people, case, steps("Task_periksa_kelengkapan"))
+    view = case_service.cancel_case(ctx, actor=people["rina"], case_ref=case.number, reason="Permohonan ganda.")
+    assert (view.status, view.outcome, view.tasks) == ("cancelled", None, [])
+    result = replays.replay_case(ctx, case_ref=case.number).result
+    assert result.ok and result.final_checked and result.steps[-1].type == "case_cancelled"
+    with pytest.raises(PermissionDenied):
+        case_service.cancel_case(ctx, actor=people["ani"], case_ref=case.number, reason="bukan wewenang")
+
+
 def test_a_running_case_replays_to_its_saved_workflow(ctx: EngineContext, people: People) -> None:
     case = case_service.start_case(ctx, actor=people["ani"], data=application())
     walk(lambda: ctx, people, case, steps("Task_periksa_kelengkapan", "Task_telaah_permohonan", *TIM[:3]))
@@ -88,12 +100,7 @@ def test_replay_to_a_step_shows_the_case_as_it_was(ctx: EngineContext, people: P
 def test_an_altered_submission_makes_replay_diverge_at_its_step(ctx: EngineContext, people: People) -> None:
     case = case_service.start_case(ctx, actor=people["ani"], data=application())
     walk(lambda: ctx, people, case, steps("Task_periksa_kelengkapan", "Task_telaah_permohonan"))
-    tamper(
-        ctx,
-        "update event_payload set data = :d where event_id = :i",
-        d='{"berkas_lengkap":false,"catatan_kelengkapan":"x"}',
-        i=event_id(ctx, case.id, 2),
-    )
+    set_payload(ctx, event_id(ctx, case.id, 2), '{"berkas_lengkap":false,"catatan_kelengkapan":"x"}')
     result = replays.replay_case(ctx, case_ref=case.number).result
     assert not result.ok and result.divergence is not None
     assert (result.divergence.step, result.divergence.seq) == (2, 2)
@@ -192,12 +199,7 @@ def test_cli_replay(
     assert main(["replay", case.number, "--to-step", "2", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] and len(report["steps"]) == 2 and report["number"] == case.number
-    tamper(
-        ctx,
-        "update event_payload set data = :d where event_id = :i",
-        d='{"berkas_lengkap":false,"catatan_kelengkapan":"x"}',
-        i=event_id(ctx, case.id, 2),
-    )
+    set_payload(ctx, event_id(ctx, case.id, 2), '{"berkas_lengkap":false,"catatan_kelengkapan":"x"}')
     assert main(["replay", case.number]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "langkah 2" in err

@@ -1,4 +1,5 @@
-"""chain links: each event keeps its predecessor's hash; access events name their case; tasks their step
+"""chain links: each event keeps its predecessor's hash; access events name their case; tasks their
+step; event payloads are stored packed (DEFLATE when smaller)
 
 Revision ID: 0002
 Revises: 0001
@@ -6,6 +7,8 @@ Create Date: 2026-11-28 19:30:00
 """
 
 from __future__ import annotations
+
+import zlib
 
 import sqlalchemy as sa
 from alembic import op
@@ -42,6 +45,37 @@ _BACKFILL_OPENED_SEQ = sa.text(
 )
 
 
+def _pack(text: str) -> bytes:
+    # The same encoding as engine.persistence.models.PackedText, frozen here with this migration.
+    raw = text.encode()
+    packed = zlib.compress(raw, 9, wbits=-15)
+    return b"\x01" + packed if len(packed) < len(raw) else b"\x00" + raw
+
+
+def _unpack(data: bytes) -> str:
+    if data[:1] == b"\x01":
+        return zlib.decompress(data[1:], wbits=-15).decode()
+    return data[1:].decode()
+
+
+def _convert_payloads(source_type: sa.types.TypeEngine, target_type: sa.types.TypeEngine, convert: object) -> None:
+    """Rewrite event_payload.data through `convert`, via a new column that takes its place."""
+    with op.batch_alter_table("event_payload", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("converted", target_type, nullable=True))
+    connection = op.get_bind()
+    table = sa.table("event_payload", sa.column("event_id"), sa.column("data", source_type))
+    target = sa.table("event_payload", sa.column("event_id"), sa.column("converted", target_type))
+    rows = connection.execute(sa.select(table.c.event_id, table.c.data)).all()
+    update = target.update().where(target.c.event_id == sa.bindparam("id")).values(converted=sa.bindparam("value"))
+    for start in range(0, len(rows), 1000):
+        batch = [{"id": i, "value": convert(d)} for i, d in rows[start : start + 1000]]  # type: ignore[operator]
+        connection.execute(update, batch)
+    with op.batch_alter_table("event_payload", schema=None) as batch_op:
+        batch_op.drop_column("data")
+    with op.batch_alter_table("event_payload", schema=None) as batch_op:
+        batch_op.alter_column("converted", new_column_name="data", existing_type=target_type, nullable=False)
+
+
 def upgrade() -> None:
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.add_column(sa.Column("subject_id", UUID, nullable=True))
@@ -59,9 +93,11 @@ def upgrade() -> None:
     with op.batch_alter_table("case_task", schema=None) as batch_op:
         batch_op.add_column(sa.Column("opened_seq", sa.Integer(), nullable=True))
     op.execute(_BACKFILL_OPENED_SEQ)
+    _convert_payloads(sa.Text(), sa.LargeBinary(), _pack)
 
 
 def downgrade() -> None:
+    _convert_payloads(sa.LargeBinary(), sa.Text(), lambda data: _unpack(bytes(data)))
     with op.batch_alter_table("case_task", schema=None) as batch_op:
         batch_op.drop_column("opened_seq")
     with op.batch_alter_table("event", schema=None) as batch_op:
