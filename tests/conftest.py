@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from engine.actors import Actor
@@ -117,19 +120,44 @@ def settings(database_url: str) -> Settings:
     return replace(Settings(), database_url=database_url, secret_key="test-secret")
 
 
+# History is append-only: no statement of the application may update or delete an event or its
+# payload. Every test watches for one; only the tests' own tampering (a statement whose nearest
+# caller in the project is under tests/) may.
+_REWRITES_HISTORY = re.compile(r"^\s*(UPDATE|DELETE\s+FROM)\s+\"?event(_payload)?\"?\s", re.IGNORECASE)
+_PROJECT = Path(__file__).resolve().parent.parent
+_APPLICATION = tuple(str(_PROJECT / name) for name in ("engine", "webapp", "cli"))
+_TESTS = str(_PROJECT / "tests")
+
+
+def _watch_history(ctx: EngineContext, violations: list[str]) -> None:
+    @event.listens_for(ctx.database.engine, "before_cursor_execute")
+    def _check(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not _REWRITES_HISTORY.match(statement):
+            return
+        for frame in reversed(traceback.extract_stack()):
+            if frame.filename.startswith(_TESTS) and not frame.filename.endswith("conftest.py"):
+                return  # a test tampering on purpose
+            if frame.filename.startswith(_APPLICATION):
+                violations.append(statement.strip().splitlines()[0])
+                return
+
+
 @pytest.fixture
 def make_ctx(settings: Settings, clock: FixedClock) -> Iterator[Callable[[], EngineContext]]:
     """Build fresh engine contexts (own connections, empty spec cache), closed at the end."""
     made: list[EngineContext] = []
+    violations: list[str] = []
 
     def make() -> EngineContext:
         ctx = EngineContext.create(settings, clock=clock)
+        _watch_history(ctx, violations)
         made.append(ctx)
         return ctx
 
     yield make
     for ctx in made:
         ctx.close()
+    assert violations == [], f"the application rewrote history: {violations}"
 
 
 @pytest.fixture

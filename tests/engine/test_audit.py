@@ -17,6 +17,7 @@ from engine.persistence.case_store import NewEvent, insert_events
 from engine.persistence.models import Case, Event, EventPayload
 from engine.services import audit
 from engine.services import cases as case_service
+from engine.settings import Settings
 from tests.builders import TIM, application, steps, walk
 from tests.conftest import OPERATOR
 from tests.tampering import rewrite_payload, set_payload
@@ -231,3 +232,27 @@ def test_cli_anchor_prints_the_hash_last(
     assert "Jangkar cocok" in capsys.readouterr().out
     assert main(["audit", "verify", "--anchor", "f" * 64]) == 1
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_suite_catches_application_code_that_rewrites_history(settings: Settings) -> None:
+    """The guard every test runs under (tests/conftest.py) flags an UPDATE of events from engine code."""
+    from tests import conftest
+
+    ctx = EngineContext.create(settings)  # not the fixture's: its guard would fail this test
+    violations: list[str] = []
+    conftest._watch_history(ctx, violations)
+    as_if_engine = compile(
+        "with engine.begin() as c:\n    c.execute(text(\"update event set actor = 'x' where id = -1\"))\n",
+        str(conftest._PROJECT / "engine" / "rewriter.py"),
+        "exec",
+    )
+    exec(as_if_engine, {"engine": ctx.database.engine, "text": text})
+    ctx.close()
+    assert violations == ["update event set actor = 'x' where id = -1"]
+
+
+def test_erased_payloads_leave_the_chain_verifiable(ctx: EngineContext, history: dict[str, Any]) -> None:
+    """At the end of retention a payload may be erased (by the owner role); its hash stays in the chain."""
+    tamper(ctx, ("delete from event_payload where event_id in (select id from event where chain is null)", {}))
+    result = audit.verify(ctx)
+    assert result.ok and result.events >= 5
