@@ -46,6 +46,7 @@ EVENT_TITLES = {
     "document_uploaded": "Berkas diunggah",
     "case_withdrawn": "Persetujuan korban dicabut",
     "case_stopped": "Dihentikan demi keselamatan",
+    "case_cancelled": "Kasus dibatalkan",
     "case_completed": "Kasus selesai",
 }
 
