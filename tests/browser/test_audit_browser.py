@@ -1,0 +1,112 @@
+"""In real Chromium: the auditor moves the step slider and the diagram, the people and the diff follow."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from engine.context import EngineContext
+from engine.services import cases as case_service
+from engine.services import users as user_service
+from engine.services.views import CaseView
+from tests.browser.conftest import screenshot
+from tests.builders import TIM, application, steps, walk
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+# The builders' workers, played by the demo accounts the server fixture creates.
+DEMO_ACCOUNT = {"ani": "pemohon", "rina": "ketua_lppar", "tono": "tim_teknis", "sari": "sekretaris"}
+
+
+def case_at_recommendation(ctx: EngineContext) -> CaseView:
+    """A request checked, reviewed and given all four opinions: seven steps, the recommendation waits."""
+    people = {name: user_service.actor_for(ctx, account) for name, account in DEMO_ACCOUNT.items()}
+    case = case_service.start_case(ctx, actor=people["ani"], data=application())
+    walk(lambda: ctx, people, case, steps("Task_periksa_kelengkapan", "Task_telaah_permohonan", *TIM))
+    return case
+
+
+def sign_in_as_auditor(new_page: Any, base: str, **viewport: int) -> Any:
+    page = new_page(**viewport)
+    page.goto(f"{base}/masuk")
+    page.fill("#username", "auditor")
+    page.fill("#password", user_service.DEMO_PASSWORD)
+    page.click("button:has-text('Masuk')")
+    page.wait_for_url(re.compile(r".*/kasus$"))
+    return page
+
+
+def marks(page: Any, element: str) -> set[str]:
+    classes = page.get_attribute(f'#diagram-langkah .djs-element[data-element-id="{element}"]', "class")
+    return set(classes.split()) & {"selesai", "aktif"}
+
+
+def open_replay(page: Any, base: str, case: CaseView) -> None:
+    page.goto(f"{base}/audit/kasus/{case.id}")
+    page.wait_for_selector("#putar-ulang[data-ready='true']")
+    page.wait_for_selector("#diagram-langkah[data-ready='true']")
+
+
+def test_the_step_slider_moves_diagram_people_and_diff(server: str, new_page: Any, ctx: EngineContext) -> None:
+    case = case_at_recommendation(ctx)
+    auditor = sign_in_as_auditor(new_page, server)
+    open_replay(auditor, server, case)
+    label = auditor.locator("#langkah-teks")
+    assert label.inner_text() == "Langkah 7 dari 7"  # the replay opens on the case as it is now
+    assert marks(auditor, "Task_rekomendasi_ketua") == {"aktif"}
+    assert marks(auditor, "Task_telaah_permohonan") == {"selesai"}
+
+    auditor.focus("#langkah")
+    auditor.keyboard.press("Home")
+    assert label.inner_text() == "Langkah 1 dari 7"
+    assert auditor.inner_text("#langkah-oleh") == "pemohon"
+    assert marks(auditor, "StartEvent_permohonan") == {"selesai"}
+    assert marks(auditor, "Task_periksa_kelengkapan") == {"aktif"}
+    assert marks(auditor, "Task_rekomendasi_ketua") == set()
+    first_diff = auditor.inner_text("#langkah-selisih")
+    assert "Ditambahkan" in first_diff and "Diubah" not in first_diff  # the request's data, all new
+
+    auditor.keyboard.press("ArrowRight")
+    auditor.keyboard.press("ArrowRight")
+    assert label.inner_text() == "Langkah 3 dari 7"
+    assert auditor.get_attribute("#langkah", "aria-valuetext") == "Langkah 3 dari 7"
+    assert auditor.inner_text("#langkah-oleh") == "ketua_lppar"
+    assert "Telaah dan skrining permohonan" in auditor.inner_text("#langkah-peristiwa")
+    assert marks(auditor, "Task_periksa_kelengkapan") == {"selesai"}
+    assert marks(auditor, "Task_telaah_permohonan") == {"selesai"}
+    assert marks(auditor, "Task_pendapat_psikologis") == {"aktif"}
+    third_diff = auditor.inner_text("#langkah-selisih")
+    assert third_diff != first_diff and "catatan_telaah" in third_diff
+    assert auditor.locator("#langkah-data tr.berubah").count() >= 1
+
+    auditor.click("tr[data-seq='2'] button:has-text('Langkah 2')")  # from the timeline
+    assert label.inner_text() == "Langkah 2 dari 7"
+    assert auditor.locator("tr.terpilih").get_attribute("data-seq") == "2"
+    auditor.click("#langkah-sesudah")
+    assert label.inner_text() == "Langkah 3 dari 7"
+    assert auditor.csp_violations == []
+    screenshot(auditor, "audit-putar-ulang")
+
+    phone = sign_in_as_auditor(new_page, server, width=375, height=800)
+    for path in ("/audit", f"/audit/kasus/{case.id}", f"/audit/kasus/{case.id}/akses", "/audit/rantai/akses"):
+        phone.goto(f"{server}{path}")
+        if path == f"/audit/kasus/{case.id}":
+            phone.wait_for_selector("#diagram-langkah[data-ready='true']")
+            screenshot(phone, "audit-putar-ulang-ponsel")
+        width = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], (path, width)
+
+
+def test_a_replay_that_parts_from_the_record_says_where(server: str, new_page: Any, ctx: EngineContext) -> None:
+    case = case_at_recommendation(ctx)
+    with ctx.database.engine.begin() as connection:  # the record now says step 3 opened the recommendation
+        connection.execute(text("update case_task set opened_seq = 3 where element = 'Task_rekomendasi_ketua'"))
+    auditor = sign_in_as_auditor(new_page, server)
+    open_replay(auditor, server, case)
+    alert = auditor.locator("#putar-selisih")
+    assert alert.is_visible() and "tidak cocok" in alert.inner_text() and "Langkah 3" in alert.inner_text()
+    assert auditor.inner_text("#langkah-teks") == "Langkah 2 dari 7"
+    assert auditor.get_attribute("#langkah", "max") == "2"
