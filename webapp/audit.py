@@ -14,13 +14,14 @@ from engine.events import ACCESS_CHAIN, SYSTEM_CHAIN
 from engine.roles import Role
 from engine.services import audit as audit_service
 from engine.services import audit_search, evidence, reads, replays
+from engine.services import processes as process_service
 from engine.services import queries as case_queries
 from engine.services.audit_search import CaseHit
 from engine.services.queries import Page
 from engine.services.views import CaseView, EventView
 from webapp.cases import EVENT_TITLES
 from webapp.templating import when
-from webapp.web import actor, ctx, roles_required
+from webapp.web import actor, ctx, evidence_download, roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 AUDITOR = (Role.AUDITOR,)
@@ -58,13 +59,13 @@ def index() -> ResponseReturnValue:
     """The auditor's case search by who acted, on which task, between which days; links to the chains."""
     form = {name: request.args.get(name, "").strip() for name in SEARCH_FIELDS}
     if not actor().has_any(*AUDITOR):
-        return render_template("audit/index.html", form=form, query={}, errors={}, result=None, pages=1)
+        return render_template("audit/index.html", form=form, query={}, errors={}, result=None)
     result, errors = _search(form)
     query = {name: value for name, value in form.items() if value}  # kept in the paging links
-    pages, status = (_pages(result) if result else 1), (422 if errors else 200)
+    choices = process_service.task_titles(ctx())
     return render_template(
-        "audit/index.html", form=form, query=query, errors=errors, result=result, pages=pages
-    ), status
+        "audit/index.html", form=form, query=query, errors=errors, result=result, task_choices=choices
+    ), (422 if errors else 200)
 
 
 @bp.post("/periksa")
@@ -135,15 +136,7 @@ def replay(case_id: UUID) -> Response:
 @roles_required(*AUDITOR)
 def evidence_package(case_id: UUID) -> Response:
     """The case's evidence package as a ZIP download (the export logs itself)."""
-    package = evidence.export_evidence(ctx(), actor=actor(), case_ref=case_id)
-    return Response(
-        package.content,
-        mimetype="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{package.filename}"',
-            "X-Manifest-SHA256": package.manifest_sha256,
-        },
-    )
+    return evidence_download(evidence.export_evidence(ctx(), actor=actor(), case_ref=case_id))
 
 
 @bp.get("/kasus/<uuid:case_id>/akses")
@@ -152,8 +145,7 @@ def access(case_id: UUID) -> ResponseReturnValue:
     """Who read the case and when, newest first."""
     result = reads.case_access(ctx(), actor=actor(), case_ref=case_id, page=_page(), per_page=50)
     number = case_queries.get_case(ctx(), case_id).number  # the log authorised this person; only the number shows
-    pages = _pages(result)
-    return render_template("audit/access.html", case_id=case_id, number=number, result=result, pages=pages)
+    return render_template("audit/access.html", case_id=case_id, number=number, result=result)
 
 
 @bp.get("/rantai/<slug>")
@@ -163,8 +155,7 @@ def chain(slug: str) -> ResponseReturnValue:
     if slug not in CHAINS:
         raise NotFound("Rantai tidak dikenal.")
     result = audit_search.chain_events(ctx(), actor=actor(), chain=CHAINS[slug], page=_page(), per_page=50)
-    pages = _pages(result)
-    return render_template("audit/chain.html", slug=slug, title=CHAIN_TITLES[slug], result=result, pages=pages)
+    return render_template("audit/chain.html", slug=slug, title=CHAIN_TITLES[slug], result=result)
 
 
 def _page() -> int:
@@ -187,10 +178,6 @@ def _search(form: dict[str, str]) -> tuple[Page[CaseHit] | None, dict[str, str]]
     except InvalidInput as invalid:  # the days are in the wrong order
         return None, {"sampai": invalid.message}
     return hits, errors
-
-
-def _pages(result: Page[Any]) -> int:
-    return max(1, -(-result.total // result.per_page))
 
 
 def _day(form: dict[str, str], name: str, label: str, errors: dict[str, str]) -> date | None:

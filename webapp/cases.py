@@ -66,7 +66,6 @@ def index() -> ResponseReturnValue:
         result=result,
         search=search,
         status=status,
-        pages=max(1, -(-result.total // result.per_page)),
         staff=actor().has_any(*STAFF),
     )
 

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app
+from flask import Response, current_app
 from flask_login import current_user, login_required
 
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import PermissionDenied
+from engine.services.evidence import Evidence
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,6 +27,18 @@ def actor() -> Actor:
     """The signed-in person."""
     person: Actor = current_user.actor
     return person
+
+
+def evidence_download(package: Evidence) -> Response:
+    """An evidence package as a ZIP attachment, with its manifest's hash (which the export logged)."""
+    return Response(
+        package.content,
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{package.filename}"',
+            "X-Manifest-SHA256": package.manifest_sha256,
+        },
+    )
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -67,3 +67,16 @@ def _view(row: ProcessDefinition, start_form: dict[str, Any] | None = None) -> P
         deployed_by=row.deployed_by,
         start_form=start_form,
     )
+
+
+def task_titles(ctx: EngineContext) -> list[tuple[str, str]]:
+    """(element, title) of every user task of every deployed version, newest title first, by title."""
+    titles: dict[str, str] = {}
+    with ctx.unit_of_work(write=False) as uow:
+        catalogs = uow.session.scalars(
+            select(ProcessDefinition.catalog).order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
+        )
+        for catalog in catalogs:
+            for element, info in catalog.get("tasks", {}).items():
+                titles.setdefault(element, info["title"])
+    return sorted(titles.items(), key=lambda item: (item[1], item[0]))

@@ -22,17 +22,8 @@ from engine.services import reads
 from engine.services import users as user_service
 from engine.services.views import CaseView
 from tests.builders import application, steps, walk
-from webapp import create_app
-from webapp.auth import by_address, by_name
 
 PASSWORD = "kata-sandi-uji-123"
-
-
-@pytest.fixture
-def web(ctx: EngineContext, deployed: object) -> Flask:
-    by_name._failures.clear()
-    by_address._failures.clear()
-    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, ctx=ctx)
 
 
 @pytest.fixture
@@ -255,3 +246,14 @@ def test_the_chains_list_their_events(web: Flask, case: CaseView) -> None:
     assert "Kam, 19 Mar 2026 09.00" in access  # Asia/Jakarta, two days after the case began
     system = page(dedi, "/audit/rantai/sistem")
     assert "Proses diterapkan" in system and "Akun dibuat" in system and "Masuk" in system
+
+
+def test_search_offers_the_task_titles_and_the_case_page_links_to_its_audit(
+    web: Flask, accounts: dict[str, Actor], ctx: EngineContext
+) -> None:
+    client = signed_in(web, "audi")
+    page = client.get("/audit").get_data(as_text=True)
+    assert '<option value="Task_periksa_kelengkapan"' in page and "Periksa kelengkapan berkas" in page
+    case = case_service.start_case(ctx, actor=accounts["ani"], data=application())
+    assert f"/audit/kasus/{case.id}" in client.get(f"/kasus/{case.id}").get_data(as_text=True)
+    assert "/audit/kasus/" not in signed_in(web, "ani").get(f"/kasus/{case.id}").get_data(as_text=True)

@@ -18,16 +18,8 @@ from engine.services import users as user_service
 from tests.builders import FORMS, Step, application, as_form
 from tests.conftest import OPERATOR
 from webapp import create_app
-from webapp.auth import by_address, by_name
 
 PASSWORD = "kata-sandi-uji-123"
-
-
-@pytest.fixture
-def web(ctx: EngineContext, deployed: object) -> Flask:
-    by_name._failures.clear()
-    by_address._failures.clear()
-    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, ctx=ctx)
 
 
 @pytest.fixture

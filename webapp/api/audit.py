@@ -11,6 +11,7 @@ from engine.services import audit as audit_service
 from engine.services import audit_search, evidence, reads, replays
 from webapp.api import bp
 from webapp.api.support import caller, ctx, json_response, page_args, page_response
+from webapp.web import evidence_download
 
 
 @bp.get("/cases/<uuid:case_id>/access")
@@ -58,15 +59,7 @@ def case_chain(case_id: UUID) -> Response:
 @bp.get("/cases/<uuid:case_id>/evidence")
 def case_evidence(case_id: UUID) -> Response:
     """The case's evidence package (ZIP); the export is logged (auditor)."""
-    package = evidence.export_evidence(ctx(), actor=caller(), case_ref=case_id)
-    return Response(
-        package.content,
-        mimetype="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{package.filename}"',
-            "X-Manifest-SHA256": package.manifest_sha256,
-        },
-    )
+    return evidence_download(evidence.export_evidence(ctx(), actor=caller(), case_ref=case_id))
 
 
 @bp.get("/audit/search")
