@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,7 +74,7 @@ def task_titles(ctx: EngineContext) -> list[tuple[str, str]]:
     """(element, title) of every user task of every deployed version, newest title first, by title."""
     titles: dict[str, str] = {}
     with ctx.unit_of_work(write=False) as uow:
-        catalogs = uow.session.scalars(
+        catalogs: Iterable[dict[str, Any]] = uow.session.scalars(
             select(ProcessDefinition.catalog).order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
         )
         for catalog in catalogs:
