@@ -23,6 +23,7 @@ class TaskInfo:
     form: str
     documentation: str = ""
     facts: tuple[str, ...] = ()  # process variables the task shows; empty: all (for staff)
+    assignee: str = ""  # camunda:assignee: the task starts claimed by this user name (if the account exists)
 
 
 @dataclass(frozen=True)

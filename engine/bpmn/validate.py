@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -200,6 +201,7 @@ class _DiagramReader:
                 continue
             roles = self._roles_for(node, spec.lane, props)
             form = self._form_of(node, props, required=True)
+            assignee = self._assignee_of(node, props)
             yield TaskInfo(
                 element=spec.name,
                 title=spec.bpmn_name or spec.name,
@@ -209,7 +211,25 @@ class _DiagramReader:
                 form=form or "",
                 documentation=(spec.documentation or "").strip(),
                 facts=tuple(f.strip() for f in props.get("caseFacts", "").split(",") if f.strip()),
+                assignee=assignee,
             )
+
+    def _assignee_of(self, node: etree._Element, props: Mapping[str, str]) -> str:
+        """camunda:assignee (or an `assignee` property): a plain user name; expressions are refused."""
+        assignee = (props.get("assignee") or node.get(f"{{{NS['camunda']}}}assignee") or "").strip()
+        if not assignee:
+            return ""
+        if "${" in assignee or "#{" in assignee:
+            self._problem(
+                _property_node(node, "assignee"),
+                f"assignee {assignee!r} memakai ekspresi JUEL Camunda; tulis nama pengguna, atau kosongkan "
+                "agar tugas terbuka bagi lajurnya",
+            )
+            return ""
+        if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", assignee):
+            self._problem(_property_node(node, "assignee"), f"assignee {assignee!r} bukan nama pengguna yang sah")
+            return ""
+        return assignee
 
     def _start_form(self, process: etree._Element) -> tuple[str, str | None]:
         starts = [s for s in process.xpath("bpmn:startEvent", namespaces=NS) if not _event_definitions(s)]

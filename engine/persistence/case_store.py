@@ -16,7 +16,17 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import ConcurrentUpdate, NotFound
-from engine.persistence.models import Base, Case, CaseFinalRecord, CaseState, CaseTask, Event, EventPayload
+from engine.persistence.models import (
+    Base,
+    Case,
+    CaseFinalRecord,
+    CaseState,
+    CaseTask,
+    Event,
+    EventPayload,
+    RoleMembership,
+    User,
+)
 
 _TABLES = Base.metadata.tables
 CASES, TASKS, STATES = _TABLES[Case.__tablename__], _TABLES[CaseTask.__tablename__], _TABLES[CaseState.__tablename__]
@@ -58,6 +68,9 @@ class TaskRecord:
     completed_at: datetime | None = None
     completed_by_id: int | None = None
     opened_seq: int | None = None
+    # Not a column: a user name the task starts claimed by (camunda:assignee), when that account is
+    # active and holds one of the task's roles; otherwise the task is open to its lane.
+    assignee: str | None = None
 
 
 @dataclass
@@ -98,6 +111,7 @@ class StepWrites:
 
 _CASE_FIELDS = [c.name for c in CASES.columns if c.name in CaseRecord.__dataclass_fields__]
 _TASK_FIELDS = [c.name for c in TASKS.columns]
+USERS, MEMBERSHIPS = _TABLES[User.__tablename__], _TABLES[RoleMembership.__tablename__]
 
 
 def _case(row: Any) -> CaseRecord:
@@ -205,7 +219,25 @@ def _write_tasks(session: Session, writes: StepWrites) -> None:
             .values(state="cancelled", completed_at=writes.cancelled_at)
         )
     if writes.new_tasks:
-        session.execute(_INSERT_TASKS, [vars(t) for t in writes.new_tasks])
+        rows = [{k: v for k, v in vars(t).items() if k != "assignee"} for t in writes.new_tasks]
+        for row, task in zip(rows, writes.new_tasks, strict=True):
+            if task.assignee:
+                row["claimed_by_id"] = session.execute(_assignee_id(task)).scalar_one_or_none()
+        session.execute(_INSERT_TASKS, rows)
+
+
+def _assignee_id(task: TaskRecord) -> Any:
+    """The id of the task's assignee if that account is active and holds one of the task's roles."""
+    return (
+        select(USERS.c.id)
+        .join(MEMBERSHIPS, MEMBERSHIPS.c.user_id == USERS.c.id)
+        .where(
+            USERS.c.username == task.assignee,
+            USERS.c.active.is_(True),
+            MEMBERSHIPS.c.role.in_(task.candidate_roles.split()),
+        )
+        .limit(1)
+    )
 
 
 def insert_events(session: Session, events: list[NewEvent]) -> None:

@@ -118,6 +118,7 @@ def _inbox_row(
         claimed_by_id=None,
         created_at=now,
         opened_seq=case.event_seq,
+        assignee=info.assignee or None,
     )
 
 
