@@ -23,6 +23,8 @@ class Settings:
     processes_dir: Path = PROJECT_ROOT / "processes"
     forms_dir: Path = PROJECT_ROOT / "forms"
     sqlite_busy_timeout_ms: int = 5000
+    # Two-person rule: a new process version goes live only when a second process owner approves it.
+    deploy_approval: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -48,6 +50,7 @@ class Settings:
             processes_dir=Path(environ.get("MEDIASI_PROCESSES_DIR", PROJECT_ROOT / "processes")),
             forms_dir=Path(environ.get("MEDIASI_FORMS_DIR", PROJECT_ROOT / "forms")),
             sqlite_busy_timeout_ms=int(timeout),
+            deploy_approval=environ.get("MEDIASI_DEPLOY_APPROVAL", "") == "1",
         )
 
 

@@ -390,3 +390,31 @@ class Document(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[moment]
+
+
+class ProcessDraft(Base):
+    """A process owner's working copy of a version (diagram, lane map, forms) until it is deployed.
+
+    `status` is "draft", "submitted" (waiting for a second process owner under the two-person
+    rule) or "deployed"; `revision` grows with every save, so nobody overwrites or approves content
+    they have not seen.
+    """
+
+    __tablename__ = "process_draft"
+
+    id: Mapped[uuid_pk]
+    key: Mapped[str] = mapped_column(String(100))
+    base_version: Mapped[int]
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    lane_roles: Mapped[dict[str, Any]] = mapped_column(JsonValue)
+    forms: Mapped[dict[str, Any]] = mapped_column(JsonValue)
+    status: Mapped[str] = mapped_column(String(16))
+    revision: Mapped[int]
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[moment]
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[moment]
+    submitted_by: Mapped[str | None] = mapped_column(String(100))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    deployed_version: Mapped[int | None]

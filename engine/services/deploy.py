@@ -52,11 +52,14 @@ def deploy(
     filename: str,
     lane_roles: Mapping[str, Sequence[str]] | None = None,
     forms: FormSource | None = None,
+    approved_by: str | None = None,
 ) -> Deployment:
     """Validate `xml` with its forms and lane mapping and store it as the next version.
 
     Without `lane_roles`, the mapping of the latest version of the same process is reused.
     Content identical to the latest version (diagram, forms, mapping) is not deployed again.
+    `approved_by` names the second process owner who approved it (two-person rule), recorded in
+    the deploy event beside `actor`.
 
     :raises PermissionDenied, DeploymentInvalid, ConcurrentUpdate:
     """
@@ -110,6 +113,7 @@ def deploy(
                 "sha256": compiled.sha256,
                 "content_hash": compiled.content_hash,
                 "filename": Path(filename).name,
+                **({"approved_by": approved_by} if approved_by else {}),
             },
         )
         result = Deployment(key, row.version, row.id, created=True)
