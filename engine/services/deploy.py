@@ -134,19 +134,21 @@ def deploy_directory(ctx: EngineContext, *, actor: Actor) -> list[Deployment]:
 
 
 def read_lane_roles(path: Path) -> dict[str, list[str]]:
+    """The lane map in a `.lanes.json` file."""
+    return parse_lane_roles(path.read_bytes(), str(path))
+
+
+def parse_lane_roles(raw: bytes, where: str) -> dict[str, list[str]]:
+    """A lane map `{"Lane name": ["role", ...]}` from JSON, or DeploymentInvalid naming `where`."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DeploymentInvalid(
-            [Problem(str(path), getattr(exc, "lineno", None), f"JSON tidak valid: {exc}")]
-        ) from None
+        raise DeploymentInvalid([Problem(where, getattr(exc, "lineno", None), f"JSON tidak valid: {exc}")]) from None
     valid = isinstance(data, dict) and all(
         isinstance(k, str) and isinstance(v, list) and all(isinstance(r, str) for r in v) for k, v in data.items()
     )
     if not valid:
-        raise DeploymentInvalid(
-            [Problem(str(path), 1, 'peta lajur-peran harus berbentuk {"Nama lajur": ["peran", ...]}')]
-        )
+        raise DeploymentInvalid([Problem(where, 1, 'peta lajur-peran harus berbentuk {"Nama lajur": ["peran", ...]}')])
     return data
 
 

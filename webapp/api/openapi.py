@@ -210,13 +210,19 @@ def _paths() -> dict[str, Any]:
                 params=PAGE_PARAMS,
             ),
             "post": _op(
-                "Terapkan diagram BPMN (pemilik proses)",
+                "Terapkan diagram BPMN, atau paket ZIP diagram + formulir + peta lajur (pemilik proses)",
                 {
                     "201": _json(_obj({"key": {"type": "string"}, "version": {"type": "integer"}}), "Versi baru"),
                     "200": _json(_obj({"key": {"type": "string"}, "version": {"type": "integer"}}), "Sama"),
                     **_errors(400, 401, 403, 422),
                 },
-                body={"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
+                body={
+                    "required": True,
+                    "content": {
+                        "application/xml": {"schema": {"type": "string"}},
+                        "application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}},
+                    },
+                },
             ),
         },
         "/processes/{key}": {
