@@ -15,6 +15,7 @@ from engine.persistence import migrate
 from engine.services import audit as audit_service
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
+from engine.services import packages as package_service
 from engine.services import queries as case_queries
 from engine.services import reads
 from engine.services import replays as replay_service
@@ -61,7 +62,11 @@ def deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
     for path in args.files:
         if not path.is_file():
             raise UsageError(f"berkas tidak ditemukan: {path}")
-        if lane_roles is not None:
+        if path.suffix.lower() == ".zip":
+            if lane_roles is not None:
+                raise UsageError("paket ZIP membawa peta lajurnya sendiri; --lanes tidak berlaku")
+            done = package_service.deploy_package(ctx, actor=operator(), content=path.read_bytes(), filename=str(path))
+        elif lane_roles is not None:
             done = deploy_service.deploy(
                 ctx, actor=operator(), xml=path.read_bytes(), filename=str(path), lane_roles=lane_roles
             )

@@ -201,3 +201,19 @@ def test_serve_answers_on_its_port(database_url: str, tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.communicate(timeout=30)
+
+
+def test_deploy_takes_a_zip_package(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.engine.test_packages import package, shipped
+
+    assert cli("init")[0] == 0
+    files = shipped()
+    files["forms/periksa_kelengkapan.json"] = files["forms/periksa_kelengkapan.json"].replace(
+        b"{", b'{"$comment": "2",', 1
+    )
+    path = tmp_path / "paket.zip"
+    path.write_bytes(package(files))
+    status, out, _ = cli("deploy", str(path))
+    assert status == 0 and "versi 2 diterapkan" in out
+    path.write_bytes(b"bukan zip")
+    assert "bukan berkas ZIP" in one_line_error(cli("deploy", str(path)))
