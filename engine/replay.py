@@ -2,8 +2,9 @@
 
 The events hold everything a case's workflow ever received: the request that started it, every
 form exactly as submitted, every signal (withdrawal, safety stop) and every timer firing with its
-clock time. Replay applies them in order to a new workflow of the case's own definition version
-and checks, step by step, that the tasks the recording says became ready are the ones that become
+clock time. Replay applies them in order to a new workflow of the version the case started on
+(a `case_migrated` event moves it onto the next version with the same utility the migration
+used) and checks, step by step, that the tasks the recording says became ready are the ones that become
 ready now, that each recorded completion hits a ready task of the same element, and at the end
 that the state equals the stored one. Nothing here touches a database.
 """
@@ -24,6 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import runtime
 from engine.bpmn.specs import ProcessSpecs
 from engine.errors import MediasiError
+from engine.version_migration import MigrationRefused, migrate_workflow
 
 WITHDRAW_SIGNAL = "pencabutan_persetujuan"
 SAFETY_STOP_SIGNAL = "penghentian_keselamatan"
@@ -33,6 +35,10 @@ SIGNAL_EVENTS = {"case_withdrawn": WITHDRAW_SIGNAL, "case_stopped": SAFETY_STOP_
 STEP_EVENTS = frozenset(
     {"case_started", "task_completed", "case_cancelled", "timer_fired", "case_migrated", *SIGNAL_EVENTS}
 )
+
+
+# A version's specs and outcomes by definition id (None: no such version).
+SpecsFor = Callable[[int], tuple[ProcessSpecs, Mapping[str, str]] | None]
 
 
 def signal_payload(signal: str, reason: str, actor: str) -> dict[str, str]:
@@ -159,12 +165,16 @@ def replay(
     *,
     outcomes: Mapping[str, str],
     to_step: int | None = None,
+    definition_id: int | None = None,
+    specs_for: SpecsFor | None = None,
 ) -> Replay:
     """Re-run `events` on a fresh workflow of `specs` and compare each step with the record.
 
-    `to_step` stops after that many steps (and skips the final comparison).
+    `specs` is the version the case started on (`definition_id`); at each `case_migrated` event
+    the workflow moves to the version `specs_for` gives for the event's target. `to_step` stops
+    after that many steps (and skips the final comparison).
     """
-    session = _Session(specs, list(tasks), outcomes)
+    session = _Session(specs, list(tasks), outcomes, definition_id, specs_for)
     moving = [e for e in events if e.type in STEP_EVENTS]
     limit = len(moving) if to_step is None else max(0, min(to_step, len(moving)))
     steps: list[Step] = []
@@ -196,9 +206,13 @@ class _Session:
         specs: ProcessSpecs,
         tasks: list[RecordedTask],
         outcomes: Mapping[str, str],
+        definition_id: int | None = None,
+        specs_for: SpecsFor | None = None,
     ) -> None:
         self.specs = specs
         self.outcomes = outcomes
+        self.definition_id = definition_id
+        self.specs_for = specs_for
         self.workflow: BpmnWorkflow | None = None
         self.ids: dict[uuid.UUID, uuid.UUID] = {}  # recorded task id -> replayed task id
         self.opened_by: dict[int | None, list[RecordedTask]] = {}
@@ -221,7 +235,9 @@ class _Session:
                 _run(lambda: runtime.send_signal(workflow, SIGNAL_EVENTS[event.type], payload))
             elif event.type == "case_cancelled":
                 runtime.cancel(workflow)
-            else:  # timer_fired and case_migrated come with the timers and migrations that record them
+            elif event.type == "case_migrated":
+                self._migrate(workflow, event)
+            else:  # timer_fired comes with the timers that record it
                 raise _Diverged(f"peristiwa {event.type} belum dapat diputar ulang")
         return self._step(n, event, previous)
 
@@ -229,6 +245,24 @@ class _Session:
         if self.workflow is None:
             raise _Diverged("peristiwa sebelum kasus dimulai")
         return self.workflow
+
+    def _migrate(self, workflow: BpmnWorkflow, event: RecordedEvent) -> None:
+        source, target = migration_ends(event.payload)
+        if target is None:
+            raise _Diverged("versi tujuan migrasi tidak tercatat (muatan dihapus?)")
+        if self.definition_id is not None and source != self.definition_id:
+            raise _Diverged(
+                f"migrasi tercatat dari definisi {source}, diputar ulang pada definisi {self.definition_id}"
+            )
+        found = self.specs_for(target) if self.specs_for is not None else None
+        if found is None:
+            raise _Diverged(f"versi tujuan migrasi (definisi {target}) tidak tersedia")
+        version = (event.payload or {}).get("to", {}).get("version", target)
+        try:
+            migrate_workflow(workflow, found[0], version=version)
+        except MigrationRefused as exc:
+            raise _Diverged(f"migrasi gagal saat diputar ulang: {exc.message}") from exc
+        self.specs, self.outcomes, self.definition_id = found[0], found[1], target
 
     def _complete(self, workflow: BpmnWorkflow, event: RecordedEvent) -> None:
         replayed = self.ids.get(event.task_id) if event.task_id else None
@@ -307,6 +341,17 @@ class _Session:
         outcome = runtime.finished_outcome(workflow, self.outcomes)
         if outcome != stored.outcome:
             raise _Diverged(f"hasil tersimpan {stored.outcome}, diputar ulang {outcome}")
+
+
+def migration_ends(payload: Any) -> tuple[int | None, int | None]:
+    """The definition ids a `case_migrated` payload moves a case from and to (None: not recorded)."""
+
+    def end(name: str) -> int | None:
+        value = payload.get(name) if isinstance(payload, dict) else None
+        found = value.get("id") if isinstance(value, dict) else None
+        return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+    return end("from"), end("to")
 
 
 def _run(step: Callable[[], Any]) -> Any:

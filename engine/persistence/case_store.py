@@ -107,6 +107,7 @@ class StepWrites:
     cancelled: list[uuid.UUID] = field(default_factory=list)
     cancelled_at: datetime | None = None
     events: list[NewEvent] = field(default_factory=list)
+    retargeted: list[tuple[uuid.UUID, str, bool]] = field(default_factory=list)  # id, roles, for applicant
 
 
 _CASE_FIELDS = [c.name for c in CASES.columns if c.name in CaseRecord.__dataclass_fields__]
@@ -166,16 +167,22 @@ def save_step(session: Session, writes: StepWrites, *, new_case: dict[str, Any] 
 
 _CASE_CHANGES = ("status", "outcome", "version", "event_seq", "event_hash", "updated_at", "closed_at")
 # Statements of the hot path, built once: constructing SQL per call costs more than running it.
+# A migration moves a case to another version, so the step writes its definition too (same statement).
 _UPDATE_CASE = (
     update(CASES)
     .where(CASES.c.id == bindparam("w_id"), CASES.c.version == bindparam("w_version"))
-    .values({name: bindparam(name) for name in _CASE_CHANGES})
+    .values({name: bindparam(name) for name in (*_CASE_CHANGES, "definition_id")})
 )
 _UPDATE_STATE = update(STATES).where(STATES.c.case_id == bindparam("w_id")).values(state=bindparam("state"))
 _COMPLETE_TASK = (
     update(TASKS)
     .where(TASKS.c.id == bindparam("w_id"))
     .values(state=bindparam("state"), completed_at=bindparam("completed_at"), completed_by_id=bindparam("by"))
+)
+_RETARGET_TASK = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("w_id"), TASKS.c.state == "ready")
+    .values(candidate_roles=bindparam("roles"), for_applicant=bindparam("applicant"))
 )
 _INSERT_TASKS = insert(TASKS)
 _INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
@@ -188,7 +195,8 @@ def _case_values(case: CaseRecord) -> dict[str, Any]:
 
 def _update_case(session: Session, case: CaseRecord, read_version: int | None) -> None:
     case.version = (read_version or 0) + 1
-    result = session.execute(_UPDATE_CASE, {"w_id": case.id, "w_version": read_version, **_case_values(case)})
+    values = {"w_id": case.id, "w_version": read_version, "definition_id": case.definition_id, **_case_values(case)}
+    result = session.execute(_UPDATE_CASE, values)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise ConcurrentUpdate("Kasus ini baru saja diubah oleh orang lain; muat ulang lalu coba lagi.")
 
@@ -218,6 +226,8 @@ def _write_tasks(session: Session, writes: StepWrites) -> None:
             .where(TASKS.c.id.in_(writes.cancelled), TASKS.c.state == "ready")
             .values(state="cancelled", completed_at=writes.cancelled_at)
         )
+    if writes.retargeted:
+        session.execute(_RETARGET_TASK, [{"w_id": i, "roles": r, "applicant": a} for i, r, a in writes.retargeted])
     if writes.new_tasks:
         rows = [{k: v for k, v in vars(t).items() if k != "assignee"} for t in writes.new_tasks]
         for row, task in zip(rows, writes.new_tasks, strict=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +15,9 @@ from engine import runtime
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
-from engine.errors import PermissionDenied
+from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import Case, CaseFinalRecord, CaseState, CaseTask, Event, EventPayload
-from engine.replay import RecordedEvent, RecordedTask, Replay, Stored, replay
+from engine.replay import RecordedEvent, RecordedTask, Replay, Stored, migration_ends, replay
 from engine.roles import Role
 from engine.services.queries import find_case
 
@@ -42,6 +43,7 @@ def replay_case(
 ) -> CaseReplay:
     """Re-run a case from its events on its own definition version and compare with what is stored.
 
+    A migrated case starts on the version it was filed on and moves at each `case_migrated` event.
     With `actor`: only an auditor, and a case outside their need-to-know is not found.
     """
     with ctx.unit_of_work(write=False) as uow:
@@ -52,8 +54,43 @@ def replay_case(
         definition = ctx.definitions.get(session, case.definition_id)
         events, tasks = recorded_events(session, case.id), recorded_tasks(session, case.id)
         stored = _stored(session, definition, case)
-    result = replay(definition.specs, events, tasks, stored, outcomes=definition.catalog.outcomes, to_step=to_step)
+        versions = _versions_of(ctx, session, definition, events)
+    first = versions.get(original_definition(events, definition.id), definition)
+    result = replay(
+        first.specs,
+        events,
+        tasks,
+        stored,
+        outcomes=first.catalog.outcomes,
+        to_step=to_step,
+        definition_id=first.id,
+        specs_for=lambda i: (versions[i].specs, versions[i].catalog.outcomes) if i in versions else None,
+    )
     return CaseReplay(case.id, case.number, definition.version, result)
+
+
+def original_definition(events: list[RecordedEvent], current: int) -> int:
+    """The definition a case started on: the source of its first migration, else its current one."""
+    for event in events:
+        if event.type == "case_migrated":
+            source, _ = migration_ends(event.payload)
+            return source if source is not None else current
+    return current
+
+
+def _versions_of(
+    ctx: EngineContext, session: Session, current: LoadedDefinition, events: list[RecordedEvent]
+) -> dict[int, LoadedDefinition]:
+    """The case's current version and every version its migrations name (unknown ones left out)."""
+    versions = {current.id: current}
+    for event in events:
+        if event.type != "case_migrated":
+            continue
+        for definition_id in migration_ends(event.payload):
+            if definition_id is not None and definition_id not in versions:
+                with suppress(NotFound):
+                    versions[definition_id] = ctx.definitions.get(session, definition_id)
+    return versions
 
 
 def recorded_events(session: Session, case_id: uuid.UUID) -> list[RecordedEvent]:
