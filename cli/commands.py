@@ -15,6 +15,7 @@ from engine.persistence import migrate
 from engine.services import audit as audit_service
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
+from engine.services import migration as migration_service
 from engine.services import packages as package_service
 from engine.services import queries as case_queries
 from engine.services import reads
@@ -238,6 +239,25 @@ def replay(ctx: EngineContext, args: argparse.Namespace) -> None:
     if not args.json:
         checked = "keadaan akhir sama dengan yang tersimpan" if result.final_checked else "sampai langkah ini"
         print(f"Cocok: {len(result.steps)} langkah diputar ulang, {checked}.")
+
+
+def migrate_cases(ctx: EngineContext, args: argparse.Namespace) -> None:
+    versions = {"key": args.key, "from_version": args.from_version, "to_version": args.to_version}
+    if args.dry_run:
+        plans = migration_service.plan_migration(ctx, actor=operator(), case_refs=args.cases, **versions)
+        results = [(p.number, p.can_migrate, p.reason) for p in plans]
+        done, refused = f"dapat dimigrasikan ke versi {args.to_version}", "TIDAK DAPAT dimigrasikan"
+    else:
+        moved = migration_service.migrate_cases(ctx, actor=operator(), case_refs=args.cases, **versions)
+        results = [(m.number, m.migrated, m.reason) for m in moved]
+        done, refused = f"dimigrasikan ke versi {args.to_version}", "DITOLAK, tidak diubah"
+    if not results:
+        print(f"Tidak ada kasus terbuka pada {args.key} versi {args.from_version}.")
+    for number, ok, reason in results:
+        print(f"{number}: {done}." if ok else f"{number}: {refused}: {reason}")
+    failed = sum(1 for _, ok, _ in results if not ok)
+    if failed:
+        raise MediasiError(f"{failed} dari {len(results)} kasus tidak dapat dimigrasikan.")
 
 
 def db(ctx: EngineContext, args: argparse.Namespace) -> None:

@@ -134,6 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to-step", type=_positive, metavar="N", help="berhenti setelah langkah N")
     p.add_argument("--json", action="store_true", help="laporan lengkap sebagai JSON")
 
+    p = add(
+        "migrate",
+        commands.migrate_cases,
+        "migrate KUNCI --from N --to M [--dry-run] [--case ID ...]: pindahkan kasus terbuka ke versi lain",
+    )
+    p.add_argument("key", metavar="KUNCI", help="kunci proses, misalnya mediasi_kekerasan")
+    p.add_argument("--from", dest="from_version", type=_positive, required=True, metavar="N", help="versi asal")
+    p.add_argument("--to", dest="to_version", type=_positive, required=True, metavar="M", help="versi tujuan")
+    p.add_argument("--dry-run", action="store_true", help="hanya periksa; tidak ada yang diubah")
+    p.add_argument("--case", action="append", dest="cases", metavar="ID", help="hanya kasus ini (boleh berulang)")
+
     p = add("tasks", commands.tasks, "daftar tugas siap (kotak masuk --user)")
     p.add_argument("--user")
 
