@@ -8,7 +8,7 @@
   var TIMER_KINDS = [["timeDuration", "Durasi"], ["timeDate", "Tanggal dan jam"], ["timeCycle", "Siklus"]];
   var ERROR_MARKER = "galat-elemen";
 
-  var modeler = new window.BpmnJS({ container: document.getElementById("kanvas"), keyboard: { bindTo: document } });
+  var modeler = new window.BpmnJS({ container: document.getElementById("kanvas") });
   var modeling = modeler.get("modeling");
   var moddle = modeler.get("moddle");
   var registry = modeler.get("elementRegistry");
@@ -155,7 +155,8 @@
 
   function showPanel(element) {
     panel.textContent = "";
-    if (!element || element.type === "label") {
+    if (element && element.labelTarget) { element = element.labelTarget; }  // a label stands for its element
+    if (!element) {
       panel.appendChild(el("p", { "class": "kosong", text: "Pilih elemen pada diagram untuk mengubah sifatnya." }));
       return;
     }
@@ -306,7 +307,8 @@
     var element = registry.get(id);
     if (!element) { return; }
     selection.select(element);
-    if (canvas.scrollToElement) { canvas.scrollToElement(element, { top: 60, bottom: 60, left: 60, right: 60 }); }
+    if (canvas.zoom() < 0.9) { canvas.zoom(1); }  // a whole diagram fitted to the view is too small to read
+    canvas.scrollToElement(element, { top: 80, bottom: 80, left: 120, right: 80 });
     document.getElementById("kanvas").scrollIntoView({ block: "nearest" });
   }
 
