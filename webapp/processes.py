@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from engine.errors import DeploymentInvalid, InvalidInput, MediasiError, Problem
 from engine.roles import APPLICANT, ROLE_TITLES, Role
+from engine.services import migration
 from engine.services import process_drafts as drafts
 from webapp.cases import OUTCOME_TITLES
 from webapp.formrender import render_fields
@@ -36,6 +37,8 @@ NEW_FORM = {
     "required": [],
     "additionalProperties": False,
 }
+# The colour classes of a version diff on the diagrams, and how the page names them.
+DIFF_MARKERS = {"added": "beda-tambah", "changed": "beda-ubah", "removed": "beda-hapus", "moved": "beda-geser"}
 # Who may work a lane, as the side panel offers them: the case's own applicant, then every role.
 LANE_CHOICES = [(APPLICANT, "Pemohon kasus itu sendiri (applicant)")] + [
     (role.value, ROLE_TITLES.get(role.value, role.value)) for role in Role
@@ -87,8 +90,7 @@ def index() -> ResponseReturnValue:
 def version(key: str, version: int) -> ResponseReturnValue:
     """One version: its diagram, and links to its XML, its forms and a draft copy."""
     detail = drafts.get_version(ctx(), actor=actor(), key=key, version=version)
-    others = next((p.versions for p in drafts.list_versions(ctx(), actor=actor()) if p.key == key), [])
-    return render_template("processes/version.html", detail=detail, others=others)
+    return render_template("processes/version.html", detail=detail, others=_versions_of(key))
 
 
 @bp.get("/<key>/<int:version>/xml")
@@ -128,6 +130,28 @@ def new_draft(key: str, version: int) -> ResponseReturnValue:
     """ "Ubah di modeler": copy the version into a new draft and open it."""
     draft_id = drafts.create_draft(ctx(), actor=actor(), key=key, version=version)
     return redirect(url_for("processes.draft", draft_id=draft_id))
+
+
+@bp.get("/<key>/diff")
+@roles_required(OWNER)
+def diff(key: str) -> ResponseReturnValue:
+    """What changed between two versions: the list, and the elements coloured on both diagrams."""
+    try:
+        old, new = int(request.args.get("dari", "")), int(request.args.get("ke", ""))
+    except ValueError:
+        raise InvalidInput("Pilih dua versi yang dibandingkan (?dari=N&ke=M).") from None
+    before = drafts.get_version(ctx(), actor=actor(), key=key, version=old)
+    after = drafts.get_version(ctx(), actor=actor(), key=key, version=new)
+    changes = migration.version_diff(ctx(), key=key, from_version=old, to_version=new, actor=actor())
+    marks = {side: {i: DIFF_MARKERS[kind] for i, kind in m.items()} for side, m in changes.marks().items()}
+    return render_template(
+        "processes/diff.html",
+        before=before.version,
+        after=after.version,
+        changes=changes,
+        versions=_versions_of(key),
+        marks={side: json.dumps(m) for side, m in marks.items()},
+    )
 
 
 # -- drafts ---------------------------------------------------------------------------------------
@@ -279,6 +303,10 @@ def form_preview(draft_id: UUID, name: str) -> ResponseReturnValue:
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+
+def _versions_of(key: str) -> list[drafts.VersionView]:
+    return next((p.versions for p in drafts.list_versions(ctx(), actor=actor()) if p.key == key), [])
 
 
 def _render_form_editor(

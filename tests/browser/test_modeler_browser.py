@@ -18,7 +18,7 @@ from engine.services import users as user_service
 from tests.browser.conftest import screenshot
 from tests.builders import application, walk
 from tests.engine.test_paths import PATHS
-from tests.engine.test_process_drafts import BROKEN, KEY, broken
+from tests.engine.test_process_drafts import BROKEN, KEY, SHIPPED, broken
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -83,6 +83,16 @@ def test_the_shipped_diagram_round_trips_and_every_path_runs_on_the_export(
     page.click("#terapkan")
     page.wait_for_url(re.compile(rf".*/proses/{KEY}/2$"))
     assert "Versi 2 diterapkan" in page.inner_text("main")
+    page.click("button:has-text('Lihat perbedaan')")  # versi 1 against versi 2
+    page.wait_for_selector("#diagram-baru[data-ready='true']")
+    page.wait_for_selector("#diagram-lama[data-ready='true']")
+    assert page.locator("#daftar-ubah > li").evaluate_all("items => items.map(i => i.dataset.element)") == [
+        "Task_koordinasi"
+    ]
+    for diagram in ("#diagram-baru", "#diagram-lama"):
+        marked = page.get_attribute(f'{diagram} .djs-element[data-element-id="Task_koordinasi"]', "class")
+        assert "beda-ubah" in marked.split()
+    screenshot(page, "proses-perbedaan")
 
     version = drafts.get_version(ctx, actor=people["olga"], key=KEY, version=2)
     assert version.version.deployed_by == "process_owner"
@@ -158,6 +168,10 @@ def test_the_form_editor_checks_and_previews_as_it_is_typed(server: str, new_pag
 
 def test_process_pages_fit_a_phone(server: str, new_page: Any, ctx: EngineContext) -> None:
     owner = user_service.actor_for(ctx, "process_owner")
+    renamed = drafts.create_draft(ctx, actor=owner, key=KEY, version=1)
+    xml = SHIPPED.replace('name="Catat rujukan"', 'name="Catat rujukan dan pendampingan"').encode()
+    drafts.save_draft(ctx, actor=owner, draft_id=renamed, revision=1, xml=xml)
+    drafts.deploy_draft(ctx, actor=owner, draft_id=renamed, revision=2)
     draft_id = drafts.create_draft(ctx, actor=owner, key=KEY, version=1)
     phone = sign_in_as_process_owner(new_page, server, width=375, height=800)
     paths = [
@@ -166,6 +180,7 @@ def test_process_pages_fit_a_phone(server: str, new_page: Any, ctx: EngineContex
         f"/proses/{KEY}/1/formulir",
         f"/proses/draf/{draft_id}",
         f"/proses/draf/{draft_id}/formulir/koordinasi_pihak_terkait.json",
+        f"/proses/{KEY}/diff?dari=1&ke=2",
     ]
     for path in paths:
         phone.goto(f"{server}{path}")

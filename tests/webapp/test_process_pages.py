@@ -109,6 +109,26 @@ class TestVersions:
         assert olga.get(f"/proses/{KEY}/1/formulir/tidak_ada.json").status_code == 404
         assert olga.get(f"/proses/{KEY}/7").status_code == 404
 
+    def test_the_diff_between_two_versions(self, web: Flask, owners: object) -> None:
+        olga = signed_in(web, "olga")
+        assert "Lihat perbedaan" not in olga.get(f"/proses/{KEY}/1").get_data(as_text=True)  # one version only
+        draft = new_draft(olga)
+        save(olga, draft, SHIPPED.replace('name="Catat rujukan"', 'name="Catat rujukan dan pendampingan"'))
+        olga.post(f"{draft}/terapkan", json={"revision": 2})
+        version = olga.get(f"/proses/{KEY}/2").get_data(as_text=True)
+        assert "Lihat perbedaan" in version and 'action="/proses/mediasi_kekerasan/diff"' in version
+        page = olga.get(f"/proses/{KEY}/diff?dari=1&ke=2").get_data(as_text=True)
+        assert "Diubah (1)" in page and "Ditambahkan (0)" in page and "Dihapus (0)" in page
+        assert re.search(r'<li data-element="Task_catat_rujukan"><strong>Catat rujukan dan pendampingan</strong>', page)
+        marks = re.findall(r'data-marks="([^"]*)"', page)
+        assert [json.loads(html.unescape(m)) for m in marks] == [
+            {"Task_catat_rujukan": "beda-ubah"},
+            {"Task_catat_rujukan": "beda-ubah"},
+        ]
+        assert olga.get(f"/proses/{KEY}/diff?dari=1&ke=x").status_code == 422
+        assert olga.get(f"/proses/{KEY}/diff?dari=1&ke=9").status_code == 404
+        assert signed_in(web, "rina").get(f"/proses/{KEY}/diff?dari=1&ke=2").status_code == 403
+
 
 class TestDrafts:
     def test_the_modeler_page_loads_a_copy_of_the_version(self, web: Flask, owners: object) -> None:
