@@ -18,6 +18,7 @@ from engine.services import audit_search
 from engine.services import cases as case_service
 from engine.services import process_drafts as drafts
 from engine.services import users as user_service
+from engine.settings import Settings
 from tests.builders import application
 from tests.conftest import OPERATOR
 
@@ -283,3 +284,9 @@ def _system_events(ctx: EngineContext, type_: str) -> list[tuple[str, dict[str, 
     auditor = Actor("audit", frozenset({"auditor"}), user_id=-1)
     events = audit_search.chain_events(ctx, actor=auditor, chain=SYSTEM_CHAIN, per_page=100).items
     return [(e.actor, e.data) for e in reversed(events) if e.type == type_]
+
+
+def test_the_two_person_rule_is_off_unless_set() -> None:
+    assert Settings.from_environ({}).deploy_approval is False
+    assert Settings.from_environ({"MEDIASI_DEPLOY_APPROVAL": "0"}).deploy_approval is False
+    assert Settings.from_environ({"MEDIASI_DEPLOY_APPROVAL": "1"}).deploy_approval is True
