@@ -93,6 +93,7 @@ def test_the_shipped_diagram_round_trips_and_every_path_runs_on_the_export(
         marked = page.get_attribute(f'{diagram} .djs-element[data-element-id="Task_koordinasi"]', "class")
         assert "beda-ubah" in marked.split()
     screenshot(page, "proses-perbedaan")
+    assert page.csp_violations == []
 
     version = drafts.get_version(ctx, actor=people["olga"], key=KEY, version=2)
     assert version.version.deployed_by == "process_owner"
@@ -131,6 +132,33 @@ def test_a_problem_links_to_its_element(name: str, server: str, new_page: Any, c
     assert target in page.inner_text("#panel-isi")
     assert page.csp_violations == []
     screenshot(page, f"pemodel-masalah-{target}")
+
+
+def test_lane_roles_follow_their_lane_into_the_draft(server: str, new_page: Any, ctx: EngineContext) -> None:
+    owner = user_service.actor_for(ctx, "process_owner")
+    draft_id = drafts.create_draft(ctx, actor=owner, key=KEY, version=1)
+    page = sign_in_as_process_owner(new_page, server)
+    page.goto(f"{server}/proses/draf/{draft_id}")
+    open_modeler(page)
+    page.locator("#kanvas").hover()
+    page.mouse.wheel(-200, 0)  # clear of the palette
+    pick(page, "Lane_kadin", position={"x": 15, "y": 40})
+    page.fill("#sifat-nama", "Kepala Dinas DPMPPA")
+    page.locator("#sifat-nama").press("Enter")
+    assert page.is_checked("#sifat-peran input[value='kepala_dinas']")  # the roles stayed with the lane
+    page.check("#sifat-peran input[value='sekretaris']")
+    page.click("#simpan-draf")
+    page.wait_for_selector("#pemodel[data-revision='2']")
+    lanes = drafts.get_draft(ctx, actor=owner, draft_id=draft_id).lane_roles
+    assert lanes["Kepala Dinas DPMPPA"] == ["kepala_dinas", "sekretaris"] and "Kepala Dinas" not in lanes
+
+    pick(page, "Lane_kadin", position={"x": 15, "y": 40})
+    page.uncheck("#sifat-peran input[value='kepala_dinas']")
+    page.uncheck("#sifat-peran input[value='sekretaris']")
+    page.click("#validasi")
+    page.wait_for_selector("#hasil-validasi.ada-masalah")
+    assert page.locator('#masalah li[data-element="Lane_kadin"]').count() == 1
+    assert drafts.get_draft(ctx, actor=owner, draft_id=draft_id).lane_roles["Kepala Dinas DPMPPA"] == []
 
 
 def test_the_form_editor_checks_and_previews_as_it_is_typed(server: str, new_page: Any, ctx: EngineContext) -> None:

@@ -193,9 +193,11 @@
     laneChoices.forEach(function (choice, n) {
       var box = el("input", { type: "checkbox", id: "peran-" + n, value: choice[0], checked: chosen.indexOf(choice[0]) >= 0 });
       box.addEventListener("change", function () {
-        var current = (state.laneRoles[name] || []).filter(function (r) { return r !== choice[0]; });
+        followLaneNames();  // the lane may have been renamed since the panel was drawn
+        var lane = element.businessObject.name || "";
+        var current = (state.laneRoles[lane] || []).filter(function (r) { return r !== choice[0]; });
         if (box.checked) { current.push(choice[0]); }
-        state.laneRoles[name] = current;
+        state.laneRoles[lane] = current;
         markDirty();
       });
       set.appendChild(el("label", { "class": "pilihan", "for": "peran-" + n }, [box, document.createTextNode(choice[1])]));
