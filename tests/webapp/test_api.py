@@ -255,8 +255,13 @@ MATRIX: dict[str, dict[str, int]] = {
     "GET /audit/search": {"audi": 200},
     "GET /audit/chains/access": {"audi": 200, "dedi": 200},
     "GET /audit/chains/system": {"audi": 200, "dedi": 200},
+    # Version diff and migration: the process owner's.
+    "GET /processes/mediasi_kekerasan/diff?from=1&to=1": {"olga": 200},
+    "POST /processes/mediasi_kekerasan/migrations": {"olga": 200},
 }
 DEFAULT = {
+    "GET /processes/mediasi_kekerasan/diff?from=1&to=1": 403,
+    "POST /processes/mediasi_kekerasan/migrations": 403,
     "POST /cases": 403,
     "POST /processes": 403,
     "GET /audit/search": 403,
@@ -286,6 +291,12 @@ def test_role_matrix(api: ApiFor, who: str, endpoint: str) -> None:
         body = {"data": {"file": (io.BytesIO(b"%PDF-1.4 ktp"), "ktp.pdf", "application/pdf")}}
     elif endpoint == "POST /tasks/{task}/complete":
         body = {"json": {"data": {"berkas_lengkap": True}}}
+    elif endpoint == "POST /processes/mediasi_kekerasan/migrations":
+        renamed = BPMN.read_bytes().replace(b'name="Dirujuk"', b'name="Dirujuk ke APH"')
+        assert (
+            api("olga").post("/processes", data=renamed, headers={"Content-Type": "application/xml"}).status_code == 201
+        )
+        body = {"json": {"from": 1, "to": 2, "dry_run": True}}
     response = (
         api(who)(method, path, **body)
         if "headers" not in body

@@ -345,6 +345,7 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
     if start_form is not None:
         schemas["NewCase"]["properties"]["data"] = _plain_schema(start_form)
     schemas.update(_audit_schemas())
+    schemas.update(_migration_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -354,7 +355,7 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {**_paths(), **_audit_paths()},
+        "paths": {**_paths(), **_audit_paths(), **_migration_paths()},
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
 
@@ -491,6 +492,84 @@ def _audit_paths() -> dict[str, Any]:
                     {"name": "chain", "in": "path", "required": True, "schema": {"enum": ["access", "system"]}},
                     *PAGE_PARAMS,
                 ],
+            )
+        },
+    }
+
+
+def _migration_schemas() -> dict[str, Any]:
+    text, nullable_text, boolean = {"type": "string"}, {"type": ["string", "null"]}, {"type": "boolean"}
+    version = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
+    element = _obj({"id": text, "type": text, "name": nullable_text, "changes": {"type": "array", "items": text}})
+    marks = {"type": "object", "additionalProperties": {"enum": ["added", "removed", "changed", "moved"]}}
+    elements = {"type": "array", "items": _ref("DiffElement")}
+    return {
+        "DiffElement": element,
+        "VersionDiff": _obj(
+            {
+                "key": text,
+                "from": version,
+                "to": version,
+                "added": elements,
+                "removed": elements,
+                "changed": elements,
+                "moved": elements,
+                "marks": _obj({"old": marks, "new": marks}),
+            }
+        ),
+        "MigrationRequest": _obj(
+            {
+                "from": version,
+                "to": version,
+                "dry_run": boolean,
+                "cases": {"type": "array", "maxItems": 1000, "items": {"type": "string", "minLength": 1}},
+            },
+            ["from", "to", "dry_run"],
+            extra=False,
+        ),
+        "CaseMigration": _obj(
+            {
+                "case_id": {"type": ["string", "null"], "format": "uuid"},
+                "number": text,
+                "can_migrate": boolean,
+                "migrated": boolean,
+                "reason": nullable_text,
+            }
+        ),
+        "Migration": _obj(
+            {
+                "key": text,
+                "from": version,
+                "to": version,
+                "dry_run": boolean,
+                "cases": {"type": "array", "items": _ref("CaseMigration")},
+            }
+        ),
+    }
+
+
+def _migration_paths() -> dict[str, Any]:
+    key = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+    version = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
+    return {
+        "/processes/{key}/diff": {
+            "get": _op(
+                "Perbedaan dua versi menurut id elemen, dengan tanda warna untuk diagram (pemilik proses)",
+                {"200": _json(_ref("VersionDiff"), "OK"), **_errors(401, 403, 404, 422)},
+                params=[
+                    key,
+                    {"name": "from", "in": "query", "required": True, "schema": version},
+                    {"name": "to", "in": "query", "required": True, "schema": version},
+                ],
+            )
+        },
+        "/processes/{key}/migrations": {
+            "post": _op(
+                "Uji coba atau migrasi kasus terbuka dari versi `from` ke versi `to` yang lebih baru; "
+                "hasil per kasus (pemilik proses). Dalam uji coba `migrated` selalu false.",
+                {"200": _json(_ref("Migration"), "OK"), **_errors(400, 401, 403, 404, 422)},
+                params=[key],
+                body={"required": True, "content": {"application/json": {"schema": _ref("MigrationRequest")}}},
             )
         },
     }
