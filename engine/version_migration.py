@@ -11,6 +11,10 @@ only when nothing it has done or waits on is lost:
 - afterwards every task points into the new version, the engine runs to its next wait, and the
   result saves and loads again.
 
+Unlike SpiffWorkflow's example engine, a task the case has passed may have changed (a new name,
+a new condition on a gateway already passed, a new outgoing flow): what is done stays done, and
+the case goes on along the new diagram from where it waits.
+
 The live migration (engine.services.migration) and replay call the same function, so a replay
 re-does exactly what the migration did. Nothing here touches a database.
 """

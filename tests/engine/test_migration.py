@@ -13,7 +13,8 @@ from engine.actors import Actor
 from engine.bpmn.diff import diff_versions
 from engine.context import EngineContext
 from engine.errors import InvalidInput, NotFound, PermissionDenied
-from engine.persistence.models import Case, CaseTask
+from engine.events import canonical_json
+from engine.persistence.models import Case, CaseTask, Event, ProcessDefinition
 from engine.services import audit, migration, replays
 from engine.services import cases as case_service
 from engine.services import queries as case_queries
@@ -23,6 +24,7 @@ from tests.builders import ACCEPTED_TO_END, TIM, application, ready_task, steps,
 from tests.conftest import OPERATOR
 from tests.engine.test_deploy import LANES, ORIGINAL, deploy_bytes
 from tests.snapshots import snapshot
+from tests.tampering import set_payload
 
 People = dict[str, Actor]
 KEY = "mediasi_kekerasan"
@@ -321,3 +323,20 @@ def test_a_case_that_moved_on_meanwhile_is_not_migrated(
     monkeypatch.setattr(migration, "migrate_workflow", real)
     [again] = migration.migrate_cases(make_ctx(), actor=OPERATOR, key=KEY, from_version=1, to_version=2)
     assert again.migrated and replays.replay_case(ctx, case_ref=case.number).result.ok
+
+
+def test_replay_follows_the_recorded_migration(ctx: EngineContext, people: People) -> None:
+    """A migration event that names the wrong target makes replay part ways: it really re-migrates."""
+    case = case_service.start_case(ctx, actor=people["ani"], data=application())
+    deploy(ctx, without_medis())
+    assert migration.migrate_cases(ctx, actor=OPERATOR, key=KEY, from_version=1, to_version=2)[0].migrated
+    walk(lambda: ctx, people, case, steps("Task_periksa_kelengkapan", "Task_telaah_permohonan"))
+    assert replays.replay_case(ctx, case_ref=case.number).result.ok
+    with ctx.unit_of_work(write=False) as uow:
+        event = uow.session.scalars(select(Event).where(Event.case_id == case.id, Event.type == "case_migrated")).one()
+        v1 = uow.session.scalars(select(ProcessDefinition.id).where(ProcessDefinition.version == 1)).one()
+    set_payload(ctx, event.id, canonical_json({"from": {"id": v1, "version": 1}, "to": {"id": v1, "version": 1}}))
+    divergence = replays.replay_case(ctx, case_ref=case.number).result.divergence
+    assert divergence is not None and divergence.step == 4  # the review opens the opinions, medis again
+    assert "Task_pendapat_medis" in divergence.reason
+    assert not audit.verify(ctx, case_ref=case.number).ok
