@@ -21,7 +21,8 @@ re-does exactly what the migration did. Nothing here touches a database.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.util.diff import WorkflowDiff, diff_workflow
@@ -34,6 +35,7 @@ from engine import runtime
 from engine.bpmn.specs import ProcessSpecs
 from engine.errors import Conflict, MediasiError
 
+T = TypeVar("T")
 WAITING = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 PASSED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
 # The registry SpiffWorkflow compares specs with (their serialized attributes).
@@ -49,15 +51,21 @@ def migrate_workflow(workflow: BpmnWorkflow, specs: ProcessSpecs, *, version: in
 
     :raises MigrationRefused: why it cannot; `workflow` is then half-moved and must be discarded.
     """
-    top, subprocesses = diff_workflow(_REGISTRY, workflow, specs.spec, specs.subprocess_specs)
+    top, subprocesses = _spiff(
+        lambda: diff_workflow(_REGISTRY, workflow, specs.spec, specs.subprocess_specs), "dibandingkan dengan", version
+    )
     _check_subprocesses(workflow, subprocesses, version)
     diffs = [top, *(d for d in subprocesses.values() if d is not None)]
     _check_removed([t for d in diffs for t in d.removed], version)
     _check_retyped([t for d in diffs for t in d.changed], diffs, version)
-    spiff_migrate(top, workflow, specs.spec)
-    for sp_id, subprocess in workflow.subprocesses.items():
-        spiff_migrate(subprocesses[sp_id], subprocess, specs.subprocess_specs[subprocess.spec.name])
-    workflow.subprocess_specs = specs.subprocess_specs
+
+    def move() -> None:
+        spiff_migrate(top, workflow, specs.spec)
+        for sp_id, subprocess in workflow.subprocesses.items():
+            spiff_migrate(subprocesses[sp_id], subprocess, specs.subprocess_specs[subprocess.spec.name])
+        workflow.subprocess_specs = specs.subprocess_specs
+
+    _spiff(move, "dipindahkan ke", version)
     _check_aligned(workflow, version)
     try:
         runtime.run_engine(workflow)
@@ -68,6 +76,14 @@ def migrate_workflow(workflow: BpmnWorkflow, specs: ProcessSpecs, *, version: in
         raise MigrationRefused(
             f"keadaan alur tidak dapat disimpan pada versi {version} ({type(exc).__name__})"
         ) from exc
+
+
+def _spiff(step: Callable[[], T], what: str, version: int) -> T:
+    """Run a SpiffWorkflow utility; whatever it raises refuses the migration and leaves the case as it is."""
+    try:
+        return step()
+    except Exception as exc:  # SpiffWorkflow's own errors, or a KeyError from a spec it cannot find
+        raise MigrationRefused(f"alur kasus tidak dapat {what} versi {version} ({type(exc).__name__})") from exc
 
 
 def label(task: Any) -> str:

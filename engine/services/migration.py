@@ -128,7 +128,7 @@ def plan_migration(
                 continue
             try:
                 _prepare(uow.session, ctx, versions, case_id)
-            except MigrationRefused as exc:
+            except MediasiError as exc:
                 plans.append(CasePlan(case_id, number, False, _sentence(exc.message)))
             else:
                 plans.append(CasePlan(case_id, number, True))
