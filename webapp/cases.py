@@ -47,6 +47,7 @@ EVENT_TITLES = {
     "case_withdrawn": "Persetujuan korban dicabut",
     "case_stopped": "Dihentikan demi keselamatan",
     "case_cancelled": "Kasus dibatalkan",
+    "case_migrated": "Dipindahkan ke versi proses baru",
     "case_completed": "Kasus selesai",
 }
 

@@ -26,6 +26,7 @@ from engine.context import EngineContext
 from engine.errors import PermissionDenied
 from engine.events import canonical_json, iso_utc
 from engine.persistence.models import Case, Document, Event, EventPayload, ProcessDefinition
+from engine.replay import migration_ends
 from engine.roles import Role
 from engine.services import audit, reads, replays
 from engine.services.queries import find_case
@@ -40,7 +41,8 @@ Isi:
 - case.json: ringkasan kasus.
 - events.json dan events.csv: seluruh peristiwa rantai kasus, dengan hash sebelumnya (prev_hash),
   hash muatan (payload_sha256) dan hash peristiwa (hash).
-- process/: diagram BPMN, formulir dan peta lajur versi proses yang dijalankan kasus ini.
+- process/vN/: diagram BPMN, formulir dan peta lajur setiap versi proses yang dijalankan kasus ini
+  (lebih dari satu bila kasus dipindahkan ke versi baru).
 - documents/: dokumen kasus; nama berkas diawali 12 digit pertama SHA-256 isinya.
 - verification.json: hasil pemeriksaan rantai hash dan pemutaran ulang saat paket dibuat.
 - manifest.json: SHA-256 dan ukuran setiap berkas di atas.
@@ -124,14 +126,26 @@ def _case_files(session: Session, case: Case) -> dict[str, bytes]:
         ),
         "events.json": _json(events),
         "events.csv": _csv(events),
-        f"process/{definition.key}-v{definition.version}.bpmn": definition.bpmn_xml.encode(),
-        "process/lanes.json": _json(definition.lane_roles),
     }
-    for name, schema in sorted(definition.forms.items()):
-        files[f"process/forms/{_safe(name)}"] = _json(schema)
+    for version in _versions_ran_on(session, case, events):
+        folder = f"process/v{version.version}"
+        files[f"{folder}/{version.key}.bpmn"] = version.bpmn_xml.encode()
+        files[f"{folder}/lanes.json"] = _json(version.lane_roles)
+        for name, schema in sorted(version.forms.items()):
+            files[f"{folder}/forms/{_safe(name)}"] = _json(schema)
     for document in session.scalars(select(Document).where(Document.case_id == case.id)):
         files[f"documents/{document.sha256[:12]}-{_safe(document.filename)}"] = document.content
     return files
+
+
+def _versions_ran_on(session: Session, case: Case, events: list[dict[str, Any]]) -> list[ProcessDefinition]:
+    """The version the case was filed on, every version a migration moved it to, and its current one."""
+    ids = {case.definition_id}
+    for event in events:
+        if event["type"] == "case_migrated":
+            ids.update(i for i in migration_ends(event["payload"]) if i is not None)
+    rows = session.scalars(select(ProcessDefinition).where(ProcessDefinition.id.in_(ids)))
+    return sorted(rows, key=lambda row: row.version)
 
 
 def _events(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:

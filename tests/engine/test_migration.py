@@ -340,3 +340,23 @@ def test_replay_follows_the_recorded_migration(ctx: EngineContext, people: Peopl
     assert divergence is not None and divergence.step == 4  # the review opens the opinions, medis again
     assert "Task_pendapat_medis" in divergence.reason
     assert not audit.verify(ctx, case_ref=case.number).ok
+
+
+def test_the_evidence_of_a_migrated_case_holds_every_version_it_ran_on(ctx: EngineContext, people: People) -> None:
+    import io
+    import json
+    import zipfile
+
+    from engine.services import evidence
+
+    early, _ = two_cases(ctx, people)
+    deploy(ctx, without_medis())
+    migration.migrate_cases(ctx, actor=people["olga"], key=KEY, from_version=1, to_version=2)
+    package = evidence.export_evidence(ctx, actor=Actor.operator("cli:test"), case_ref=early.number)
+    archive = zipfile.ZipFile(io.BytesIO(package.content))
+    names = set(archive.namelist())
+    assert {f"process/v1/{KEY}.bpmn", f"process/v2/{KEY}.bpmn"} <= names
+    assert "Task_pendapat_medis" in archive.read(f"process/v1/{KEY}.bpmn").decode()
+    assert "Task_pendapat_medis" not in archive.read(f"process/v2/{KEY}.bpmn").decode()
+    verification = json.loads(archive.read("verification.json"))
+    assert verification["chain"]["ok"] and verification["replay"]["ok"]

@@ -107,8 +107,8 @@ def test_evidence_package_holds_everything_and_its_manifest_holds(api: ApiFor) -
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = set(archive.namelist())
     assert {"manifest.json", "events.json", "events.csv", "case.json", "verification.json", "README.txt"} <= names
-    assert "process/mediasi_kekerasan-v1.bpmn" in names and "process/lanes.json" in names
-    assert "process/forms/periksa_kelengkapan.json" in names
+    assert "process/v1/mediasi_kekerasan.bpmn" in names and "process/v1/lanes.json" in names
+    assert "process/v1/forms/periksa_kelengkapan.json" in names
     assert any(n.startswith("documents/") and n.endswith("kuasa.pdf") for n in names)
 
     manifest_bytes = archive.read("manifest.json")
