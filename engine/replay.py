@@ -95,6 +95,7 @@ class Step:
     completed: list[str]
     data: dict[str, Any]
     changes: list[dict[str, Any]] = field(default_factory=list)
+    definition_id: int | None = None  # the version the case ran on after this step
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -110,6 +111,7 @@ class Step:
             "completed": self.completed,
             "data": self.data,
             "changes": self.changes,
+            "definition_id": self.definition_id,
         }
 
 
@@ -294,6 +296,7 @@ class _Session:
             completed=runtime.completed_elements(workflow),
             data=data,
             changes=diff(previous.data if previous else {}, data),
+            definition_id=self.definition_id,
         )
 
     def _match_opened(self, event: RecordedEvent, opened: list[Any]) -> None:

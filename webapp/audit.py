@@ -132,6 +132,14 @@ def replay(case_id: UUID) -> Response:
     return jsonify(replays.replay_case(ctx(), case_ref=case_id, actor=actor()).as_json())
 
 
+@bp.get("/kasus/<uuid:case_id>/diagram/<int:definition_id>")
+@roles_required(*AUDITOR)
+def version_diagram(case_id: UUID, definition_id: int) -> Response:
+    """The BPMN of a version the case ran on: the slider shows steps before a migration on their own."""
+    xml = replays.version_diagram(ctx(), case_ref=case_id, actor=actor(), definition_id=definition_id)
+    return Response(xml, mimetype="application/xml")
+
+
 @bp.get("/kasus/<uuid:case_id>/bukti")
 @roles_required(*AUDITOR)
 def evidence_package(case_id: UUID) -> Response:

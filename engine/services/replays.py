@@ -16,7 +16,15 @@ from engine.actors import Actor
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import NotFound, PermissionDenied
-from engine.persistence.models import Case, CaseFinalRecord, CaseState, CaseTask, Event, EventPayload
+from engine.persistence.models import (
+    Case,
+    CaseFinalRecord,
+    CaseState,
+    CaseTask,
+    Event,
+    EventPayload,
+    ProcessDefinition,
+)
 from engine.replay import RecordedEvent, RecordedTask, Replay, Stored, migration_ends, replay
 from engine.roles import Role
 from engine.services.queries import find_case
@@ -122,3 +130,22 @@ def _stored(session: Session, definition: LoadedDefinition, case: Case) -> Store
         return Stored(case.status, case.outcome, workflow=workflow)
     record = session.scalar(select(CaseFinalRecord.record).where(CaseFinalRecord.case_id == case.id))
     return Stored(case.status, case.outcome, final=runtime.load_final(record) if record is not None else None)
+
+
+def version_diagram(ctx: EngineContext, *, case_ref: str | uuid.UUID, actor: Actor, definition_id: int) -> str:
+    """The BPMN XML of a version the case ran on (its current one, or one a migration names)."""
+    with ctx.unit_of_work(write=False) as uow:
+        session = uow.session
+        case = find_case(session, case_ref, actor)
+        if not actor.has_any(*REPLAYERS):
+            raise PermissionDenied("Hanya auditor yang dapat memutar ulang kasus.")
+        ran_on = {case.definition_id}
+        for event in recorded_events(session, case.id):
+            if event.type == "case_migrated":
+                ran_on.update(i for i in migration_ends(event.payload) if i is not None)
+        if definition_id not in ran_on:
+            raise NotFound("Kasus ini tidak pernah berjalan pada versi tersebut.")
+        xml = session.scalar(select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == definition_id))
+        if xml is None:
+            raise NotFound("Versi proses tidak ditemukan.")
+        return xml

@@ -110,3 +110,25 @@ def test_a_replay_that_parts_from_the_record_says_where(server: str, new_page: A
     assert alert.is_visible() and "tidak cocok" in alert.inner_text() and "Langkah 3" in alert.inner_text()
     assert auditor.inner_text("#langkah-teks") == "Langkah 2 dari 7"
     assert auditor.get_attribute("#langkah", "max") == "2"
+
+
+def test_steps_before_a_migration_show_the_version_they_ran_on(server: str, new_page: Any, ctx: EngineContext) -> None:
+    from engine.actors import Actor
+    from engine.services import migration
+    from tests.engine.test_migration import KEY, deploy, without_medis
+
+    people = {name: user_service.actor_for(ctx, account) for name, account in DEMO_ACCOUNT.items()}
+    case = case_service.start_case(ctx, actor=people["ani"], data=application())
+    deploy(ctx, without_medis())
+    operator = Actor.operator("cli:test")
+    assert migration.migrate_cases(ctx, actor=operator, key=KEY, from_version=1, to_version=2)[0].migrated
+    auditor = sign_in_as_auditor(new_page, server)
+    open_replay(auditor, server, case)
+    medis = '#diagram-langkah .djs-element[data-element-id="Task_pendapat_medis"]'
+    assert auditor.locator("#langkah-teks").inner_text() == "Langkah 2 dari 2"  # filed, then migrated
+    assert auditor.locator(medis).count() == 0  # version 2 has no medical opinion
+    auditor.focus("#langkah")
+    auditor.keyboard.press("Home")
+    auditor.wait_for_selector(medis)  # version 1's diagram, loaded for the step before the migration
+    auditor.wait_for_selector("#diagram-langkah[data-ready='true']")
+    assert marks(auditor, "Task_periksa_kelengkapan") == {"aktif"}  # step 1, on version 1's diagram

@@ -257,3 +257,16 @@ def test_search_offers_the_task_titles_and_the_case_page_links_to_its_audit(
     case = case_service.start_case(ctx, actor=accounts["ani"], data=application())
     assert f"/audit/kasus/{case.id}" in client.get(f"/kasus/{case.id}").get_data(as_text=True)
     assert "/audit/kasus/" not in signed_in(web, "ani").get(f"/kasus/{case.id}").get_data(as_text=True)
+
+
+def test_a_version_diagram_is_served_only_for_versions_the_case_ran_on(
+    web: Flask, accounts: dict[str, Actor], ctx: EngineContext
+) -> None:
+    case = case_service.start_case(ctx, actor=accounts["ani"], data=application())
+    with ctx.unit_of_work(write=False) as uow:
+        definition_id = uow.session.scalars(text("select definition_id from cases")).one()
+    auditor = signed_in(web, "audi")
+    response = auditor.get(f"/audit/kasus/{case.id}/diagram/{definition_id}")
+    assert response.status_code == 200 and b"Task_periksa_kelengkapan" in response.data
+    assert auditor.get(f"/audit/kasus/{case.id}/diagram/{definition_id + 1}").status_code == 404
+    assert signed_in(web, "rina").get(f"/audit/kasus/{case.id}/diagram/{definition_id}").status_code == 403

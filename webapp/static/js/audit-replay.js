@@ -11,7 +11,7 @@
   var CHANGES = { added: "Ditambahkan", removed: "Dihapus", changed: "Diubah" };
   var slider = $("langkah");
   var replay = null;
-  var diagram = { viewer: null, marked: [] };
+  var diagram = { viewer: null, marked: [], shown: null, loading: null };
 
   function element(tag, text, className) {
     var node = document.createElement(tag);
@@ -94,7 +94,11 @@
     document.querySelectorAll("tr[data-seq]").forEach(function (row) {
       row.classList.toggle("terpilih", row.dataset.seq === String(step.seq));
     });
-    mark(step);
+    if (diagram.viewer && step.definition_id && step.definition_id !== diagram.shown) {
+      loadDiagram(step.definition_id);  // a migration moved the case: show the version of this step
+    } else {
+      mark(step);
+    }
   }
 
   function mark(step) {
@@ -111,11 +115,17 @@
     $("diagram-langkah").dataset.step = String(step.n);
   }
 
-  function loadDiagram() {
+  // Load the diagram of a version (by definition id; none: the case's current one) and mark the
+  // selected step on it. A step of another version loads that version's diagram in its place.
+  function loadDiagram(definitionId) {
     var container = $("diagram-langkah");
     if (!window.BpmnJS) { container.textContent = "Diagram tidak dapat ditampilkan."; return; }
-    var viewer = new window.BpmnJS({ container: container });
-    fetch(root.dataset.diagram, { credentials: "same-origin" })
+    if (diagram.loading === definitionId) { return; }
+    diagram.loading = definitionId;
+    var viewer = diagram.viewer || new window.BpmnJS({ container: container });
+    var url = definitionId ? root.dataset.versions + definitionId : root.dataset.diagram;
+    container.dataset.ready = "false";
+    fetch(url, { credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.text();
@@ -124,8 +134,12 @@
       .then(function () {
         viewer.get("canvas").zoom("fit-viewport");
         diagram.viewer = viewer;
-        mark(replay.steps[Number(slider.value) - 1]);
+        diagram.marked = [];
+        diagram.shown = definitionId;
+        diagram.loading = null;
+        show(Number(slider.value));
         container.dataset.ready = "true";
+        container.dataset.definition = String(definitionId || "");
       })
       .catch(function (error) {
         container.dataset.ready = "error";
@@ -175,7 +189,7 @@
     $("langkah-sesudah").addEventListener("click", function () { show(Number(slider.value) + 1); });
     show(replay.steps.length);
     linkTimeline();
-    loadDiagram();
+    loadDiagram(replay.steps[replay.steps.length - 1].definition_id);
     root.dataset.ready = "true";
   }
 
