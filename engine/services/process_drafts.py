@@ -327,23 +327,33 @@ def delete_draft(ctx: EngineContext, *, actor: Actor, draft_id: uuid.UUID) -> No
 
 
 def locate_problems(xml: bytes, problems: Sequence[Problem]) -> list[Problem]:
-    """Give each problem that has only a line (XSD findings) the diagram element on that line."""
-    if all(p.element or not p.line for p in problems):
-        return list(problems)
+    """Name, for each problem, the element a person sees on the diagram.
+
+    A problem with only a line (the XSD's findings) gets the element on that line; one inside a
+    part that has no shape of its own (a timer's event definition) gets the shape it belongs to.
+    """
     try:
         root = parse_bpmn(xml, "draf.bpmn").getroot()
     except DeploymentInvalid:
         return list(problems)
     by_line: dict[int, etree._Element] = {}
+    by_id: dict[str, etree._Element] = {}
     for node in root.iter():
-        if isinstance(node.tag, str) and node.sourceline is not None:
-            by_line.setdefault(node.sourceline, node)
-    return [
-        p
-        if p.element or not p.line or p.line not in by_line
-        else Problem(p.file, p.line, p.message, _owner(by_line[p.line]))
-        for p in problems
-    ]
+        if isinstance(node.tag, str):
+            by_line.setdefault(node.sourceline or 0, node)
+            if node.get("id"):
+                by_id.setdefault(str(node.get("id")), node)
+    drawn = {str(n.get("bpmnElement")) for n in root.iter(*_DI_ELEMENTS)} | {
+        str(p.get("id")) for p in root.xpath("bpmn:process", namespaces=NS)
+    }
+    # In a collaboration the process is drawn as its pool.
+    pools = {str(p.get("processRef")): str(p.get("id")) for p in root.xpath("//bpmn:participant", namespaces=NS)}
+    located = []
+    for problem in problems:
+        node = by_id.get(problem.element) if problem.element else by_line.get(problem.line or -1)
+        element = (_drawn_owner(node, drawn) if node is not None else None) or problem.element
+        located.append(Problem(problem.file, problem.line, problem.message, pools.get(element or "", element)))
+    return located
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -390,12 +400,12 @@ def _form_source(forms: Mapping[str, str]) -> FormSource:
     return read
 
 
-def _owner(node: etree._Element) -> str | None:
-    """The id of the diagram element `node` belongs to (a shape's or edge's element for DI)."""
+def _drawn_owner(node: etree._Element, drawn: set[str]) -> str | None:
+    """The id of the drawn element (a shape or edge, or the process) that `node` is part of."""
     for candidate in (node, *node.iterancestors()):
         if candidate.tag in _DI_ELEMENTS and candidate.get("bpmnElement"):
             return str(candidate.get("bpmnElement"))
-        if candidate.get("id"):
+        if candidate.get("id") in drawn:
             return str(candidate.get("id"))
     return None
 

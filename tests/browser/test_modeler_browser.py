@@ -18,7 +18,7 @@ from engine.services import users as user_service
 from tests.browser.conftest import screenshot
 from tests.builders import application, walk
 from tests.engine.test_paths import PATHS
-from tests.engine.test_process_drafts import BROKEN, KEY, SHIPPED, broken
+from tests.engine.test_process_drafts import BROKEN, KEY, SHIPPED, broken, with_timer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -159,6 +159,33 @@ def test_lane_roles_follow_their_lane_into_the_draft(server: str, new_page: Any,
     page.wait_for_selector("#hasil-validasi.ada-masalah")
     assert page.locator('#masalah li[data-element="Lane_kadin"]').count() == 1
     assert drafts.get_draft(ctx, actor=owner, draft_id=draft_id).lane_roles["Kepala Dinas DPMPPA"] == []
+
+
+def test_a_timer_expression_is_edited_and_checked(server: str, new_page: Any, ctx: EngineContext) -> None:
+    owner = user_service.actor_for(ctx, "process_owner")
+    draft_id = drafts.create_draft(ctx, actor=owner, key=KEY, version=1)
+    drafts.save_draft(ctx, actor=owner, draft_id=draft_id, revision=1, xml=with_timer().encode())
+    assert drafts.validate_draft(ctx, actor=owner, draft_id=draft_id) == []
+    page = sign_in_as_process_owner(new_page, server)
+    page.goto(f"{server}/proses/draf/{draft_id}")
+    open_modeler(page)
+    assert page.get_attribute("#pemodel", "data-import-warnings") == "0"
+    pick(page, "Timer_tunggu")
+    assert page.input_value("#sifat-jenis-timer") == "timeDuration"
+    assert page.input_value("#sifat-timer") == '"P1D"'
+    page.fill("#sifat-timer", "P2D")  # unquoted: not a Python expression
+    page.locator("#sifat-timer").press("Enter")
+    page.click("#validasi")
+    page.wait_for_selector("#hasil-validasi.ada-masalah")
+    problem = page.locator('#masalah li[data-element="Timer_tunggu"]')
+    assert "harus dikutip" in problem.inner_text()
+    pick(page, "Timer_tunggu")
+    page.fill("#sifat-timer", '"P2D"')
+    page.locator("#sifat-timer").press("Enter")
+    page.click("#validasi")
+    page.wait_for_selector("#hasil-validasi.lolos")
+    saved = drafts.get_draft(ctx, actor=owner, draft_id=draft_id).xml
+    assert '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"P2D"</bpmn:timeDuration>' in saved
 
 
 def test_the_form_editor_checks_and_previews_as_it_is_typed(server: str, new_page: Any, ctx: EngineContext) -> None:

@@ -57,6 +57,47 @@ def broken(name: str) -> str:
     return SHIPPED.replace(old, new)
 
 
+_TIMER_EVENT = """
+      <bpmn:sequenceFlow id="Flow_tunggu__siapkan_dokumen" sourceRef="Timer_tunggu" targetRef="Task_siapkan_dokumen" />
+      <bpmn:intermediateCatchEvent id="Timer_tunggu" name="Tunggu sehari">
+        <bpmn:incoming>Flow_arahan_sekretaris__siapkan_dokumen</bpmn:incoming>
+        <bpmn:outgoing>Flow_tunggu__siapkan_dokumen</bpmn:outgoing>
+        <bpmn:timerEventDefinition id="Timer_tunggu_def">
+          <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"P1D"</bpmn:timeDuration>
+        </bpmn:timerEventDefinition>
+      </bpmn:intermediateCatchEvent>"""
+_TIMER_SHAPES = """
+      <bpmndi:BPMNShape id="Timer_tunggu_di" bpmnElement="Timer_tunggu">
+        <dc:Bounds x="3542" y="440" width="36" height="36" />
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNEdge id="Flow_tunggu__siapkan_dokumen_di" bpmnElement="Flow_tunggu__siapkan_dokumen">
+        <di:waypoint x="3560" y="476" />
+        <di:waypoint x="3560" y="595" />
+        <di:waypoint x="3580" y="595" />
+      </bpmndi:BPMNEdge>"""
+
+
+def with_timer() -> str:
+    """The shipped diagram with a one-day timer between the Ketua's direction and the documents."""
+    lane_ref = "<bpmn:flowNodeRef>Task_arahan_sekretaris</bpmn:flowNodeRef>"
+    flow = 'sourceRef="Task_arahan_sekretaris" targetRef="Task_siapkan_dokumen" />'
+    incoming = (
+        "<bpmn:incoming>Flow_arahan_sekretaris__siapkan_dokumen</bpmn:incoming>\n        <bpmn:outgoing>Flow_siapkan"
+    )
+    edge_end = '<di:waypoint x="3560" y="595" />\n        <di:waypoint x="3580" y="595" />\n      </bpmndi:BPMNEdge>'
+    edits = [
+        (lane_ref, lane_ref + "<bpmn:flowNodeRef>Timer_tunggu</bpmn:flowNodeRef>"),
+        (flow, flow.replace("Task_siapkan_dokumen", "Timer_tunggu") + _TIMER_EVENT),
+        (incoming, incoming.replace("Flow_arahan_sekretaris__siapkan_dokumen", "Flow_tunggu__siapkan_dokumen")),
+        (edge_end, '<di:waypoint x="3560" y="440" />\n      </bpmndi:BPMNEdge>' + _TIMER_SHAPES),
+    ]
+    xml = SHIPPED
+    for old, new in edits:
+        assert xml.count(old) == 1, old
+        xml = xml.replace(old, new)
+    return xml
+
+
 @pytest.fixture
 def owners(ctx: EngineContext, people: dict[str, Actor]) -> dict[str, Actor]:
     """Olga (from the shared people) and a second process owner, Pia."""
@@ -167,6 +208,18 @@ def test_validation_names_the_broken_element(name: str, ctx: EngineContext, owne
     assert [v.version for v in drafts.list_versions(ctx, actor=olga)[0].versions] == [1]
 
 
+def test_a_problem_inside_an_event_names_the_event(ctx: EngineContext, owners: dict[str, Actor]) -> None:
+    olga = owners["olga"]
+    draft_id = drafts.create_draft(ctx, actor=olga, key=KEY, version=1)
+    timer = with_timer()
+    drafts.save_draft(ctx, actor=olga, draft_id=draft_id, revision=1, xml=timer.encode())
+    assert drafts.validate_draft(ctx, actor=olga, draft_id=draft_id) == []
+    unquoted = timer.replace('>"P1D"<', ">P1D<")
+    drafts.save_draft(ctx, actor=olga, draft_id=draft_id, revision=2, xml=unquoted.encode())
+    (problem,) = drafts.validate_draft(ctx, actor=olga, draft_id=draft_id)
+    assert problem.element == "Timer_tunggu" and "dikutip" in problem.message  # not its event definition
+
+
 def test_the_process_id_stays(ctx: EngineContext, owners: dict[str, Actor]) -> None:
     olga = owners["olga"]
     draft_id = drafts.create_draft(ctx, actor=olga, key=KEY, version=1)
@@ -175,7 +228,7 @@ def test_the_process_id_stays(ctx: EngineContext, owners: dict[str, Actor]) -> N
     )
     drafts.save_draft(ctx, actor=olga, draft_id=draft_id, revision=1, xml=renamed.encode())
     (problem,) = drafts.validate_draft(ctx, actor=olga, draft_id=draft_id)
-    assert problem.element == "proses_lain" and "mediasi_kekerasan" in problem.message
+    assert problem.element == "Participant_dpmppa" and "mediasi_kekerasan" in problem.message  # the pool
 
 
 def test_deploying_a_draft_makes_the_next_version(ctx: EngineContext, owners: dict[str, Actor]) -> None:
