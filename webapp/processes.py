@@ -37,7 +37,7 @@ NEW_FORM = {
     "required": [],
     "additionalProperties": False,
 }
-# The colour classes of a version diff on the diagrams, and how the page names them.
+# Marker classes of a version diff on the diagrams (app.css colours all but layout-only moves).
 DIFF_MARKERS = {"added": "beda-tambah", "changed": "beda-ubah", "removed": "beda-hapus", "moved": "beda-geser"}
 # Who may work a lane, as the side panel offers them: the case's own applicant, then every role.
 LANE_CHOICES = [(APPLICANT, "Pemohon kasus itu sendiri (applicant)")] + [
@@ -127,7 +127,7 @@ def form_json(key: str, version: int, name: str) -> Response:
 @bp.post("/<key>/<int:version>/draf")
 @roles_required(OWNER)
 def new_draft(key: str, version: int) -> ResponseReturnValue:
-    """ "Ubah di modeler": copy the version into a new draft and open it."""
+    """Copy the version into a new draft and open it ("Ubah di modeler")."""
     draft_id = drafts.create_draft(ctx(), actor=actor(), key=key, version=version)
     return redirect(url_for("processes.draft", draft_id=draft_id))
 
@@ -194,7 +194,7 @@ def draft_content(draft_id: UUID) -> ResponseReturnValue:
 @roles_required(OWNER)
 @json_errors
 def save(draft_id: UUID) -> ResponseReturnValue:
-    """ "Simpan draf": the modeler's XML and lane map, based on the revision it loaded."""
+    """Save the modeler's XML and lane map ("Simpan draf"), based on the revision it loaded."""
     body = _json_body()
     xml = body.get("xml")
     if not isinstance(xml, str):
@@ -214,7 +214,7 @@ def save(draft_id: UUID) -> ResponseReturnValue:
 @roles_required(OWNER)
 @json_errors
 def validate(draft_id: UUID) -> ResponseReturnValue:
-    """ "Validasi": the deploy validator's findings on the saved draft, each with its element."""
+    """The deploy validator's findings on the saved draft ("Validasi"), each with its element."""
     problems = drafts.validate_draft(ctx(), actor=actor(), draft_id=draft_id)
     return jsonify({"ok": not problems, "problems": [_problem(p) for p in problems]})
 
@@ -223,7 +223,7 @@ def validate(draft_id: UUID) -> ResponseReturnValue:
 @roles_required(OWNER)
 @json_errors
 def deploy(draft_id: UUID) -> ResponseReturnValue:
-    """ "Terapkan": deploy the saved draft, or submit it for a second process owner's approval."""
+    """Deploy the saved draft ("Terapkan"), or submit it for a second process owner's approval."""
     body = _json_body()
     done = drafts.deploy_draft(ctx(), actor=actor(), draft_id=draft_id, revision=_revision(body.get("revision")))
     return jsonify(_deployment(done, draft_id))

@@ -271,7 +271,7 @@ def validate_draft(ctx: EngineContext, *, actor: Actor, draft_id: uuid.UUID) -> 
 
 
 def deploy_draft(ctx: EngineContext, *, actor: Actor, draft_id: uuid.UUID, revision: int) -> DraftDeployment:
-    """ "Terapkan": deploy the draft as the next version, or submit it when deploys need approval.
+    """Deploy the draft as the next version ("Terapkan"), or submit it when deploys need approval.
 
     :raises PermissionDenied, NotFound, Conflict, DeploymentInvalid (problems with their elements):
     """
