@@ -26,5 +26,7 @@ def home() -> ResponseReturnValue:
         return redirect(url_for("cases.index"))
     if person.has_any(Role.ADMIN):
         return redirect(url_for("admin.users"))
+    if person.has_any(Role.PROCESS_OWNER):
+        return redirect(url_for("processes.index"))
     open_cases = case_queries.list_cases(ctx(), status="open", per_page=1).total
     return render_template("overview.html", open_cases=open_cases)

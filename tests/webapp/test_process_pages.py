@@ -73,6 +73,7 @@ class TestVersions:
         olga = signed_in(web, "olga")
         assert [olga.get(p).status_code for p in paths] == [200] * len(paths)
         assert 'href="/proses"' in olga.get("/proses").get_data(as_text=True)  # the menu link
+        assert olga.get("/").headers["Location"] == "/proses"  # a process owner starts there
 
     def test_the_list_shows_every_version_with_who_when_and_open_cases(
         self, web: Flask, ctx: EngineContext, owners: dict[str, Actor]
