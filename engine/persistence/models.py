@@ -200,7 +200,7 @@ class ProcessDefinition(Base):
     bpmn_xml: Mapped[str] = mapped_column(Text)
     sha256: Mapped[hash_hex]
     content_hash: Mapped[hash_hex]
-    forms: Mapped[dict[str, Any]] = mapped_column(JsonValue)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON)  # json, not jsonb: a form's field order is its layout
     lane_roles: Mapped[dict[str, Any]] = mapped_column(JsonValue)
     catalog: Mapped[dict[str, Any]] = mapped_column(JsonValue)
     deployed_by: Mapped[str] = mapped_column(String(100))

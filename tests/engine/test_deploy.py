@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from engine.context import EngineContext
 from engine.errors import DeploymentInvalid, PermissionDenied
+from engine.persistence.models import ProcessDefinition
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
 from engine.services import queries as case_queries
@@ -239,3 +241,14 @@ def test_every_problem_is_reported_not_only_the_first(ctx: EngineContext) -> Non
     xml = xml.decode().replace("pengecualian_disetujui == True", "import os", 1).encode()
     problems = refused(ctx, xml)
     assert len(problems) >= 2
+
+
+def test_a_deployed_form_keeps_its_field_order(ctx: EngineContext, deployed: object) -> None:
+    """PostgreSQL's jsonb would reorder a form's properties; they are its layout, so forms are json."""
+    ctx.definitions.clear()
+    with ctx.unit_of_work(write=False) as uow:
+        definition_id = uow.session.scalars(select(ProcessDefinition.id)).first()
+        loaded = ctx.definitions.get(uow.session, definition_id)
+    for name, schema in loaded.forms.items():
+        shipped = json.loads((PROJECT_ROOT / "forms" / name).read_text())
+        assert list(schema["properties"]) == list(shipped["properties"]), name
