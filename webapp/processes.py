@@ -136,10 +136,7 @@ def new_draft(key: str, version: int) -> ResponseReturnValue:
 @roles_required(OWNER)
 def diff(key: str) -> ResponseReturnValue:
     """What changed between two versions: the list, and the elements coloured on both diagrams."""
-    try:
-        old, new = int(request.args.get("dari", "")), int(request.args.get("ke", ""))
-    except ValueError:
-        raise InvalidInput("Pilih dua versi yang dibandingkan (?dari=N&ke=M).") from None
+    old, new = _version_pair()
     before = drafts.get_version(ctx(), actor=actor(), key=key, version=old)
     after = drafts.get_version(ctx(), actor=actor(), key=key, version=new)
     changes = migration.version_diff(ctx(), key=key, from_version=old, to_version=new, actor=actor())
@@ -152,6 +149,33 @@ def diff(key: str) -> ResponseReturnValue:
         versions=_versions_of(key),
         marks={side: json.dumps(m) for side, m in marks.items()},
     )
+
+
+@bp.route("/<key>/pindah", methods=["GET", "POST"])
+@roles_required(OWNER)
+def migrate(key: str) -> ResponseReturnValue:
+    """Move running cases from version `dari` to `ke`: a dry run for every case, then the chosen ones."""
+    old, new = _version_pair()
+    results: list[migration.CaseMigration] = []
+    if request.method == "POST":
+        chosen = request.form.getlist("kasus")
+        if not chosen:
+            flash("Pilih kasus yang akan dipindahkan.", "galat")
+        else:
+            results = migration.migrate_cases(
+                ctx(), actor=actor(), key=key, from_version=old, to_version=new, case_refs=chosen
+            )
+            moved = sum(r.migrated for r in results)
+            flash(f"{moved} dari {len(results)} kasus dipindahkan ke versi {new}.", "info" if moved else "galat")
+    plans = migration.plan_migration(ctx(), actor=actor(), key=key, from_version=old, to_version=new)
+    return render_template("processes/migrate.html", key=key, old=old, new=new, plans=plans, results=results)
+
+
+def _version_pair() -> tuple[int, int]:
+    try:
+        return int(request.args.get("dari", "")), int(request.args.get("ke", ""))
+    except ValueError:
+        raise InvalidInput("Pilih dua versi (?dari=N&ke=M).") from None
 
 
 # -- drafts ---------------------------------------------------------------------------------------

@@ -263,3 +263,29 @@ def _form_text(client: FlaskClient, draft: str, name: str) -> str:
     match = re.search(r'<textarea id="skema"[^>]*>(.*?)</textarea>', page, re.S)
     assert match, page
     return html.unescape(match.group(1))
+
+
+class TestMigrationPage:
+    def test_dry_run_then_move_the_safe_case_and_keep_the_refused_one(
+        self, web: Flask, owners: dict[str, Actor], ctx: EngineContext
+    ) -> None:
+        from engine.services import queries as case_queries
+        from tests.engine.test_migration import deploy, two_cases, without_medis
+
+        early, tim = two_cases(ctx, owners)
+        deploy(ctx, without_medis())
+        olga = signed_in(web, "olga")
+        diff_page = olga.get(f"/proses/{KEY}/diff?dari=1&ke=2").get_data(as_text=True)
+        assert f"/proses/{KEY}/pindah?dari=1&amp;ke=2" in diff_page
+
+        page = olga.get(f"/proses/{KEY}/pindah?dari=1&ke=2").get_data(as_text=True)
+        assert f'value="{early.number}"' in page  # can move: offered, checked
+        assert f'value="{tim.number}"' not in page and "Pendapat medis" in page  # refused, with its reason
+        moved = olga.post(f"/proses/{KEY}/pindah?dari=1&ke=2", data={"kasus": [early.number, tim.number]})
+        text = moved.get_data(as_text=True)
+        assert moved.status_code == 200 and "1 dari 2 kasus dipindahkan ke versi 2." in text
+        assert case_queries.get_case(ctx, early.number).process_version == 2
+        assert case_queries.get_case(ctx, tim.number).process_version == 1
+        assert "Pilih kasus" in olga.post(f"/proses/{KEY}/pindah?dari=1&ke=2", data={}).get_data(as_text=True)
+        assert signed_in(web, "rina").get(f"/proses/{KEY}/pindah?dari=1&ke=2").status_code == 403
+        assert olga.get(f"/proses/{KEY}/pindah?dari=x").status_code == 422
