@@ -7,6 +7,7 @@ elsewhere. A missing Chromium skips them with a message, and fails the run when 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,3 +96,14 @@ def screenshot(page: Any, name: str) -> None:
     """Keep a picture of the page in the git-ignored artifacts folder, for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(new_page: Any, base: str, username: str, **viewport: int) -> Any:
+    """A new page signed in as a demo account, landed on that role's home page."""
+    page = new_page(**viewport)
+    page.goto(f"{base}/masuk")
+    page.fill("#username", username)
+    page.fill("#password", user_service.DEMO_PASSWORD)
+    page.click("button:has-text('Masuk')")
+    page.wait_for_url(re.compile(rf"{re.escape(base)}/(tugas|kasus|admin/pengguna|proses)?$"))
+    return page

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from engine.context import EngineContext
 from engine.services import cases as case_service
 from engine.services import users as user_service
 from engine.services.views import CaseView
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in
 from tests.builders import TIM, application, steps, walk
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -30,13 +29,7 @@ def case_at_recommendation(ctx: EngineContext) -> CaseView:
 
 
 def sign_in_as_auditor(new_page: Any, base: str, **viewport: int) -> Any:
-    page = new_page(**viewport)
-    page.goto(f"{base}/masuk")
-    page.fill("#username", "auditor")
-    page.fill("#password", user_service.DEMO_PASSWORD)
-    page.click("button:has-text('Masuk')")
-    page.wait_for_url(re.compile(r".*/kasus$"))
-    return page
+    return sign_in(new_page, base, "auditor", **viewport)
 
 
 def marks(page: Any, element: str) -> set[str]:

@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in
 from tests.builders import WORKER, Step, application, as_form
 from tests.engine.test_paths import PATHS
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-DEMO_PASSWORD = "mediasi-demo"
 DEMO_USER = {
     "ani": "pemohon",
     "rina": "ketua_lppar",
@@ -27,16 +26,6 @@ OUTCOME_TITLES = {
     "parties_declined": "Mediasi tidak dapat dilaksanakan",
     "referred": "Dirujuk",
 }
-
-
-def sign_in(new_page: Any, base: str, username: str, **viewport: int) -> Any:
-    page = new_page(**viewport)
-    page.goto(f"{base}/masuk")
-    page.fill("#username", username)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("button:has-text('Masuk')")
-    page.wait_for_url(re.compile(r".*/(tugas|kasus|admin/pengguna)$"))
-    return page
 
 
 def fill(page: Any, data: dict[str, Any]) -> None:

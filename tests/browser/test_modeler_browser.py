@@ -15,7 +15,7 @@ from engine.services import cases as case_service
 from engine.services import process_drafts as drafts
 from engine.services import queries as case_queries
 from engine.services import users as user_service
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in
 from tests.builders import application, walk
 from tests.engine.test_paths import PATHS
 from tests.engine.test_process_drafts import BROKEN, KEY, SHIPPED, broken, with_timer
@@ -24,13 +24,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def sign_in_as_process_owner(new_page: Any, base: str, **viewport: int) -> Any:
-    page = new_page(**viewport)
-    page.goto(f"{base}/masuk")
-    page.fill("#username", "process_owner")
-    page.fill("#password", user_service.DEMO_PASSWORD)
-    page.click("button:has-text('Masuk')")
-    page.wait_for_url(re.compile(rf"{re.escape(base)}/$"))
-    return page
+    return sign_in(new_page, base, "process_owner", **viewport)
 
 
 def open_modeler(page: Any) -> None:

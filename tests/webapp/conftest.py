@@ -73,3 +73,14 @@ def api(client: FlaskClient, ctx: EngineContext, everyone: dict[str, Actor]) -> 
         return Api(client, tokens[username])
 
     return as_user
+
+
+PASSWORD = "kata-sandi-uji-123"  # what the page tests' `accounts` fixtures give everyone
+
+
+def signed_in(web: Flask, username: str) -> FlaskClient:
+    """A test client signed in through the sign-in form."""
+    client = web.test_client()
+    response = client.post("/masuk", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302, response.data
+    return client

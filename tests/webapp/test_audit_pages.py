@@ -22,8 +22,7 @@ from engine.services import reads
 from engine.services import users as user_service
 from engine.services.views import CaseView
 from tests.builders import application, steps, walk
-
-PASSWORD = "kata-sandi-uji-123"
+from tests.webapp.conftest import PASSWORD, signed_in
 
 
 @pytest.fixture
@@ -44,13 +43,6 @@ def case(ctx: EngineContext, clock: FixedClock, accounts: dict[str, Actor]) -> C
     clock.advance(timedelta(days=2))
     walk(lambda: ctx, accounts, started, steps("Task_telaah_permohonan"))
     return started
-
-
-def signed_in(web: Flask, username: str) -> FlaskClient:
-    client = web.test_client()
-    response = client.post("/masuk", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.data
-    return client
 
 
 def page(client: FlaskClient, path: str, status: int = 200) -> str:

@@ -17,9 +17,8 @@ from engine.services import tasks as task_service
 from engine.services import users as user_service
 from tests.builders import FORMS, Step, application, as_form
 from tests.conftest import OPERATOR
+from tests.webapp.conftest import PASSWORD, signed_in
 from webapp import create_app
-
-PASSWORD = "kata-sandi-uji-123"
 
 
 @pytest.fixture
@@ -35,13 +34,6 @@ def accounts(ctx: EngineContext, people: dict[str, Actor]) -> dict[str, Actor]:
         for user in uow.session.query(User).all():
             user.password_hash = user_service.hash_password(PASSWORD)
     return people
-
-
-def signed_in(web: Flask, username: str) -> FlaskClient:
-    client = web.test_client()
-    response = client.post("/masuk", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.data
-    return client
 
 
 def file_request(client: FlaskClient, **overrides: Any) -> str:

@@ -23,9 +23,8 @@ from engine.services import users as user_service
 from tests.builders import application
 from tests.conftest import OPERATOR
 from tests.engine.test_process_drafts import BROKEN, KEY, SHIPPED, broken
+from tests.webapp.conftest import PASSWORD, signed_in
 from webapp import create_app
-
-PASSWORD = "kata-sandi-uji-123"
 
 
 @pytest.fixture
@@ -36,13 +35,6 @@ def owners(ctx: EngineContext, people: dict[str, Actor]) -> dict[str, Actor]:
     with ctx.unit_of_work() as uow:
         uow.session.execute(update(User).values(password_hash=user_service.hash_password(PASSWORD)))
     return {**people, "pia": user_service.actor_for(ctx, "pia")}
-
-
-def signed_in(app: Flask, username: str) -> FlaskClient:
-    client = app.test_client()
-    response = client.post("/masuk", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.data
-    return client
 
 
 def new_draft(client: FlaskClient, version: int = 1) -> str:
