@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -418,3 +419,31 @@ class ProcessDraft(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(100))
     deployed_version: Mapped[int | None]
+
+
+class CalendarOverride(Base):
+    """An admin's decision that one date is a working day or a holiday, against the national list.
+
+    A removed override keeps its row (`removed_at`, `removed_by`), so that the table only grows and
+    the count of rows and of removed rows tells every server when to rebuild its calendar.
+    """
+
+    __tablename__ = "calendar_override"
+    __table_args__ = (
+        Index(
+            "uq_calendar_override_day",
+            "day",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int_pk]
+    day: Mapped[date] = mapped_column(Date)
+    working: Mapped[bool] = mapped_column(Boolean)
+    reference: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[moment]
+    removed_by: Mapped[str | None] = mapped_column(String(100))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
