@@ -13,12 +13,12 @@ from engine.context import EngineContext
 from engine.errors import MediasiError
 from engine.persistence import migrate
 from engine.services import audit as audit_service
+from engine.services import calendar_admin, reads
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
 from engine.services import migration as migration_service
 from engine.services import packages as package_service
 from engine.services import queries as case_queries
-from engine.services import reads
 from engine.services import replays as replay_service
 from engine.services import tasks as task_service
 from engine.services import users as user_service
@@ -177,6 +177,46 @@ def _print_case(ctx: EngineContext, view: CaseView) -> None:
 def _print_task(ctx: EngineContext, t: TaskView) -> None:
     claimed = f"  diambil {t.claimed_by}" if t.claimed_by else ""
     print(f"{t.id}  {t.case_number}  [{t.lane}] {t.title}  sejak {_when(ctx, t.created_at)}{claimed}")
+
+
+def calendar(ctx: EngineContext, args: argparse.Namespace) -> None:
+    if args.action == "list":
+        if args.date or args.working is not None or args.reference:
+            raise UsageError("calendar list hanya menerima --year")
+        _print_calendar_year(ctx, args.year or ctx.calendar().local_date(ctx.clock.now()).year)
+        return
+    if not args.date:
+        raise UsageError(f"calendar {args.action}: sebutkan TANGGAL (TTTT-BB-HH)")
+    if args.action == "remove":
+        if args.working is not None or args.reference or args.year:
+            raise UsageError("calendar remove hanya menerima TANGGAL")
+        calendar_admin.remove_override(ctx, actor=operator(), day=args.date)
+        print(f"Pengecualian {args.date} dihapus; tanggal itu kembali mengikuti daftar nasional.")
+        return
+    if args.working is None or args.reference is None or args.year:
+        raise UsageError("calendar add TANGGAL: sebutkan --working atau --holiday, dan --reference")
+    added = calendar_admin.add_override(
+        ctx, actor=operator(), day=args.date, working=args.working, reference=args.reference
+    )
+    kind = "hari kerja" if added.working else "hari libur"
+    print(f"{added.day.isoformat()} ({calendar_admin.day_name(added.day)}) kini {kind}: {added.reference}")
+
+
+def _print_calendar_year(ctx: EngineContext, year: int) -> None:
+    view = calendar_admin.calendar_year(ctx, year=year)
+    cuti = "hari kerja" if view.cuti_bersama_working else "hari libur"
+    print(f"Kalender hari kerja {view.year}: {view.working_days} hari kerja; cuti bersama dihitung {cuti}.")
+    for h in view.holidays:
+        kind = "cuti bersama" if h.cuti_bersama else "libur nasional"
+        counted = "  [dihitung hari kerja]" if h.counted_as_working else ""
+        print(f"{h.day.isoformat()}  {calendar_admin.day_name(h.day):<6}  {kind:<14}  {h.name}{counted}")
+    if not view.overrides:
+        print("Tidak ada pengecualian.")
+        return
+    print("Pengecualian:")
+    for o in view.overrides:
+        kind = "hari kerja" if o.working else "hari libur"
+        print(f"{o.day.isoformat()}  {calendar_admin.day_name(o.day):<6}  {kind:<14}  {o.reference}  ({o.created_by})")
 
 
 def tasks(ctx: EngineContext, args: argparse.Namespace) -> None:

@@ -145,6 +145,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="hanya periksa; tidak ada yang diubah")
     p.add_argument("--case", action="append", dest="cases", metavar="ID", help="hanya kasus ini (boleh berulang)")
 
+    p = add(
+        "calendar",
+        commands.calendar,
+        "kalender hari kerja: calendar list [--year T] | add TANGGAL --working|--holiday --reference TEKS"
+        " | remove TANGGAL",
+    )
+    p.add_argument("action", choices=["list", "add", "remove"])
+    p.add_argument("date", nargs="?", metavar="TANGGAL", help="TTTT-BB-HH (add, remove)")
+    p.add_argument("--year", type=int, metavar="T", help="tahun yang didaftar (bawaan: tahun ini)")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--working", action="store_true", default=None, help="jadikan tanggal itu hari kerja")
+    kind.add_argument("--holiday", action="store_false", dest="working", help="jadikan tanggal itu hari libur")
+    p.add_argument("--reference", help="dasar hukum (nomor dan tanggal SKB, Keppres, surat edaran; maks. 500 karakter)")
+
     p = add("tasks", commands.tasks, "daftar tugas siap (kotak masuk --user)")
     p.add_argument("--user")
 

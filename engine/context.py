@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.calendar import Override, WorkingCalendar
 from engine.clock import Clock, SystemClock
 from engine.definitions import DefinitionCache
 from engine.persistence.db import Database, UnitOfWork
+from engine.persistence.models import CalendarOverride
 from engine.settings import Settings
 from engine.workflows import WorkflowCache
 
@@ -20,6 +25,8 @@ class EngineContext:
     clock: Clock = field(default_factory=SystemClock)
     definitions: DefinitionCache = field(default_factory=DefinitionCache)
     workflows: WorkflowCache = field(default_factory=WorkflowCache)
+    # The calendar last built, with the override table's (rows, removed rows) it was built from.
+    _calendar: tuple[tuple[int, int], WorkingCalendar] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> EngineContext:
@@ -30,6 +37,27 @@ class EngineContext:
     def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
         """One transaction; writes take SQLite's write lock up front."""
         return UnitOfWork(self.database, write=write)
+
+    def calendar(self, session: Session | None = None) -> WorkingCalendar:
+        """The working-day calendar with the overrides in force now, in `session` or a short read.
+
+        Rebuilt only when the override table changed, here or on another server: it only grows
+        (a removal marks its row), so its count of rows and of removed rows moves with every change.
+        """
+        if session is None:
+            with self.unit_of_work(write=False) as uow:
+                return self.calendar(uow.session)
+        rows, removed = session.execute(select(func.count(), func.count(CalendarOverride.removed_at))).one()
+        cached = self._calendar
+        if cached is not None and cached[0] == (rows, removed):
+            return cached[1]
+        active = session.scalars(select(CalendarOverride).where(CalendarOverride.removed_at.is_(None)))
+        calendar = WorkingCalendar(
+            overrides=[Override(o.day, o.working, o.reference) for o in active],
+            cuti_bersama_working=self.settings.cuti_bersama_working,
+        )
+        self._calendar = ((rows, removed), calendar)
+        return calendar
 
     def close(self) -> None:
         """Release database connections."""

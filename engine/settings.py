@@ -25,6 +25,8 @@ class Settings:
     sqlite_busy_timeout_ms: int = 5000
     # Two-person rule: a new process version goes live only when a second process owner approves it.
     deploy_approval: bool = False
+    # Whether cuti bersama (the government's collective leave days) count as working days.
+    cuti_bersama_working: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -51,6 +53,7 @@ class Settings:
             forms_dir=Path(environ.get("MEDIASI_FORMS_DIR", PROJECT_ROOT / "forms")),
             sqlite_busy_timeout_ms=int(timeout),
             deploy_approval=environ.get("MEDIASI_DEPLOY_APPROVAL", "") == "1",
+            cuti_bersama_working=environ.get("MEDIASI_CUTI_BERSAMA_WORKING", "") == "1",
         )
 
 
