@@ -1,14 +1,20 @@
-"""Accounts and roles, for the admin: create, deactivate, reset a password. No case content."""
+"""For the admin: accounts and roles (create, deactivate, reset a password) and the working-day calendar.
+
+No case content.
+"""
 
 from __future__ import annotations
 
 import secrets
+from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from engine.calendar import WEEKDAYS, ServiceHours
 from engine.errors import InvalidInput
 from engine.roles import ROLE_TITLES, Role
+from engine.services import calendar_admin
 from engine.services import users as user_service
 from webapp.web import actor, ctx, roles_required
 
@@ -63,3 +69,71 @@ def reset_password(username: str) -> ResponseReturnValue:
     password = user_service.reset_password(ctx(), actor=actor(), username=username)
     flash(f"Kata sandi baru untuk {username}: {password}", "info")
     return redirect(url_for("admin.users"))
+
+
+MONTH_NAMES = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+
+
+@bp.route("/kalender", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def calendar() -> ResponseReturnValue:
+    """The year's national holidays and cuti bersama, the overrides in force, and a form to add one."""
+    year = request.args.get("tahun", type=int) or ctx().clock.now().astimezone(ctx().settings.zone).year
+    form = {"tanggal": "", "jenis": "", "dasar_hukum": ""}
+    status = 200
+    if request.method == "POST":
+        form = {key: request.form.get(key, "") for key in form}
+        working = {"kerja": True, "libur": False}.get(form["jenis"])
+        try:
+            if working is None:
+                raise InvalidInput("Pilih apakah tanggal itu menjadi hari kerja atau hari libur.")
+            added = calendar_admin.add_override(
+                ctx(), actor=actor(), day=form["tanggal"], working=working, reference=form["dasar_hukum"]
+            )
+            flash(f"{_long_date(added.day)} kini {'hari kerja' if added.working else 'hari libur'}.", "info")
+            return redirect(url_for("admin.calendar", tahun=added.day.year))
+        except InvalidInput as error:
+            flash(error.message, "galat")
+            status = 422
+    view = calendar_admin.calendar_year(ctx(), year=year)
+    hours = _service_hours(ctx().calendar().hours)
+    return render_template(
+        "admin/calendar.html", view=view, form=form, hours=hours, long_date=_long_date, day_name=calendar_admin.day_name
+    ), status
+
+
+@bp.post("/kalender/<tanggal>/hapus")
+@roles_required(Role.ADMIN)
+def remove_calendar_override(tanggal: str) -> ResponseReturnValue:
+    """Take back an override: the national list counts again for that date."""
+    day = calendar_admin.parse_day(tanggal)
+    calendar_admin.remove_override(ctx(), actor=actor(), day=day)
+    flash(f"Pengecualian {_long_date(day)} dihapus; tanggal itu kembali mengikuti daftar nasional.", "info")
+    return redirect(url_for("admin.calendar", tahun=day.year))
+
+
+def _long_date(day: date) -> str:
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def _service_hours(hours: ServiceHours) -> list[tuple[str, str]]:
+    """The service hours as people read them: [("Senin–Kamis", "09.00–12.00, 12.30–14.00"), ...]."""
+    week = hours.as_data()
+    groups: list[tuple[list[str], list[str]]] = []
+    for weekday, name in enumerate(WEEKDAYS):
+        periods = week.get(name, [])
+        if groups and groups[-1][1] == periods:  # the same hours as the day before
+            groups[-1][0].append(calendar_admin.DAY_NAMES[weekday])
+        else:
+            groups.append(([calendar_admin.DAY_NAMES[weekday]], periods))
+    return [
+        (days[0] if len(days) == 1 else f"{days[0]}–{days[-1]}", _periods(periods) or "tutup")
+        for days, periods in groups
+    ]
+
+
+def _periods(periods: list[str]) -> str:
+    return ", ".join(p.replace(":", ".").replace("-", "–") for p in periods)
