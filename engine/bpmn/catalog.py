@@ -38,6 +38,7 @@ class Catalog:
     tasks: Mapping[str, TaskInfo] = field(default_factory=dict)
     outcomes: Mapping[str, str] = field(default_factory=dict)
     signals: tuple[str, ...] = ()
+    letters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # element -> letter kinds it issues
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -61,4 +62,5 @@ class Catalog:
             tasks=tasks,
             outcomes=dict(data["outcomes"]),
             signals=tuple(data["signals"]),
+            letters={k: tuple(v) for k, v in data.get("letters", {}).items()},
         )

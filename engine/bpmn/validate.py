@@ -25,6 +25,7 @@ from engine.bpmn.specs import ProcessSpecs, parse_specs
 from engine.bpmn.xml import NS, parse_bpmn
 from engine.errors import DeploymentInvalid, Problem
 from engine.forms import FormSchemaError, check_form_schema
+from engine.letters.kinds import KINDS, parse_declaration
 from engine.roles import APPLICANT, ROLE_NAMES
 
 FormSource = Callable[[str], bytes | None]
@@ -153,6 +154,7 @@ class _DiagramReader:
             signals=tuple(
                 sorted({str(s.get("name")) for s in self.tree.getroot().xpath("bpmn:signal", namespaces=NS)})
             ),
+            letters=dict(self._letters()),
         )
 
     # -- lanes and roles -------------------------------------------------------------------------
@@ -272,6 +274,24 @@ class _DiagramReader:
                 if outcome:
                     yield spec.name, outcome
 
+    def _letters(self) -> Iterable[tuple[str, tuple[str, ...]]]:
+        """The letters each task issues when a step passes it (its `issuesLetters` property)."""
+        for node in self.tree.getroot().xpath(_DECLARES_LETTERS, namespaces=NS):
+            where = _property_node(node, LETTERS_PROPERTY)
+            kinds, unknown = parse_declaration(_properties(node)[LETTERS_PROPERTY])
+            if not etree.QName(node).localname.endswith(("Task", "task")):
+                self._problem(
+                    where, "issuesLetters hanya dapat dipasang pada tugas (tugas pengguna, skrip, dan sejenisnya)"
+                )
+            elif unknown or not kinds:
+                self._problem(
+                    where,
+                    f"issuesLetters menyebut jenis surat yang tidak dikenal: {', '.join(unknown) or '(kosong)'}; "
+                    f"jenis yang dikenal: {', '.join(KINDS)}",
+                )
+            else:
+                yield str(node.get("id")), kinds
+
     def _case_prefix(self, process: etree._Element) -> str:
         prefix = _properties(process).get("casePrefix", "MED")
         if not (prefix.isascii() and prefix.isalpha() and prefix.isupper() and 2 <= len(prefix) <= 8):
@@ -287,6 +307,13 @@ class _DiagramReader:
     def _problem(self, node: etree._Element, message: str) -> None:
         owner = node if node.get("id") else next((a for a in node.iterancestors() if a.get("id")), node)
         self.problems.append(Problem(self.filename, node.sourceline, message, owner.get("id")))
+
+
+LETTERS_PROPERTY = "issuesLetters"
+_DECLARES_LETTERS = (
+    "//*[bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='issuesLetters']"
+    " or bpmn:extensionElements/camunda:properties/camunda:property[@name='issuesLetters']]"
+)
 
 
 def _properties(node: etree._Element) -> dict[str, str]:

@@ -8,6 +8,7 @@ case's version counter moved since it was read. No ORM unit of work is involved.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -108,6 +109,9 @@ class StepWrites:
     cancelled_at: datetime | None = None
     events: list[NewEvent] = field(default_factory=list)
     retargeted: list[tuple[uuid.UUID, str, bool]] = field(default_factory=list)  # id, roles, for applicant
+    # Work that needs the session and must finish before the case row is written, such as issuing
+    # letters (engine.letters): it may add rows and events. A step without letters has none.
+    hooks: list[Callable[[Session, StepWrites], None]] = field(default_factory=list)
 
 
 _CASE_FIELDS = [c.name for c in CASES.columns if c.name in CaseRecord.__dataclass_fields__]
@@ -155,6 +159,8 @@ def load_case_step(session: Session, case_id: uuid.UUID) -> tuple[CaseRecord, by
 def save_step(session: Session, writes: StepWrites, *, new_case: dict[str, Any] | None = None) -> None:
     """Write one step; raise ConcurrentUpdate if the case changed since it was read."""
     case = writes.case
+    for hook in writes.hooks:
+        hook(session, writes)
     if new_case is not None:
         case.version = 1
         session.execute(insert(CASES).values(**new_case, **_case_values(case)))

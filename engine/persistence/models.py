@@ -391,6 +391,12 @@ class Document(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[moment]
+    # Issued letters only (engine.letters): to whom, from which template, shown to the applicant or
+    # not (letters to third parties are not, R14), and who signed.
+    addressee: Mapped[str | None] = mapped_column(String(300))
+    template_version: Mapped[str | None] = mapped_column(String(40))
+    for_applicant: Mapped[bool | None] = mapped_column(Boolean)
+    signatory_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ProcessDraft(Base):
@@ -447,3 +453,49 @@ class CalendarOverride(Base):
     created_at: Mapped[moment]
     removed_by: Mapped[str | None] = mapped_column(String(100))
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Signatory(Base):
+    """Who signs letters from when to when: a dated row, ended rather than changed or deleted.
+
+    `acting` is "", "Plt.", "Plh." or "a.n."; `principal` is the position signed for when acting.
+    `kinds` narrows the row to some letter kinds (space-separated); empty: every kind.
+    """
+
+    __tablename__ = "signatory"
+
+    id: Mapped[int_pk]
+    name: Mapped[str] = mapped_column(String(200))
+    nip: Mapped[str] = mapped_column(String(30))
+    rank: Mapped[str] = mapped_column(String(100))
+    position: Mapped[str] = mapped_column(String(300))
+    acting: Mapped[str] = mapped_column(String(10))
+    principal: Mapped[str] = mapped_column(String(300))
+    kinds: Mapped[str] = mapped_column(String(500))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[moment]
+
+
+class LetterNumbering(Base):
+    """The numbering pattern of a letter kind; kind "*" is the default, and its presence turns letters on."""
+
+    __tablename__ = "letter_numbering"
+
+    kind: Mapped[str] = mapped_column(String(50), primary_key=True)
+    pattern: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(30))
+    unit: Mapped[str] = mapped_column(String(50))
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[moment]
+
+
+class LetterSequence(Base):
+    """The last letter number given per series (a numbering row's kind) and year."""
+
+    __tablename__ = "letter_sequence"
+
+    series: Mapped[str] = mapped_column(String(50), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +18,7 @@ from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, ProcessFailed
 from engine.events import case_event
+from engine.letters.issue import LetterIssue, Passed, due_letters
 from engine.persistence.case_store import CaseRecord, StepWrites, TaskRecord
 from engine.persistence.models import Case, CaseFinalRecord, CaseState, User
 from engine.policy import pad_roles
@@ -86,6 +90,7 @@ def record_step(
     writes.cancelled += sorted(before - {t.id for t in ready} - ({done} if done else set()))
     writes.cancelled_at = now
     case.updated_at = now
+    _plan_letters(writes, definition, workflow, done=done, actor=actor, now=now)
     if not workflow.completed:
         writes.state, writes.state_format = runtime.dump_state(workflow), runtime.SERIALIZER_VERSION
     elif cancelled:  # the case_cancelled event is the step's own; there is no outcome
@@ -100,6 +105,60 @@ def record_step(
         )
     tasks = [task_ref(definition.catalog, t.id, t.task_spec.name) for t in ready]
     return case_view(case, catalog=definition.catalog, version=definition.version, tasks=tasks)
+
+
+def _plan_letters(
+    writes: StepWrites,
+    definition: LoadedDefinition,
+    workflow: BpmnWorkflow,
+    *,
+    done: uuid.UUID | None,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Check and schedule the letters of the elements this completion passed (none: nothing to do).
+
+    Runs before the case's completion event is added, so the letters' events come before it.
+    """
+    declared = definition.catalog.letters
+    if not declared or done is None:
+        return
+    passed = passed_elements(workflow, done, declared)
+    if not passed:
+        return
+    submitted = _submitted(writes, done)
+    letters = due_letters(declared, passed, submitted=submitted, done=done, now=now)
+    if letters:
+        hook = LetterIssue(letters, actor=actor, now=now, titles=definition.value_titles, slot=len(writes.events))
+        writes.hooks.append(hook)
+
+
+def passed_elements(workflow: BpmnWorkflow, done: uuid.UUID, elements: Mapping[str, Sequence[str]]) -> list[Passed]:
+    """The tasks of `elements` that this step completed: the completed task and what ran after it.
+
+    Nothing after a task can finish before it, so the completed part of the completed task's
+    subtree is exactly what this step ran.
+    """
+    start = workflow.get_task_from_id(done)
+    found: list[Passed] = []
+    pending = [start] if start is not None else []
+    while pending:
+        task = pending.pop()
+        if task.state != TaskState.COMPLETED:
+            continue
+        if task.task_spec.name in elements:
+            found.append(Passed(task.task_spec.name, task.id, json.loads(json.dumps(task.data, default=str))))
+        pending.extend(reversed(task.children))
+    return found
+
+
+def _submitted(writes: StepWrites, done: uuid.UUID) -> dict[str, Any]:
+    """The data the person submitted for the completed task, as its event records it."""
+    for event in writes.events:
+        if event.type == "task_completed" and event.task_id == done and event.payload:
+            data = json.loads(event.payload)
+            return data if isinstance(data, dict) else {}
+    return {}
 
 
 def _inbox_row(

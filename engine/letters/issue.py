@@ -1,0 +1,335 @@
+"""Issuing the letters a step calls for, inside that step's transaction.
+
+`due_letters` runs while the step is applied (no database): it finds the letters that the
+elements the step passed declare, and checks the step's data for them (service hours of an
+invitation, R13 for an agreement), refusing the step with the form fields at fault. `LetterIssue`
+runs when the step is saved, with its session: numbering, signatory, rendering, the document rows
+and a `document_issued` event for each letter, placed on the case's chain before the step's
+trailing events (the case's completion), which are sealed again after them.
+
+Letters are on once the install has a default numbering pattern (kind "*"), which `mediasi init`
+seeds; until then a step issues none (a database that only ever ran the migrations, as in most
+tests). The letters never change the workflow's data: replay has nothing to reproduce.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.errors import FormInvalid, ProcessFailed
+from engine.events import case_event, event_hash
+from engine.letters import content, render
+from engine.letters.dates import WIB, local_date, long_date
+from engine.letters.kinds import KINDS, LetterKind
+from engine.letters.numbering import format_number, take_numbers
+from engine.persistence.case_store import CaseRecord, StepWrites
+from engine.persistence.models import Base, Case, Document, LetterNumbering, Signatory, User
+
+DEFAULT = "*"  # the numbering row every kind without its own uses; its presence turns letters on
+DOCUMENTS = Base.metadata.tables[Document.__tablename__]
+PDF = "application/pdf"
+
+
+@dataclass(frozen=True)
+class Passed:
+    """An element the step passed, with its task's id and data."""
+
+    element: str
+    task_id: uuid.UUID
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DueLetter:
+    """A letter the step must issue."""
+
+    kind: LetterKind
+    element: str
+    task_id: uuid.UUID
+    data: dict[str, Any]
+    external_number: str  # entered by staff (SRIKANDI); empty: numbered by the pattern
+
+
+def due_letters(
+    declared: Mapping[str, Sequence[str]],
+    passed: Sequence[Passed],
+    *,
+    submitted: Mapping[str, Any] | None,
+    done: uuid.UUID | None,
+    now: datetime,
+) -> list[DueLetter]:
+    """The letters the passed elements issue, after checking their data.
+
+    A number entered by staff counts only when the person submitted it in this very step: a value
+    the task inherited from an earlier one (an invitation issued again) is that letter's number.
+
+    :raises FormInvalid: the data breaks a letter's rule (service hours, R13).
+    """
+    letters: list[DueLetter] = []
+    errors: dict[str, str] = {}
+    for step in passed:
+        for name in declared.get(step.element, ()):
+            kind = KINDS.get(name)
+            if kind is None or not kind.when(step.data):
+                continue
+            errors |= kind.check(step.data, now)
+            given = (submitted or {}).get(kind.number_field) if step.task_id == done else None
+            letters.append(DueLetter(kind, step.element, step.task_id, step.data, str(given or "").strip()))
+    if errors:
+        raise FormInvalid(errors)
+    return letters
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """A numbering row: pattern, classification code, unit, and the series its sequence counts in."""
+
+    series: str
+    pattern: str
+    code: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class SignatoryRow:
+    """A signatory valid on the letter's date."""
+
+    id: int
+    name: str
+    nip: str
+    rank: str
+    position: str
+    acting: str
+    principal: str
+    kinds: tuple[str, ...]
+    valid_from: date
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A rendered letter, ready to insert."""
+
+    letter: DueLetter
+    row: dict[str, Any]
+
+
+@dataclass
+class LetterIssue:
+    """The letters of one step, issued when the step is saved (a StepWrites hook)."""
+
+    letters: list[DueLetter]
+    actor: str
+    now: datetime
+    titles: content.Titles
+    slot: int  # where in the step's events the document_issued events go
+
+    def __call__(self, session: Session, writes: StepWrites) -> None:
+        numbering = load_numbering(session, {letter.kind.name for letter in self.letters})
+        if DEFAULT not in numbering:
+            return
+        day = local_date(self.now)
+        signatories = load_signatories(session, day)
+        facts = load_facts(session, writes.case, self.actor)
+        numbers = self._numbers(session, numbering, day)
+        issued = [
+            self._render(letter, number, facts, signatory_for(letter.kind.name, signatories, day), day, writes.case)
+            for letter, number in zip(self.letters, numbers, strict=True)
+        ]
+        session.execute(insert(DOCUMENTS), [i.row for i in issued])
+        self._record(writes, issued)
+
+    def _numbers(self, session: Session, numbering: Mapping[str, Numbering], day: date) -> list[str]:
+        """Each letter's number: the one staff entered, or the next of its series by its pattern."""
+        wanted: dict[str, list[int]] = defaultdict(list)
+        for i, letter in enumerate(self.letters):
+            if not letter.external_number:
+                wanted[numbering.get(letter.kind.name, numbering[DEFAULT]).series].append(i)
+        numbers = [letter.external_number for letter in self.letters]
+        for series, indexes in sorted(wanted.items()):
+            for i, sequence in zip(indexes, take_numbers(session, series, day.year, len(indexes)), strict=True):
+                rule = numbering.get(self.letters[i].kind.name, numbering[DEFAULT])
+                numbers[i] = format_number(rule.pattern, code=rule.code, unit=rule.unit, sequence=sequence, day=day)
+        return numbers
+
+    def _render(
+        self,
+        letter: DueLetter,
+        number: str,
+        facts: content.CaseFacts,
+        signatory: SignatoryRow,
+        day: date,
+        case: CaseRecord,
+    ) -> Issued:
+        kind = letter.kind
+        built = content.build(kind.name, facts, letter.data, self.titles)
+        values = {
+            **built.values,
+            "nomor": number,
+            "perkara": case.number,
+            "tanggal_surat": long_date(day),
+            "kepala": _heading(built.heading, kind, number, day),
+            "tanda_tangan": signature_block(
+                signatory, witnessing=built.heading is None and kind.name != "surat_keputusan"
+            ),
+        }
+        title = f"{kind.title} {number}"
+        pdf = render.to_pdf(render.page(kind.name, values, title=title, created=self.now.astimezone(WIB).isoformat()))
+        document_id = uuid.uuid4()
+        row = {
+            "id": document_id,
+            "case_id": case.id,
+            "task_id": letter.task_id,
+            "kind": kind.name,
+            "number": number,
+            "filename": f"{case.number}-{kind.name}-{document_id.hex[:8]}.pdf",
+            "media_type": PDF,
+            "size": len(pdf),
+            "sha256": hashlib.sha256(pdf).hexdigest(),
+            "content": pdf,
+            "created_by": self.actor,
+            "created_at": self.now,
+            "addressee": built.addressee[:300],
+            "template_version": render.template_version(kind.name),
+            "for_applicant": kind.for_applicant,
+            "signatory_id": signatory.id,
+        }
+        return Issued(letter, row)
+
+    def _record(self, writes: StepWrites, issued: list[Issued]) -> None:
+        """Put a document_issued event per letter at `slot`, and seal the events after it again."""
+        case = writes.case
+        tail = writes.events[self.slot :]
+        del writes.events[self.slot :]
+        if tail:
+            case.event_seq, case.event_hash = tail[0].seq - 1, tail[0].prev_hash
+        for item in issued:
+            row = item.row
+            payload = {
+                "document_id": str(row["id"]),
+                "kind": row["kind"],
+                "number": row["number"],
+                "sha256": row["sha256"],
+                "template_version": row["template_version"],
+            }
+            writes.events.append(
+                case_event(
+                    case,
+                    type="document_issued",
+                    actor=self.actor,
+                    at=self.now,
+                    payload=payload,
+                    task_id=item.letter.task_id,
+                    element=item.letter.element,
+                )
+            )
+        for event in tail:  # their payloads are unchanged, so are their payload hashes
+            event.seq, event.prev_hash = case.event_seq + 1, case.event_hash
+            event.hash = event_hash(event, event.prev_hash)
+            case.event_seq, case.event_hash = event.seq, event.hash
+            writes.events.append(event)
+
+
+def _heading(heading: content.Heading | None, kind: LetterKind, number: str, day: date) -> render.Html:
+    if heading is None:
+        return render.Html("")
+    return render.frame_part(
+        "header.html",
+        {
+            "tanggal_surat": long_date(day),
+            "nomor": number,
+            "sifat": kind.sifat,
+            "lampiran": heading.lampiran,
+            "hal": heading.hal,
+            "tujuan": heading.tujuan,
+            "tempat_tujuan": heading.tempat_tujuan,
+        },
+    )
+
+
+def signature_block(signatory: SignatoryRow, *, witnessing: bool = False) -> render.Html:
+    """The signature block: position (acting for whom), space to sign, name, rank and NIP.
+
+    `witnessing`: under a record the parties sign (berita acara, kesepakatan): "Mengetahui,".
+    """
+    if signatory.acting == "a.n.":
+        lines = [f"a.n. {signatory.principal},", f"{signatory.position},"]
+    elif signatory.acting:
+        lines = [f"{signatory.acting} {signatory.principal or signatory.position},"]
+    else:
+        lines = [f"{signatory.position},"]
+    position = render.Html("".join(f"<p>{render.escape(line)}</p>" for line in lines))
+    details = [signatory.rank] if signatory.rank else []
+    details += [f"NIP {signatory.nip}"] if signatory.nip else []
+    rank_nip = render.Html("".join(f"<p>{render.escape(line)}</p>" for line in details))
+    opening = render.Html("<p>Mengetahui,</p>") if witnessing else render.Html("")
+    return render.frame_part(
+        "signature.html", {"pembuka": opening, "jabatan": position, "nama": signatory.name, "pangkat_nip": rank_nip}
+    )
+
+
+def load_numbering(session: Session, kinds: set[str]) -> dict[str, Numbering]:
+    """The numbering rows of `kinds` and the default, by kind."""
+    rows = session.execute(select(LetterNumbering).where(LetterNumbering.kind.in_(sorted({*kinds, DEFAULT})))).scalars()
+    return {r.kind: Numbering(series=r.kind, pattern=r.pattern, code=r.code, unit=r.unit) for r in rows}
+
+
+def load_signatories(session: Session, day: date) -> list[SignatoryRow]:
+    """The signatories valid on `day`."""
+    rows = session.scalars(
+        select(Signatory).where(
+            Signatory.valid_from <= day, or_(Signatory.valid_until.is_(None), Signatory.valid_until >= day)
+        )
+    )
+    return [
+        SignatoryRow(
+            id=r.id,
+            name=r.name,
+            nip=r.nip,
+            rank=r.rank,
+            position=r.position,
+            acting=r.acting,
+            principal=r.principal,
+            kinds=tuple(r.kinds.split()),
+            valid_from=r.valid_from,
+        )
+        for r in rows
+    ]
+
+
+def signatory_for(kind: str, signatories: Sequence[SignatoryRow], day: date) -> SignatoryRow:
+    """Who signs a letter of `kind`: a row for that kind before a general one, the newest first."""
+    fitting = [s for s in signatories if not s.kinds or kind in s.kinds]
+    if not fitting:
+        raise ProcessFailed(
+            f"Belum ada penandatangan {KINDS[kind].title} yang berlaku pada {long_date(day)}; "
+            "administrator menambahkannya pada halaman Admin \u203a Surat."
+        )
+    return max(fitting, key=lambda s: (bool(s.kinds), s.valid_from, s.id))
+
+
+def load_facts(session: Session, case: CaseRecord, actor: str) -> content.CaseFacts:
+    """The applicant's name and address, when the case was filed, and the actor's name: one query."""
+    applicant, person = aliased(User), aliased(User)
+    actor_name = select(person.full_name).where(person.username == actor).scalar_subquery()
+    row = session.execute(
+        select(Case.walkin_name, Case.walkin_address, Case.created_at, applicant.full_name, actor_name)
+        .outerjoin(applicant, applicant.id == Case.applicant_user_id)
+        .where(Case.id == case.id)
+    ).one()
+    walkin_name, walkin_address, created_at, account_name, actor_full_name = row.tuple()
+    return content.CaseFacts(
+        number=case.number,
+        applicant=str(walkin_name or account_name or "-"),
+        applicant_address=str(walkin_address or ""),
+        filed_on=local_date(created_at),
+        actor_name=str(actor_full_name or actor),
+    )

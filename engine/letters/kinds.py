@@ -1,0 +1,93 @@
+"""The kinds of letter the engine can issue, and what each needs to know about itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.letters.guard import agreement_problems
+from engine.letters.hours import check_mediation_time
+
+Check = Callable[[Mapping[str, Any], datetime], dict[str, str]]
+
+
+def _always(_data: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _agreed(data: Mapping[str, Any]) -> bool:
+    return data.get("hasil_mediasi") == "sepakat"
+
+
+def _nothing_to_check(_data: Mapping[str, Any], _now: datetime) -> dict[str, str]:
+    return {}
+
+
+def _agreement_guard(data: Mapping[str, Any], _now: datetime) -> dict[str, str]:
+    """R13, with the exception for complaint offences (delik aduan)."""
+    text = str(data.get("isi_kesepakatan") or "")
+    problems = agreement_problems(text, complaint_offence=data.get("kategori_perkara") == "delik_aduan")
+    return {"isi_kesepakatan": " ".join(problems)} if problems else {}
+
+
+@dataclass(frozen=True)
+class LetterKind:
+    """One kind of letter: its title, who it is for, and when an element that declares it issues it."""
+
+    name: str
+    title: str
+    for_applicant: bool  # addressed to the applicant (shown to them), or to third parties (R14)
+    sifat: str  # Biasa, Segera or Rahasia (Tata Naskah Dinas)
+    when: Callable[[Mapping[str, Any]], bool] = _always  # whether the step's data calls for this letter
+    check: Check = _nothing_to_check  # problems with the step's data, by form field; any refuses the step
+
+    @property
+    def number_field(self) -> str:
+        """The optional form field in which staff enter a number given from outside (SRIKANDI)."""
+        return f"nomor_{self.name}"
+
+
+KINDS: dict[str, LetterKind] = {
+    k.name: k
+    for k in (
+        LetterKind("surat_keputusan", "Surat Keputusan Kepala Dinas", True, "Rahasia"),
+        LetterKind(
+            "surat_undangan_mediasi",
+            "Surat Undangan Mediasi",
+            True,
+            "Rahasia",
+            check=lambda data, now: check_mediation_time(dict(data), now),
+        ),
+        LetterKind("surat_pemberitahuan_penolakan", "Surat Pemberitahuan Penolakan", True, "Rahasia"),
+        LetterKind(
+            "surat_pemberitahuan_tidak_dapat_dilaksanakan",
+            "Surat Pemberitahuan Mediasi Tidak Dapat Dilaksanakan",
+            True,
+            "Rahasia",
+        ),
+        LetterKind("surat_pemberitahuan_rujukan", "Surat Pemberitahuan", True, "Rahasia"),
+        LetterKind("undangan_koordinasi", "Undangan Koordinasi Pihak Terkait", False, "Biasa"),
+        LetterKind("berita_acara_mediasi", "Berita Acara Mediasi", True, "Rahasia"),
+        LetterKind("kesepakatan", "Kesepakatan Mediasi", True, "Rahasia", when=_agreed, check=_agreement_guard),
+    )
+}
+
+
+def title_of(kind: str) -> str:
+    """The Indonesian title of a letter kind, or the kind itself when it is not a letter."""
+    found = KINDS.get(kind)
+    return found.title if found is not None else kind
+
+
+def for_applicant(kind: str) -> bool:
+    """Whether documents of `kind` are addressed to the applicant (uploads are not letters: False)."""
+    found = KINDS.get(kind)
+    return found is not None and found.for_applicant
+
+
+def parse_declaration(value: str) -> tuple[tuple[str, ...], list[str]]:
+    """The kinds an `issuesLetters` property names (comma-separated), and the names that are no kind."""
+    names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    return names, [n for n in names if n not in KINDS]
