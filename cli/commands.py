@@ -20,6 +20,7 @@ from engine.services import migration as migration_service
 from engine.services import packages as package_service
 from engine.services import queries as case_queries
 from engine.services import replays as replay_service
+from engine.services import signatories as letter_settings
 from engine.services import tasks as task_service
 from engine.services import users as user_service
 from engine.services.views import CaseView, TaskView
@@ -41,6 +42,8 @@ def init(ctx: EngineContext, args: argparse.Namespace) -> None:
     for done in deploy_service.deploy_directory(ctx, actor=operator()):
         state = "diterapkan" if done.created else "tidak berubah"
         print(f"Proses {done.key} versi {done.version}: {state}.")
+    for seeded in letter_settings.ensure_letter_defaults(ctx, actor=operator()):
+        print(f"Surat: {seeded} ditambahkan; ubah di Admin › Surat.")
     if args.demo:
         created = user_service.ensure_demo_users(ctx, actor=operator())
         for demo in created:

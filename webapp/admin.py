@@ -1,4 +1,5 @@
-"""For the admin: accounts and roles (create, deactivate, reset a password) and the working-day calendar.
+"""For the admin: accounts and roles (create, deactivate, reset a password), the working-day calendar,
+and the letters' signatories and numbering patterns.
 
 No case content.
 """
@@ -13,8 +14,10 @@ from flask.typing import ResponseReturnValue
 
 from engine.calendar import WEEKDAYS, ServiceHours
 from engine.errors import InvalidInput
+from engine.letters.kinds import KINDS
 from engine.roles import ROLE_TITLES, Role
 from engine.services import calendar_admin
+from engine.services import signatories as letter_settings
 from engine.services import users as user_service
 from webapp.web import actor, ctx, roles_required
 
@@ -137,3 +140,88 @@ def _service_hours(hours: ServiceHours) -> list[tuple[str, str]]:
 
 def _periods(periods: list[str]) -> str:
     return ", ".join(p.replace(":", ".").replace("-", "–") for p in periods)
+
+
+SIGNATORY_FIELDS = ("nama", "jabatan", "nip", "pangkat", "kedudukan", "atas_nama", "berlaku_mulai")
+
+
+@bp.route("/surat", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def letters() -> ResponseReturnValue:
+    """Who signs letters from when to when, the numbering patterns, and a form to add a signatory."""
+    form: dict[str, object] = {key: "" for key in SIGNATORY_FIELDS} | {"jenis": []}
+    status = 200
+    if request.method == "POST":
+        form = {key: request.form.get(key, "") for key in SIGNATORY_FIELDS} | {"jenis": request.form.getlist("jenis")}
+        try:
+            letter_settings.add_signatory(
+                ctx(),
+                actor=actor(),
+                name=str(form["nama"]),
+                position=str(form["jabatan"]),
+                nip=str(form["nip"]),
+                rank=str(form["pangkat"]),
+                acting=str(form["kedudukan"]),
+                principal=str(form["atas_nama"]),
+                kinds=tuple(request.form.getlist("jenis")),
+                valid_from=_form_date(str(form["berlaku_mulai"]), "Tanggal mulai berlaku"),
+            )
+            flash(f"Penandatangan {form['nama']} ditambahkan.", "info")
+            return redirect(url_for("admin.letters"))
+        except InvalidInput as error:
+            flash(error.message, "galat")
+            status = 422
+    return _letters_page(form, status)
+
+
+def _letters_page(form: dict[str, object], status: int) -> ResponseReturnValue:
+    today = ctx().clock.now().astimezone(ctx().settings.zone).date()
+    return render_template(
+        "admin/letters.html",
+        signatories=letter_settings.list_signatories(ctx(), actor=actor()),
+        numbering=letter_settings.list_numbering(ctx(), actor=actor()),
+        acting=letter_settings.ACTING,
+        kinds=KINDS,
+        form=form,
+        today=today,
+        long_date=_long_date,
+    ), status
+
+
+@bp.post("/surat/penandatangan/<int:signatory_id>/akhiri")
+@roles_required(Role.ADMIN)
+def end_signatory(signatory_id: int) -> ResponseReturnValue:
+    """End a signatory on a date: the row stays, letters issued before it keep naming it."""
+    try:
+        day = _form_date(request.form.get("berlaku_sampai", ""), "Tanggal berakhir")
+        letter_settings.end_signatory(ctx(), actor=actor(), signatory_id=signatory_id, valid_until=day)
+        flash(f"Penandatangan berakhir pada {_long_date(day)}.", "info")
+    except InvalidInput as error:
+        flash(error.message, "galat")
+    return redirect(url_for("admin.letters"))
+
+
+@bp.post("/surat/penomoran")
+@roles_required(Role.ADMIN)
+def set_numbering() -> ResponseReturnValue:
+    """Set the numbering pattern of one kind of letter, or the default ("*")."""
+    try:
+        letter_settings.set_numbering(
+            ctx(),
+            actor=actor(),
+            kind=request.form.get("jenis", ""),
+            pattern=request.form.get("pola", ""),
+            code=request.form.get("kode", ""),
+            unit=request.form.get("unit", ""),
+        )
+        flash("Pola penomoran disimpan.", "info")
+    except InvalidInput as error:
+        flash(error.message, "galat")
+    return redirect(url_for("admin.letters"))
+
+
+def _form_date(value: str, label: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{label} wajib diisi dengan format TTTT-BB-HH.") from None

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
 from engine.errors import FormInvalid
+from engine.letters import kinds as letter_kinds
 from engine.roles import Role
 from engine.services import cases as case_service
 from engine.services import processes as process_service
@@ -44,6 +45,7 @@ EVENT_TITLES = {
     "task_claimed": "Tugas diambil",
     "task_released": "Tugas dilepas",
     "document_uploaded": "Berkas diunggah",
+    "document_issued": "Surat diterbitkan",
     "case_withdrawn": "Persetujuan korban dicabut",
     "case_stopped": "Dihentikan demi keselamatan",
     "case_cancelled": "Kasus dibatalkan",
@@ -82,13 +84,14 @@ def show(case_id: UUID) -> ResponseReturnValue:
     events = case_queries.case_events(ctx(), case_id, person) if staff else []
     documents = case_queries.case_documents(ctx(), case_id, person)
     if not staff:  # applicants see what they uploaded and the letters addressed to them
-        documents = [d for d in documents if d.created_by == person.username or d.kind != "unggahan"]
+        documents = [d for d in documents if _applicant_sees(d, person.username)]
     return render_template(
         "cases/case.html",
         case=case,
         events=events,
         documents=documents,
         staff=staff,
+        letter_title=letter_kinds.title_of,
         may_withdraw=case.status == "open",
         may_stop=person.has_any(Role.KETUA_LPPAR) and case.status == "open",
     )
@@ -110,10 +113,11 @@ def diagram(case_id: UUID) -> Response:
 @roles_required(*READERS)
 def document(case_id: UUID, document_id: UUID) -> Response:
     """Download a document of the case."""
-    view, content = case_queries.get_document(ctx(), document_id, actor())
+    person = actor()
+    view, content = case_queries.get_document(ctx(), document_id, person)
     if view.case_id != case_id:
         abort(404)
-    reads.record_read(ctx(), actor=actor(), type=reads.DOCUMENT_READ, case_id=case_id, detail=_document_detail(view))
+    reads.record_read(ctx(), actor=person, type=reads.DOCUMENT_READ, case_id=case_id, detail=_document_detail(view))
     safe = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in view.filename)
     return Response(
         content, mimetype=view.media_type, headers={"Content-Disposition": f'attachment; filename="{safe}"'}
@@ -198,3 +202,11 @@ def _render_new(
 
 def _document_detail(view: DocumentView) -> dict[str, str]:
     return {"document": str(view.id), "kind": view.kind, "sha256": view.sha256}
+
+
+def _applicant_sees(view: DocumentView, username: str) -> bool:
+    """An applicant (or the fulltimer for a walk-in) sees their own uploads and the letters to the applicant.
+
+    Letters to third parties (undangan koordinasi, R14) are for staff only.
+    """
+    return view.created_by == username if view.kind == "unggahan" else letter_kinds.for_applicant(view.kind)

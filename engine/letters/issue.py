@@ -1,11 +1,11 @@
 """Issuing the letters a step calls for, inside that step's transaction.
 
 `due_letters` runs while the step is applied (no database): it finds the letters that the
-elements the step passed declare, and checks the step's data for them (service hours of an
-invitation, R13 for an agreement), refusing the step with the form fields at fault. `LetterIssue`
-runs when the step is saved, with its session: numbering, signatory, rendering, the document rows
-and a `document_issued` event for each letter, placed on the case's chain before the step's
-trailing events (the case's completion), which are sealed again after them.
+elements the step passed declare. `LetterIssue` runs when the step is saved, with its session:
+it checks the step's data for them (service hours of an invitation, R13 for an agreement),
+refusing the step with the form fields at fault, then numbers, signs and renders them and adds the
+document rows and a `document_issued` event for each, placed on the case's chain before the
+step's trailing events (the case's completion), which are sealed again after them.
 
 Letters are on once the install has a default numbering pattern (kind "*"), which `mediasi init`
 seeds; until then a step issues none (a database that only ever ran the migrations, as in most
@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from engine.calendar import Override, WorkingCalendar
 from engine.errors import FormInvalid, ProcessFailed
 from engine.events import case_event, event_hash
 from engine.letters import content, render
@@ -32,7 +33,7 @@ from engine.letters.dates import WIB, local_date, long_date
 from engine.letters.kinds import KINDS, LetterKind
 from engine.letters.numbering import format_number, take_numbers
 from engine.persistence.case_store import CaseRecord, StepWrites
-from engine.persistence.models import Base, Case, Document, LetterNumbering, Signatory, User
+from engine.persistence.models import Base, CalendarOverride, Case, Document, LetterNumbering, Signatory, User
 
 DEFAULT = "*"  # the numbering row every kind without its own uses; its presence turns letters on
 DOCUMENTS = Base.metadata.tables[Document.__tablename__]
@@ -65,28 +66,43 @@ def due_letters(
     *,
     submitted: Mapping[str, Any] | None,
     done: uuid.UUID | None,
-    now: datetime,
 ) -> list[DueLetter]:
-    """The letters the passed elements issue, after checking their data.
+    """The letters the passed elements issue, given their data.
 
     A number entered by staff counts only when the person submitted it in this very step: a value
     the task inherited from an earlier one (an invitation issued again) is that letter's number.
-
-    :raises FormInvalid: the data breaks a letter's rule (service hours, R13).
     """
     letters: list[DueLetter] = []
-    errors: dict[str, str] = {}
     for step in passed:
         for name in declared.get(step.element, ()):
             kind = KINDS.get(name)
             if kind is None or not kind.when(step.data):
                 continue
-            errors |= kind.check(step.data, now)
             given = (submitted or {}).get(kind.number_field) if step.task_id == done else None
             letters.append(DueLetter(kind, step.element, step.task_id, step.data, str(given or "").strip()))
+    return letters
+
+
+def check_letters(session: Session, letters: Sequence[DueLetter], now: datetime) -> None:
+    """Refuse the step when its data breaks a letter's rule (service hours, R13), whether letters are on or not.
+
+    :raises FormInvalid: with the form fields at fault.
+    """
+    calendar = office_calendar(session) if any(letter.kind.uses_calendar for letter in letters) else None
+    errors: dict[str, str] = {}
+    for letter in letters:
+        errors |= letter.kind.check(letter.data, now, calendar or _NO_CALENDAR)
     if errors:
         raise FormInvalid(errors)
-    return letters
+
+
+_NO_CALENDAR = WorkingCalendar()
+
+
+def office_calendar(session: Session) -> WorkingCalendar:
+    """The working-day calendar with the admin's overrides in force (one query)."""
+    active = session.scalars(select(CalendarOverride).where(CalendarOverride.removed_at.is_(None)))
+    return WorkingCalendar(overrides=[Override(o.day, o.working, o.reference) for o in active])
 
 
 @dataclass(frozen=True)
@@ -133,6 +149,7 @@ class LetterIssue:
     slot: int  # where in the step's events the document_issued events go
 
     def __call__(self, session: Session, writes: StepWrites) -> None:
+        check_letters(session, self.letters, self.now)
         numbering = load_numbering(session, {letter.kind.name for letter in self.letters})
         if DEFAULT not in numbering:
             return

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engine.calendar import WorkingCalendar
 from engine.letters.guard import agreement_problems
 from engine.letters.hours import check_mediation_time
 
-Check = Callable[[Mapping[str, Any], datetime], dict[str, str]]
+# Problems with the data of the step that issues a letter, by form field; the calendar is the office's.
+Check = Callable[[Mapping[str, Any], datetime, WorkingCalendar], dict[str, str]]
 
 
 def _always(_data: Mapping[str, Any]) -> bool:
@@ -21,11 +23,11 @@ def _agreed(data: Mapping[str, Any]) -> bool:
     return data.get("hasil_mediasi") == "sepakat"
 
 
-def _nothing_to_check(_data: Mapping[str, Any], _now: datetime) -> dict[str, str]:
+def _nothing_to_check(_data: Mapping[str, Any], _now: datetime, _calendar: WorkingCalendar) -> dict[str, str]:
     return {}
 
 
-def _agreement_guard(data: Mapping[str, Any], _now: datetime) -> dict[str, str]:
+def _agreement_guard(data: Mapping[str, Any], _now: datetime, _calendar: WorkingCalendar) -> dict[str, str]:
     """R13, with the exception for complaint offences (delik aduan)."""
     text = str(data.get("isi_kesepakatan") or "")
     problems = agreement_problems(text, complaint_offence=data.get("kategori_perkara") == "delik_aduan")
@@ -42,6 +44,7 @@ class LetterKind:
     sifat: str  # Biasa, Segera or Rahasia (Tata Naskah Dinas)
     when: Callable[[Mapping[str, Any]], bool] = _always  # whether the step's data calls for this letter
     check: Check = _nothing_to_check  # problems with the step's data, by form field; any refuses the step
+    uses_calendar: bool = False  # its check needs the working-day calendar (one more query)
 
     @property
     def number_field(self) -> str:
@@ -58,7 +61,8 @@ KINDS: dict[str, LetterKind] = {
             "Surat Undangan Mediasi",
             True,
             "Rahasia",
-            check=lambda data, now: check_mediation_time(dict(data), now),
+            check=check_mediation_time,
+            uses_calendar=True,
         ),
         LetterKind("surat_pemberitahuan_penolakan", "Surat Pemberitahuan Penolakan", True, "Rahasia"),
         LetterKind(

@@ -127,7 +127,7 @@ def _plan_letters(
     if not passed:
         return
     submitted = _submitted(writes, done)
-    letters = due_letters(declared, passed, submitted=submitted, done=done, now=now)
+    letters = due_letters(declared, passed, submitted=submitted, done=done)
     if letters:
         hook = LetterIssue(letters, actor=actor, now=now, titles=definition.value_titles, slot=len(writes.events))
         writes.hooks.append(hook)
