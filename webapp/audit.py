@@ -43,6 +43,8 @@ SHARED_EVENT_TITLES = {
     "login_failed": "Gagal masuk",
     "process_deployed": "Proses diterapkan",
     audit_service.ANCHOR_EVENT: "Jangkar audit dicatat",
+    "calendar_override_added": "Hari kerja/libur ditetapkan",
+    "calendar_override_removed": "Penetapan hari kerja/libur dihapus",
 }
 SEARCH_FIELDS = ("pelaku", "tugas", "dari", "sampai")
 
