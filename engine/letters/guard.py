@@ -44,7 +44,8 @@ _SILENCE = re.compile(
     r"menyebarkan|menyebarluaskan|memberitahukan|membuka))\b",
     _F,
 )
-_SENTENCE = re.compile(r"[^.;!?\n]+")
+# A sentence ends at . ; ! or ? before a space or the end (not inside "Rp5.000.000"), or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n")
 
 
 def agreement_problems(text: str, *, complaint_offence: bool) -> list[str]:
@@ -81,7 +82,7 @@ def _first(patterns: tuple[re.Pattern[str], ...], text: str) -> str:
 def _hush_money(text: str) -> str:
     if match := _HUSH_MONEY.search(text):
         return " ".join(match.group(0).split())
-    for sentence in _SENTENCE.findall(text):
+    for sentence in _SENTENCE_END.split(text):
         if _PAYMENT.search(sentence) and (silence := _SILENCE.search(sentence)):
             return " ".join(silence.group(0).split())
     return ""

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -342,11 +342,11 @@ def load_facts(session: Session, case: CaseRecord, actor: str) -> content.CaseFa
         .outerjoin(applicant, applicant.id == Case.applicant_user_id)
         .where(Case.id == case.id)
     ).one()
-    walkin_name, walkin_address, created_at, account_name, actor_full_name = row.tuple()
+    walkin_name, walkin_address, created_at, account_name, actor_full_name = row
     return content.CaseFacts(
         number=case.number,
         applicant=str(walkin_name or account_name or "-"),
         applicant_address=str(walkin_address or ""),
-        filed_on=local_date(created_at),
+        filed_on=local_date(cast(datetime, created_at)),
         actor_name=str(actor_full_name or actor),
     )

@@ -394,7 +394,7 @@ class Document(Base):
     # Issued letters only (engine.letters): to whom, from which template, shown to the applicant or
     # not (letters to third parties are not, R14), and who signed.
     addressee: Mapped[str | None] = mapped_column(String(300))
-    template_version: Mapped[str | None] = mapped_column(String(40))
+    template_version: Mapped[str | None] = mapped_column(String(100))
     for_applicant: Mapped[bool | None] = mapped_column(Boolean)
     signatory_id: Mapped[int | None] = mapped_column(Integer)
 

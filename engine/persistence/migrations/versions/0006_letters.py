@@ -20,7 +20,7 @@ depends_on = None
 MOMENT = sa.BigInteger().with_variant(postgresql.TIMESTAMP(timezone=True), "postgresql")
 DOCUMENT_COLUMNS = (
     ("addressee", sa.String(length=300)),
-    ("template_version", sa.String(length=40)),
+    ("template_version", sa.String(length=100)),
     ("for_applicant", sa.Boolean()),
     ("signatory_id", sa.Integer()),
 )
