@@ -7,7 +7,7 @@ NODE_STAMP := node_modules/.installed
 VENDOR := webapp/static/vendor
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install assets browser run test lint bench clean
+.PHONY: install assets browser pdf run test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,16 @@ browser:
 	fi
 	@[ -x $(CHROMIUM) ] || echo "Chromium tidak ada di $(CHROMIUM): uji peramban akan dilewati (gagal bila CI=true)."
 
-run: install assets
+# Letters are rendered by WeasyPrint, which needs Pango, in the Arial-metric Liberation fonts;
+# install them when missing and we may (root).
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation
+pdf:
+	@if { ! ldconfig -p | grep -q libpangoft2-1.0 || ! fc-list 2>/dev/null | grep -q LiberationSans; } && [ "$$(id -u)" = 0 ]; then \
+		apt-get install -y -q $(PDF_PACKAGES) >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q $(PDF_PACKAGES) >/dev/null); \
+	fi
+	@ldconfig -p | grep -q libpangoft2-1.0 || echo "Pango tidak ada: surat PDF tidak dapat dibuat (pasang $(PDF_PACKAGES))."
+
+run: install assets pdf
 	$(BIN)/mediasi init --demo
 	$(BIN)/mediasi serve --host 127.0.0.1 --port 5000
 
@@ -49,7 +58,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint assets browser
+test: lint assets browser pdf
 	$(BIN)/pytest
 
 bench: install

@@ -21,7 +21,8 @@ from typing import Any
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FRAME = "kop"
 _VERSION = re.compile(r"^v(\d+)(?:\.html)?$")
-# WeasyPrint (Pango, fontconfig) is not documented as thread-safe; one letter at a time per process.
+# WeasyPrint (Pango, fontconfig) is not documented as thread-safe, and the font configuration is
+# shared: one letter at a time per process.
 _RENDERING = threading.Lock()
 
 
@@ -82,10 +83,14 @@ def page(kind: str, values: Mapping[str, Any], *, title: str, created: str) -> s
 
 
 @cache
-def _stylesheet() -> Any:
+def _styling() -> tuple[Any, Any]:
+    """The stylesheet and the font configuration, made once (fonts are looked up once per process)."""
     from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
 
-    return CSS(string=(TEMPLATES / FRAME / latest_version(FRAME) / "letter.css").read_text(encoding="utf-8"))
+    fonts = FontConfiguration()
+    css = (TEMPLATES / FRAME / latest_version(FRAME) / "letter.css").read_text(encoding="utf-8")
+    return CSS(string=css, font_config=fonts), fonts
 
 
 def to_pdf(page_html: str) -> bytes:
@@ -94,6 +99,7 @@ def to_pdf(page_html: str) -> bytes:
     from weasyprint.urls import URLFetcher
 
     with _RENDERING:
+        stylesheet, fonts = _styling()
         document = HTML(string=page_html, url_fetcher=URLFetcher(allowed_protocols=()))
-        pdf: bytes = document.write_pdf(stylesheets=[_stylesheet()])
+        pdf: bytes = document.write_pdf(stylesheets=[stylesheet], font_config=fonts)
     return pdf

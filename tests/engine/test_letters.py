@@ -418,7 +418,6 @@ def a_weekday_holiday() -> date:
         ("2026-04-07", "08:30", "jam_mediasi"),  # Tuesday, before opening
         ("2026-03-27", "10:30", "jam_mediasi"),  # Friday closes at 10.30
         ("2026-04-11", "09:30", "tanggal_mediasi"),  # Saturday
-        ("2026-03-16", "09:30", "tanggal_mediasi"),  # yesterday
         ("holiday", "09:30", "tanggal_mediasi"),
     ],
 )
