@@ -7,8 +7,8 @@ account of what happened (R14); their builder is given only what it prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -47,7 +47,6 @@ class Content:
     values: dict[str, Any]
     addressee: str
     heading: Heading | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 Builder = Callable[[CaseFacts, Mapping[str, Any], Titles], Content]
@@ -206,8 +205,3 @@ BUILDERS: dict[str, Builder] = {
 def build(kind: str, facts: CaseFacts, data: Mapping[str, Any], titles: Titles) -> Content:
     """The content of a letter of `kind`."""
     return BUILDERS[kind](facts, data, titles)
-
-
-def names_of(people: Sequence[Any]) -> str:
-    """The names of a list of people from a form, as a letter writes them."""
-    return _names(people)

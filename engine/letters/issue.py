@@ -31,7 +31,7 @@ from engine.events import case_event, event_hash
 from engine.letters import content, render
 from engine.letters.dates import WIB, local_date, long_date
 from engine.letters.kinds import KINDS, LetterKind
-from engine.letters.numbering import format_number, take_numbers
+from engine.letters.numbering import MAX_NUMBER, format_number, take_numbers
 from engine.persistence.case_store import CaseRecord, StepWrites
 from engine.persistence.models import Base, CalendarOverride, Case, Document, LetterNumbering, Signatory, User
 
@@ -92,6 +92,8 @@ def check_letters(session: Session, letters: Sequence[DueLetter], now: datetime)
     errors: dict[str, str] = {}
     for letter in letters:
         errors |= letter.kind.check(letter.data, now, calendar or _NO_CALENDAR)
+        if len(letter.external_number) > MAX_NUMBER:
+            errors[letter.kind.number_field] = f"Nomor surat paling banyak {MAX_NUMBER} karakter."
     if errors:
         raise FormInvalid(errors)
 

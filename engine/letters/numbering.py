@@ -30,10 +30,11 @@ def check_pattern(pattern: str) -> str:
     if not pattern or len(pattern) > MAX_NUMBER:
         raise InvalidInput(f"Pola penomoran wajib diisi (maksimal {MAX_NUMBER} karakter).")
     try:
-        fields = [name for _, name, spec, conv in string.Formatter().parse(pattern) if name is not None]
-        specs = [(spec, conv) for _, name, spec, conv in string.Formatter().parse(pattern) if name is not None]
+        parsed = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(pattern) if name is not None]
     except ValueError:
         raise InvalidInput("Pola penomoran memuat kurung kurawal yang tidak berpasangan.") from None
+    fields = [name for name, _, _ in parsed]
+    specs = [(spec, conv) for _, spec, conv in parsed]
     unknown = sorted({f for f in fields if f not in TOKENS})
     if unknown or any(spec or conv for spec, conv in specs):
         raise InvalidInput(

@@ -23,7 +23,7 @@ from engine.events import SYSTEM_CHAIN, append_chain_event
 from engine.letters.dates import local_date
 from engine.letters.issue import DEFAULT
 from engine.letters.kinds import KINDS
-from engine.letters.numbering import DEFAULT_PATTERN, check_pattern, format_number
+from engine.letters.numbering import DEFAULT_PATTERN, MAX_NUMBER, check_pattern, format_number
 from engine.persistence.models import LetterNumbering, Signatory
 from engine.roles import Role
 
@@ -219,6 +219,9 @@ def set_numbering(ctx: EngineContext, *, actor: Actor, kind: str, pattern: str, 
         "unit": _text(unit, "Kode unit", 50, required=False),
     }
     now = ctx.clock.now()
+    longest = format_number(values["pattern"], code=values["code"], unit=values["unit"], sequence=999, day=now.date())
+    if len(longest) > MAX_NUMBER:
+        raise InvalidInput(f"Nomor yang dihasilkan pola ini lebih dari {MAX_NUMBER} karakter.")
     with ctx.unit_of_work() as uow:
         _put_numbering(uow.session, kind, values, actor, now)
 
