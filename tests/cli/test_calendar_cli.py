@@ -7,27 +7,11 @@ from datetime import date
 
 import pytest
 
-from cli.main import main
 from engine.context import EngineContext
 from tests.cli.test_cli import one_line_error
 
 Run = Callable[..., tuple[int, str, str]]
 REFERENCE = "SKB 3 Menteri tentang Hari Libur Nasional dan Cuti Bersama Tahun 2026"
-
-
-@pytest.fixture
-def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
-    """Run `mediasi ARGS` in-process against the test database; returns (status, stdout, stderr)."""
-    monkeypatch.setenv("MEDIASI_DATABASE_URL", database_url)
-    monkeypatch.delenv("MEDIASI_CUTI_BERSAMA_WORKING", raising=False)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        status = main(list(args))
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
 
 
 def test_list_shows_the_years_holidays_and_cuti_bersama(cli: Run) -> None:

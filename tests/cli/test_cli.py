@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import subprocess
 import sys
@@ -12,27 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from cli.main import main
 from engine.context import EngineContext
 from engine.persistence.models import ApiToken
 from engine.settings import PROJECT_ROOT
 from tests.builders import application
-
-
-@pytest.fixture
-def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    """Run `mediasi ARGS` in-process against the test database; returns (status, stdout, stderr)."""
-    monkeypatch.setenv("MEDIASI_DATABASE_URL", database_url)
-
-    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-        capsys.readouterr()
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        status = main(list(args))
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
 
 
 def one_line_error(result: tuple[int, str, str], status: int = 1) -> str:

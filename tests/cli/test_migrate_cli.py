@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 
-from cli.main import main
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.services import cases as case_service
@@ -18,20 +17,6 @@ from tests.snapshots import snapshot
 
 KEY = "mediasi_kekerasan"
 Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
-    """Run `mediasi ARGS` in-process against the test database; returns (status, stdout, stderr)."""
-    monkeypatch.setenv("MEDIASI_DATABASE_URL", database_url)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        status = main(list(args))
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
 
 
 def test_dry_run_then_migrate(cli: Run, ctx: EngineContext, people: dict[str, Actor]) -> None:
