@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -25,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.calendar import Override, WorkingCalendar
+from engine.calendar import WorkingCalendar
 from engine.errors import FormInvalid, ProcessFailed
 from engine.events import case_event, event_hash
 from engine.letters import content, render
@@ -33,7 +33,7 @@ from engine.letters.dates import WIB, local_date, long_date
 from engine.letters.kinds import KINDS, LetterKind
 from engine.letters.numbering import MAX_NUMBER, format_number, take_numbers
 from engine.persistence.case_store import CaseRecord, StepWrites
-from engine.persistence.models import Base, CalendarOverride, Case, Document, LetterNumbering, Signatory, User
+from engine.persistence.models import Base, Case, Document, LetterNumbering, Signatory, User
 
 DEFAULT = "*"  # the numbering row every kind without its own uses; its presence turns letters on
 DOCUMENTS = Base.metadata.tables[Document.__tablename__]
@@ -83,28 +83,26 @@ def due_letters(
     return letters
 
 
-def check_letters(session: Session, letters: Sequence[DueLetter], now: datetime) -> None:
+# The office's working-day calendar as of a transaction (the engine context's, cached there).
+CalendarSource = Callable[[Session], WorkingCalendar]
+
+
+def check_letters(session: Session, letters: Sequence[DueLetter], now: datetime, calendar: CalendarSource) -> None:
     """Refuse the step when its data breaks a letter's rule (service hours, R13), whether letters are on or not.
 
     :raises FormInvalid: with the form fields at fault.
     """
-    calendar = office_calendar(session) if any(letter.kind.uses_calendar for letter in letters) else None
+    office = calendar(session) if any(letter.kind.uses_calendar for letter in letters) else _NO_CALENDAR
     errors: dict[str, str] = {}
     for letter in letters:
-        errors |= letter.kind.check(letter.data, now, calendar or _NO_CALENDAR)
+        errors |= letter.kind.check(letter.data, now, office)
         if len(letter.external_number) > MAX_NUMBER:
             errors[letter.kind.number_field] = f"Nomor surat paling banyak {MAX_NUMBER} karakter."
     if errors:
         raise FormInvalid(errors)
 
 
-_NO_CALENDAR = WorkingCalendar()
-
-
-def office_calendar(session: Session) -> WorkingCalendar:
-    """The working-day calendar with the admin's overrides in force (one query)."""
-    active = session.scalars(select(CalendarOverride).where(CalendarOverride.removed_at.is_(None)))
-    return WorkingCalendar(overrides=[Override(o.day, o.working, o.reference) for o in active])
+_NO_CALENDAR = WorkingCalendar()  # for letters whose rules need no calendar
 
 
 @dataclass(frozen=True)
@@ -149,9 +147,10 @@ class LetterIssue:
     now: datetime
     titles: content.Titles
     slot: int  # where in the step's events the document_issued events go
+    calendar: CalendarSource
 
     def __call__(self, session: Session, writes: StepWrites) -> None:
-        check_letters(session, self.letters, self.now)
+        check_letters(session, self.letters, self.now, self.calendar)
         numbering = load_numbering(session, {letter.kind.name for letter in self.letters})
         if DEFAULT not in numbering:
             return

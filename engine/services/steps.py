@@ -18,7 +18,7 @@ from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, ProcessFailed
 from engine.events import case_event
-from engine.letters.issue import LetterIssue, Passed, due_letters
+from engine.letters.issue import CalendarSource, LetterIssue, Passed, due_letters
 from engine.persistence.case_store import CaseRecord, StepWrites, TaskRecord
 from engine.persistence.models import Case, CaseFinalRecord, CaseState, User
 from engine.policy import pad_roles
@@ -78,10 +78,12 @@ def record_step(
     actor: str,
     now: datetime,
     done: uuid.UUID | None = None,
+    calendar: CalendarSource | None = None,
     cancelled: bool = False,
 ) -> CaseView:
     """Put the workflow's new state, new and vanished tasks and an end into `writes`.
 
+    A completion (`done`) brings the office `calendar` too, which the letters it issues check against.
     Returns the case as it will be once the transaction commits, built without another query.
     """
     case = writes.case
@@ -90,7 +92,7 @@ def record_step(
     writes.cancelled += sorted(before - {t.id for t in ready} - ({done} if done else set()))
     writes.cancelled_at = now
     case.updated_at = now
-    _plan_letters(writes, definition, workflow, done=done, actor=actor, now=now)
+    _plan_letters(writes, definition, workflow, done=done, actor=actor, now=now, calendar=calendar)
     if not workflow.completed:
         writes.state, writes.state_format = runtime.dump_state(workflow), runtime.SERIALIZER_VERSION
     elif cancelled:  # the case_cancelled event is the step's own; there is no outcome
@@ -115,6 +117,7 @@ def _plan_letters(
     done: uuid.UUID | None,
     actor: str,
     now: datetime,
+    calendar: CalendarSource | None,
 ) -> None:
     """Check and schedule the letters of the elements this completion passed (none: nothing to do).
 
@@ -129,8 +132,18 @@ def _plan_letters(
     submitted = _submitted(writes, done)
     letters = due_letters(declared, passed, submitted=submitted, done=done)
     if letters:
-        hook = LetterIssue(letters, actor=actor, now=now, titles=definition.value_titles, slot=len(writes.events))
-        writes.hooks.append(hook)
+        if calendar is None:
+            raise ValueError("a step that issues letters needs the office calendar")
+        writes.hooks.append(
+            LetterIssue(
+                letters,
+                actor=actor,
+                now=now,
+                titles=definition.value_titles,
+                slot=len(writes.events),
+                calendar=calendar,
+            )
+        )
 
 
 def passed_elements(workflow: BpmnWorkflow, done: uuid.UUID, elements: Mapping[str, Sequence[str]]) -> list[Passed]:

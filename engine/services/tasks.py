@@ -114,7 +114,16 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
                 element=task.element,
             )
         )
-        view = record_step(writes, definition, workflow, before=before, actor=actor.username, now=now, done=task.id)
+        view = record_step(
+            writes,
+            definition,
+            workflow,
+            before=before,
+            actor=actor.username,
+            now=now,
+            done=task.id,
+            calendar=ctx.calendar,
+        )
         save_step(uow.session, writes)
     keep_workflow(ctx, case, workflow)
     return view

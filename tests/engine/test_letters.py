@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,12 +21,13 @@ from engine.errors import DeploymentInvalid, FormInvalid, InvalidInput, Permissi
 from engine.letters.guard import agreement_problems
 from engine.letters.kinds import KINDS
 from engine.persistence.models import Document, LetterSequence
-from engine.services import audit, replays
+from engine.services import audit, calendar_admin, replays
 from engine.services import cases as case_service
 from engine.services import queries as case_queries
 from engine.services import signatories as letter_settings
 from engine.services import tasks as task_service
 from engine.services.views import CaseView
+from engine.settings import Settings
 from tests.builders import ACCEPTED_TO_END, FORMS, TIM, TO_DECISION, Step, application, ready_task, steps, walk
 from tests.conftest import OPERATOR
 from tests.engine.test_deploy import deploy_bytes, mutated
@@ -441,6 +443,36 @@ def test_an_invitation_inside_service_hours_is_issued(
     walk(lambda: ctx, letters_on, case, [Step("Task_undangan_mediasi", {"tanggal_mediasi": day, "jam_mediasi": at})])
     [invitation] = [text for view, text in letters_of(ctx, case) if view.kind == UNDANGAN]
     assert f"{at.replace(':', '.')} WIB" in invitation
+
+
+def test_an_invitation_follows_the_office_calendar_its_overrides_and_the_cuti_bersama_setting(
+    make_ctx: Callable[[], EngineContext], ctx: EngineContext, people: People, settings: Settings, clock: FixedClock
+) -> None:
+    """The invitation is checked against the engine's calendar, not a second one built on the side."""
+    cuti = "2026-03-18"  # cuti bersama before Nyepi (a Wednesday)
+    when = {"tanggal_mediasi": cuti, "jam_mediasi": "09:30"}
+    case = to_invitation(ctx, people)
+    with pytest.raises(FormInvalid) as caught:
+        walk(lambda: ctx, people, case, [Step("Task_undangan_mediasi", when)])
+    assert list(caught.value.errors) == ["tanggal_mediasi"]
+
+    working_cuti = EngineContext.create(replace(settings, cuti_bersama_working=True), clock=clock)
+    try:
+        walk(lambda: working_cuti, people, case, [Step("Task_undangan_mediasi", when)])  # the setting opens it
+    finally:
+        working_cuti.close()
+
+    other = to_invitation(ctx, people)
+    calendar_admin.add_override(
+        ctx, actor=OPERATOR, day="2026-04-07", working=False, reference="Keputusan Wali Kota (uji)"
+    )
+    with pytest.raises(FormInvalid):  # an admin's override closes an ordinary Tuesday
+        walk(
+            make_ctx,
+            people,
+            other,
+            [Step("Task_undangan_mediasi", {"tanggal_mediasi": "2026-04-07", "jam_mediasi": "09:30"})],
+        )
 
 
 # -- the agreement: R13 -------------------------------------------------------------------------------------------
