@@ -116,8 +116,8 @@ class Numbering:
 
 
 @dataclass(frozen=True)
-class SignatoryRow:
-    """A signatory valid on the letter's date."""
+class SignatoryView:
+    """A signatory row: who signs letters (of some kinds, or all), from when until when."""
 
     id: int
     name: str
@@ -128,6 +128,30 @@ class SignatoryRow:
     principal: str
     kinds: tuple[str, ...]
     valid_from: date
+    valid_until: date | None
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Signatory) -> SignatoryView:
+        return cls(
+            id=row.id,
+            name=row.name,
+            nip=row.nip,
+            rank=row.rank,
+            position=row.position,
+            acting=row.acting,
+            principal=row.principal,
+            kinds=tuple(row.kinds.split()),
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            created_by=row.created_by,
+            created_at=row.created_at,
+        )
+
+    def valid_on(self, day: date) -> bool:
+        """Whether this row may sign a letter dated `day`."""
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
 
 
 @dataclass(frozen=True)
@@ -183,7 +207,7 @@ class LetterIssue:
         letter: DueLetter,
         number: str,
         facts: content.CaseFacts,
-        signatory: SignatoryRow,
+        signatory: SignatoryView,
         day: date,
         case: CaseRecord,
     ) -> Issued:
@@ -273,7 +297,7 @@ def _heading(heading: content.Heading | None, kind: LetterKind, number: str, day
     )
 
 
-def signature_block(signatory: SignatoryRow, *, witnessing: bool = False) -> render.Html:
+def signature_block(signatory: SignatoryView, *, witnessing: bool = False) -> render.Html:
     """The signature block: position (acting for whom), space to sign, name, rank and NIP.
 
     `witnessing`: under a record the parties sign (berita acara, kesepakatan): "Mengetahui,".
@@ -300,30 +324,17 @@ def load_numbering(session: Session, kinds: set[str]) -> dict[str, Numbering]:
     return {r.kind: Numbering(series=r.kind, pattern=r.pattern, code=r.code, unit=r.unit) for r in rows}
 
 
-def load_signatories(session: Session, day: date) -> list[SignatoryRow]:
+def load_signatories(session: Session, day: date) -> list[SignatoryView]:
     """The signatories valid on `day`."""
     rows = session.scalars(
         select(Signatory).where(
             Signatory.valid_from <= day, or_(Signatory.valid_until.is_(None), Signatory.valid_until >= day)
         )
     )
-    return [
-        SignatoryRow(
-            id=r.id,
-            name=r.name,
-            nip=r.nip,
-            rank=r.rank,
-            position=r.position,
-            acting=r.acting,
-            principal=r.principal,
-            kinds=tuple(r.kinds.split()),
-            valid_from=r.valid_from,
-        )
-        for r in rows
-    ]
+    return [SignatoryView.of(r) for r in rows]
 
 
-def signatory_for(kind: str, signatories: Sequence[SignatoryRow], day: date) -> SignatoryRow:
+def signatory_for(kind: str, signatories: Sequence[SignatoryView], day: date) -> SignatoryView:
     """Who signs a letter of `kind`: a row for that kind before a general one, the newest first."""
     fitting = [s for s in signatories if not s.kinds or kind in s.kinds]
     if not fitting:

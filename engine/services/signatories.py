@@ -21,7 +21,7 @@ from engine.context import EngineContext
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.events import SYSTEM_CHAIN, append_chain_event
 from engine.letters.dates import local_date
-from engine.letters.issue import DEFAULT
+from engine.letters.issue import DEFAULT, SignatoryView
 from engine.letters.kinds import KINDS
 from engine.letters.numbering import DEFAULT_PATTERN, MAX_NUMBER, check_pattern, format_number
 from engine.persistence.models import LetterNumbering, Signatory
@@ -37,28 +37,6 @@ NIP = re.compile(r"^[0-9 ]{0,30}$")
 DEFAULT_POSITION = "Kepala Dinas Pemberdayaan Masyarakat, Perempuan dan Perlindungan Anak Kota Pekalongan"
 DEFAULT_SIGNER = "................................"  # a blank line to sign over, until the admin names the signer
 DEFAULT_CODE, DEFAULT_UNIT = "400", "DPMPPA"
-
-
-@dataclass(frozen=True)
-class SignatoryView:
-    """A signatory row as the admin page lists it."""
-
-    id: int
-    name: str
-    nip: str
-    rank: str
-    position: str
-    acting: str
-    principal: str
-    kinds: tuple[str, ...]
-    valid_from: date
-    valid_until: date | None
-    created_by: str
-    created_at: datetime
-
-    def valid_on(self, day: date) -> bool:
-        """Whether this row may sign a letter dated `day`."""
-        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
 
 
 @dataclass(frozen=True)
@@ -87,29 +65,12 @@ def _text(value: str, label: str, limit: int, *, required: bool = True) -> str:
     return value
 
 
-def _view(row: Signatory) -> SignatoryView:
-    return SignatoryView(
-        id=row.id,
-        name=row.name,
-        nip=row.nip,
-        rank=row.rank,
-        position=row.position,
-        acting=row.acting,
-        principal=row.principal,
-        kinds=tuple(row.kinds.split()),
-        valid_from=row.valid_from,
-        valid_until=row.valid_until,
-        created_by=row.created_by,
-        created_at=row.created_at,
-    )
-
-
 def list_signatories(ctx: EngineContext, *, actor: Actor) -> list[SignatoryView]:
     """Every signatory row, the newest first."""
     _require_admin(actor)
     with ctx.unit_of_work(write=False) as uow:
         rows = uow.session.scalars(select(Signatory).order_by(Signatory.valid_from.desc(), Signatory.id.desc()))
-        return [_view(r) for r in rows]
+        return [SignatoryView.of(r) for r in rows]
 
 
 def add_signatory(
