@@ -125,7 +125,15 @@ def append_chain_event(
 
 
 def _locked_head(session: Session, chain: str) -> ChainHead:
-    """A shared chain's head row, created on first use, locked until the transaction ends."""
+    """A shared chain's head row, locked until the transaction ends; created on the chain's first use.
+
+    Every read of a case appends here, so the usual path is the one locking SELECT; only a chain's
+    very first event also inserts its head (a concurrent first insert is ignored, then locked).
+    """
+    locked = select(ChainHead).where(ChainHead.chain == chain).with_for_update()
+    head = session.scalars(locked).one_or_none()
+    if head is not None:
+        return head
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(insert(ChainHead).values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing())
-    return session.scalars(select(ChainHead).where(ChainHead.chain == chain).with_for_update()).one()
+    return session.scalars(locked).one()
