@@ -27,6 +27,10 @@ class Settings:
     deploy_approval: bool = False
     # Whether cuti bersama (the government's collective leave days) count as working days.
     cuti_bersama_working: bool = False
+    # The completeness check is due this many working days after the request (or its resubmission).
+    completeness_days: int = 1
+    # How often the scheduler looks for due timers, in seconds.
+    timer_interval: float = 30.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -45,6 +49,16 @@ class Settings:
         timeout = environ.get("MEDIASI_SQLITE_BUSY_TIMEOUT_MS", "5000")
         if not timeout.isdigit():
             raise ConfigurationError(f"MEDIASI_SQLITE_BUSY_TIMEOUT_MS harus bilangan bulat: {timeout!r}")
+        completeness = environ.get("MEDIASI_COMPLETENESS_DAYS", "1")
+        if not completeness.isdigit():
+            raise ConfigurationError(f"MEDIASI_COMPLETENESS_DAYS harus bilangan bulat: {completeness!r}")
+        interval = environ.get("MEDIASI_TIMER_INTERVAL", "30")
+        try:
+            timer_interval = float(interval)
+        except ValueError:
+            timer_interval = -1.0
+        if not 0 < timer_interval <= 3600:
+            raise ConfigurationError(f"MEDIASI_TIMER_INTERVAL harus detik antara 0 dan 3600: {interval!r}")
         return cls(
             database_url=normalize_database_url(environ.get("MEDIASI_DATABASE_URL", DEFAULT_DATABASE_URL)),
             secret_key=environ.get("MEDIASI_SECRET_KEY") or None,
@@ -54,6 +68,8 @@ class Settings:
             sqlite_busy_timeout_ms=int(timeout),
             deploy_approval=environ.get("MEDIASI_DEPLOY_APPROVAL", "") == "1",
             cuti_bersama_working=environ.get("MEDIASI_CUTI_BERSAMA_WORKING", "") == "1",
+            completeness_days=int(completeness),
+            timer_interval=timer_interval,
         )
 
 

@@ -240,6 +240,8 @@ class Case(Base):
     created_at: Mapped[moment]
     updated_at: Mapped[moment]
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The service-level clocks (engine.sla): started, due, paused with a reason, stopped.
+    sla: Mapped[dict[str, Any] | None] = mapped_column(JsonValue)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
 
@@ -499,3 +501,25 @@ class LetterSequence(Base):
     series: Mapped[str] = mapped_column(String(50), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int]
+
+
+class Timer(Base):
+    """A timer event a case waits on, kept beside the saved workflow so that due timers are found
+    without loading any workflow, and so that they survive a restart.
+
+    A step that starts a timer inserts its row; a step that ends the wait another way marks it
+    cancelled; the scheduler that fires it marks it fired, in the firing step's transaction. On
+    PostgreSQL due rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED.
+    """
+
+    __tablename__ = "timer"
+    __table_args__ = (Index("ix_timer_pending", "due_at", postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL")),)
+
+    id: Mapped[int_pk]
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[uuid.UUID] = mapped_column(CompactUuid, unique=True)  # the waiting timer event's task
+    element: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[moment]
+    created_at: Mapped[moment]
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
