@@ -157,6 +157,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[moment]
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Notifications created after this moment count as unread (engine.services.notifications).
+    notifications_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     roles: Mapped[list[RoleMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -523,3 +526,32 @@ class Timer(Base):
     created_at: Mapped[moment]
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """A stored notification (an escalation) addressed to one user or to every holder of a role.
+
+    New tasks and issued letters are not stored here: they are read from `case_task` and
+    `document`, so that completing a task writes nothing more (engine.services.notifications).
+    """
+
+    __tablename__ = "notification"
+
+    id: Mapped[int_pk]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    role: Mapped[str | None] = mapped_column(String(32))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
+    task_id: Mapped[uuid.UUID | None] = mapped_column(CompactUuid)
+    kind: Mapped[str] = mapped_column(String(32))
+    # The case number, a task or letter title and such; never names, violence type or form data.
+    text: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[moment] = mapped_column(index=True)
+
+
+class MailCursor(Base):
+    """How far email delivery has got: notifications created up to `position` have been mailed."""
+
+    __tablename__ = "mail_cursor"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[moment]
