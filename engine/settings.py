@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import ConfigurationError
+from engine.mail import check_address, parse_smtp_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///instance/mediasi.db"
@@ -31,6 +33,11 @@ class Settings:
     completeness_days: int = 1
     # How often the scheduler looks for due timers, in seconds.
     timer_interval: float = 30.0
+    # Email of notifications (engine.services.notifications): off unless an SMTP URL is set.
+    smtp_url: str | None = None
+    mail_from: str = "mediasi@localhost"
+    # The address users open the web app at, for absolute links in emails (none: paths only).
+    base_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -70,7 +77,20 @@ class Settings:
             cuti_bersama_working=environ.get("MEDIASI_CUTI_BERSAMA_WORKING", "") == "1",
             completeness_days=int(completeness),
             timer_interval=timer_interval,
+            **_mail_settings(environ),
         )
+
+
+def _mail_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """MEDIASI_SMTP_URL, MEDIASI_MAIL_FROM and MEDIASI_BASE_URL, checked."""
+    smtp_url = environ.get("MEDIASI_SMTP_URL", "").strip() or None
+    if smtp_url is not None:
+        parse_smtp_url(smtp_url)
+    mail_from = check_address(environ.get("MEDIASI_MAIL_FROM", "mediasi@localhost"), "MEDIASI_MAIL_FROM")
+    base_url = environ.get("MEDIASI_BASE_URL", "").strip().rstrip("/") or None
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"MEDIASI_BASE_URL harus diawali http:// atau https://: {base_url!r}")
+    return {"smtp_url": smtp_url, "mail_from": mail_from, "base_url": base_url}
 
 
 def normalize_database_url(url: str) -> str:
