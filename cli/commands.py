@@ -10,7 +10,7 @@ from datetime import datetime
 from cli.main import UsageError, operator, parse_json
 from engine.actors import Actor
 from engine.context import EngineContext
-from engine.errors import MediasiError
+from engine.errors import FormInvalid, InvalidInput, MediasiError
 from engine.persistence import migrate
 from engine.services import audit as audit_service
 from engine.services import calendar_admin, reads
@@ -80,7 +80,25 @@ def deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
         print(f"{path}: proses {done.key} versi {done.version} {state}.")
 
 
+def user(ctx: EngineContext, args: argparse.Namespace) -> None:
+    """`user add` and `user email`; a refused address names the option it came from."""
+    try:
+        if args.action == "email":
+            user_email(ctx, args)
+        else:
+            user_add(ctx, args)
+    except FormInvalid as error:
+        raise InvalidInput("; ".join(f"--{field}: {message}" for field, message in error.errors.items())) from None
+
+
+def user_email(ctx: EngineContext, args: argparse.Namespace) -> None:
+    address = user_service.set_email(ctx, actor=operator(), username=args.username, email=args.email)
+    print(f"Email {args.username}: {address}." if address else f"Email {args.username} dihapus.")
+
+
 def user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
+    if not args.roles:
+        raise UsageError("user add: sebutkan --role PERAN (boleh lebih dari sekali)")
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     generated = None
     if password is None:
@@ -94,6 +112,7 @@ def user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
         full_name=args.full_name or args.username,
         roles=args.roles,
         password=password,
+        email=args.email,
     )
     print(f"Pengguna {args.username} dibuat dengan peran {', '.join(sorted(set(args.roles)))}.")
     if generated:

@@ -91,12 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--lanes", type=Path, help="berkas JSON peta lajur-peran untuk semua FILE")
 
-    p = add("user", commands.user_add, "kelola pengguna: user add NAMA --role PERAN")
-    p.add_argument("action", choices=["add"])
+    p = add("user", commands.user, "kelola pengguna: user add NAMA --role PERAN [--email ALAMAT] | user email NAMA")
+    p.add_argument("action", choices=["add", "email"])
     p.add_argument("username")
-    p.add_argument("--role", action="append", required=True, choices=sorted(ROLE_NAMES), dest="roles")
+    p.add_argument("--role", action="append", choices=sorted(ROLE_NAMES), dest="roles", help="wajib untuk add")
     p.add_argument("--name", dest="full_name", help="nama lengkap (bawaan: NAMA)")
     p.add_argument("--password-stdin", action="store_true", help="baca kata sandi dari stdin")
+    p.add_argument("--email", help="alamat email untuk notifikasi; pada `user email`, kosong menghapusnya")
 
     p = add("token", commands.token_create, "buat token API: token create NAMA")
     p.add_argument("action", choices=["create"])

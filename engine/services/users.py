@@ -16,12 +16,16 @@ from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.context import EngineContext
-from engine.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from engine.errors import FormInvalid, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from engine.events import SYSTEM_CHAIN, append_chain_event
 from engine.persistence.models import ApiToken, RoleMembership, User
 from engine.roles import ROLE_NAMES, ROLE_TITLES, Role
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
+# One plain address with a dotted domain: no display name, no spaces, no line breaks.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
+MAX_EMAIL = 254
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 
@@ -92,12 +96,32 @@ def _check_new_user(username: str, full_name: str, roles: Iterable[str], passwor
     return role_list
 
 
+def check_email(value: str | None) -> str | None:
+    """An email address as stored (None for an empty one); FormInvalid on the field `email` otherwise."""
+    address = (value or "").strip()
+    if not address:
+        return None
+    if len(address) > MAX_EMAIL:
+        raise FormInvalid({"email": f"Alamat email paling panjang {MAX_EMAIL} karakter."})
+    if not EMAIL.fullmatch(address):
+        raise FormInvalid({"email": "Alamat email tidak sah; tulis satu alamat, misalnya nama@pekalongankota.go.id."})
+    return address
+
+
 def add_user(
-    ctx: EngineContext, *, actor: Actor, username: str, full_name: str, roles: Iterable[str], password: str | None
+    ctx: EngineContext,
+    *,
+    actor: Actor,
+    username: str,
+    full_name: str,
+    roles: Iterable[str],
+    password: str | None,
+    email: str | None = None,
 ) -> int:
-    """Create an account with its roles; returns its id."""
+    """Create an account with its roles (and an email address for notifications); returns its id."""
     _require_admin(actor)
     role_list = _check_new_user(username, full_name, roles, password)
+    address = check_email(email)
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
         if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -108,6 +132,7 @@ def add_user(
             active=True,
             created_at=now,
             password_hash=hash_password(password) if password else None,
+            email=address,
             roles=[RoleMembership(role=r) for r in role_list],
         )
         uow.session.add(user)
@@ -223,6 +248,7 @@ class UserView:
     full_name: str
     roles: tuple[str, ...]
     active: bool
+    email: str | None = None
 
 
 def list_users(ctx: EngineContext, *, actor: Actor) -> list[UserView]:
@@ -230,7 +256,27 @@ def list_users(ctx: EngineContext, *, actor: Actor) -> list[UserView]:
     _require_admin(actor)
     with ctx.unit_of_work(write=False) as uow:
         users = uow.session.scalars(select(User).order_by(User.username))
-        return [UserView(u.id, u.username, u.full_name, tuple(sorted(u.role_names)), u.active) for u in users]
+        return [UserView(u.id, u.username, u.full_name, tuple(sorted(u.role_names)), u.active, u.email) for u in users]
+
+
+def set_email(ctx: EngineContext, *, actor: Actor, username: str, email: str | None) -> str | None:
+    """Set (or, empty, remove) the address an account's notifications are emailed to; returns it.
+
+    The system chain records that it changed, not the address: the chain keeps what it holds forever.
+    """
+    _require_admin(actor)
+    address = check_email(email)
+    with ctx.unit_of_work() as uow:
+        _user(uow.session, username).email = address
+        append_chain_event(
+            uow.session,
+            SYSTEM_CHAIN,
+            type="user_email_set",
+            actor=actor.username,
+            at=ctx.clock.now(),
+            payload={"username": username, "email": address is not None},
+        )
+    return address
 
 
 def set_active(ctx: EngineContext, *, actor: Actor, username: str, active: bool) -> None:
