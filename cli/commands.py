@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from datetime import datetime
 
@@ -54,11 +55,36 @@ def init(ctx: EngineContext, args: argparse.Namespace) -> None:
 def serve(ctx: EngineContext, args: argparse.Namespace) -> None:
     from waitress import serve as waitress_serve
 
+    from engine.scheduler import Scheduler
     from webapp import create_app
 
     app = create_app(ctx=ctx)
+    scheduler = None if args.no_scheduler else Scheduler(ctx)
+    if scheduler is not None:
+        scheduler.start()
     print(f"Mediasi melayani di http://{args.host}:{args.port} (tekan Ctrl+C untuk berhenti)", flush=True)
-    waitress_serve(app, host=args.host, port=args.port, threads=args.threads, ident="mediasi")
+    try:
+        waitress_serve(app, host=args.host, port=args.port, threads=args.threads, ident="mediasi")
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+
+
+def worker(ctx: EngineContext, args: argparse.Namespace) -> None:
+    """Fire timers (and send mail) in a loop of its own; --once: one tick, then exit."""
+    from engine.scheduler import Scheduler
+
+    scheduler = Scheduler(ctx)
+    if args.once:
+        tick = scheduler.tick()
+        fired = [f for f in tick.fired if f.elements]
+        for f in fired:
+            print(f"Kasus {f.case_number}: timer {', '.join(f.elements)} berjalan.")
+        print(f"{len(fired)} langkah timer, {tick.mailed} email terkirim.")
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    print(f"Pekerja timer berjalan (setiap {ctx.settings.timer_interval:g} detik; Ctrl+C untuk berhenti)", flush=True)
+    scheduler.run()
 
 
 def deploy(ctx: EngineContext, args: argparse.Namespace) -> None:

@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
     p.add_argument("--threads", type=int, default=8)
+    p.add_argument(
+        "--no-scheduler", action="store_true", help="jangan jalankan penjadwal timer (bila ada `mediasi worker`)"
+    )
+    p = add("worker", commands.worker, "jalankan penjadwal timer dan email sebagai proses tersendiri")
+    p.add_argument("--once", action="store_true", help="satu putaran saja, lalu keluar")
     p = add("deploy", commands.deploy, "terapkan berkas BPMN (peta lajur dari NAMA.lanes.json) atau paket ZIP")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--lanes", type=Path, help="berkas JSON peta lajur-peran untuk semua FILE")

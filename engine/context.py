@@ -38,25 +38,28 @@ class EngineContext:
         """One transaction; writes take SQLite's write lock up front."""
         return UnitOfWork(self.database, write=write)
 
-    def calendar(self, session: Session | None = None) -> WorkingCalendar:
+    def calendar(self, session: Session | None = None, stamp: tuple[int, int] | None = None) -> WorkingCalendar:
         """The working-day calendar with the overrides in force now, in `session` or a short read.
 
         Rebuilt only when the override table changed, here or on another server: it only grows
         (a removal marks its row), so its count of rows and of removed rows moves with every change.
+        A step passes the `stamp` (those two counts) it read with its case, saving the count query.
         """
         if session is None:
             with self.unit_of_work(write=False) as uow:
-                return self.calendar(uow.session)
-        rows, removed = session.execute(select(func.count(), func.count(CalendarOverride.removed_at))).one()
+                return self.calendar(uow.session, stamp)
+        if stamp is None:
+            rows, removed = session.execute(select(func.count(), func.count(CalendarOverride.removed_at))).one()
+            stamp = (rows, removed)
         cached = self._calendar
-        if cached is not None and cached[0] == (rows, removed):
+        if cached is not None and cached[0] == stamp:
             return cached[1]
         active = session.scalars(select(CalendarOverride).where(CalendarOverride.removed_at.is_(None)))
         calendar = WorkingCalendar(
             overrides=[Override(o.day, o.working, o.reference) for o in active],
             cuti_bersama_working=self.settings.cuti_bersama_working,
         )
-        self._calendar = ((rows, removed), calendar)
+        self._calendar = (stamp, calendar)
         return calendar
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import runtime
 from engine.bpmn.specs import ProcessSpecs
+from engine.calendar import WorkingCalendar
 from engine.errors import MediasiError
 from engine.version_migration import MigrationRefused, migrate_workflow
 
@@ -169,14 +170,16 @@ def replay(
     to_step: int | None = None,
     definition_id: int | None = None,
     specs_for: SpecsFor | None = None,
+    calendar: Callable[[], WorkingCalendar] | None = None,
 ) -> Replay:
     """Re-run `events` on a fresh workflow of `specs` and compare each step with the record.
 
     `specs` is the version the case started on (`definition_id`); at each `case_migrated` event
     the workflow moves to the version `specs_for` gives for the event's target. `to_step` stops
-    after that many steps (and skips the final comparison).
+    after that many steps (and skips the final comparison). Each step runs as of its event's
+    moment, with `calendar` for working-day timer expressions, so timers come out as recorded.
     """
-    session = _Session(specs, list(tasks), outcomes, definition_id, specs_for)
+    session = _Session(specs, list(tasks), outcomes, definition_id, specs_for, calendar)
     moving = [e for e in events if e.type in STEP_EVENTS]
     limit = len(moving) if to_step is None else max(0, min(to_step, len(moving)))
     steps: list[Step] = []
@@ -210,7 +213,9 @@ class _Session:
         outcomes: Mapping[str, str],
         definition_id: int | None = None,
         specs_for: SpecsFor | None = None,
+        calendar: Callable[[], WorkingCalendar] | None = None,
     ) -> None:
+        self.calendar = calendar
         self.specs = specs
         self.outcomes = outcomes
         self.definition_id = definition_id
@@ -221,8 +226,13 @@ class _Session:
         for task in tasks:
             self.opened_by.setdefault(task.opened_seq, []).append(task)
         self.ready_before: set[uuid.UUID] = set()
+        self.timers_seen: set[uuid.UUID] = set()  # fired timer tasks already matched to an event
 
     def apply(self, n: int, event: RecordedEvent, previous: Step | None) -> Step:
+        with runtime.at(event.at, self.calendar):
+            return self._apply(n, event, previous)
+
+    def _apply(self, n: int, event: RecordedEvent, previous: Step | None) -> Step:
         if event.type == "case_started":
             if self.workflow is not None:
                 raise _Diverged("kasus dimulai dua kali")
@@ -239,7 +249,9 @@ class _Session:
                 runtime.cancel(workflow)
             elif event.type == "case_migrated":
                 self._migrate(workflow, event)
-            else:  # timer_fired comes with the timers that record it
+            elif event.type == "timer_fired":
+                self._fire(workflow, event)
+            else:
                 raise _Diverged(f"peristiwa {event.type} belum dapat diputar ulang")
         return self._step(n, event, previous)
 
@@ -265,6 +277,25 @@ class _Session:
         except MigrationRefused as exc:
             raise _Diverged(f"migrasi gagal saat diputar ulang: {exc.message}") from exc
         self.specs, self.outcomes, self.definition_id = found[0], found[1], target
+
+    def _fire(self, workflow: BpmnWorkflow, event: RecordedEvent) -> None:
+        """Fire the timers due at the event's moment; the recorded one must be among them.
+
+        A step that fired several timers recorded one event each: the first event fires them all,
+        the others find theirs already fired.
+        """
+        due = [t for t in runtime.pending_timers(workflow).values() if t[0] == event.element and t[1] <= event.at]
+        if due:
+            _run(lambda: runtime.fire_timers(workflow))
+        fired = any(
+            t.task_spec.name == event.element and t.state == TaskState.COMPLETED and t.id not in self.timers_seen
+            for t in workflow.get_tasks(state=TaskState.COMPLETED)
+        )
+        if not fired:
+            raise _Diverged(f"timer {event.element} yang tercatat berjalan tidak jatuh tempo saat diputar ulang")
+        self.timers_seen |= {
+            t.id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.name == event.element
+        }
 
     def _complete(self, workflow: BpmnWorkflow, event: RecordedEvent) -> None:
         replayed = self.ids.get(event.task_id) if event.task_id else None

@@ -9,7 +9,10 @@ from __future__ import annotations
 import copy
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +20,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -27,6 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import sandbox
 from engine.bpmn.specs import ProcessSpecs
+from engine.calendar import WorkingCalendar
 from engine.errors import Conflict, ProcessFailed, TaskNotReady
 
 SERIALIZER_VERSION = "spiff-1.5+specless-zlib"
@@ -35,14 +41,65 @@ SERIALIZER_VERSION = "spiff-1.5+specless-zlib"
 FINAL_VERSION = "final-1"
 
 
+# The moment a step runs at and the office calendar (built only when asked for). SpiffWorkflow reads
+# the wall clock itself to start and fire timers; within a step it reads this moment instead, so a
+# step's timers are computed from the moment its event records, and replay can compute them again.
+_STEP: ContextVar[tuple[datetime, Callable[[], WorkingCalendar] | None] | None] = ContextVar("step", default=None)
+
+
+@contextmanager
+def at(now: datetime, calendar: Callable[[], WorkingCalendar] | None = None) -> Iterator[None]:
+    """Run the engine as of `now` (aware), with `calendar` for working-day timer expressions."""
+    token = _STEP.set((now.astimezone(UTC), calendar))
+    try:
+        yield
+    finally:
+        _STEP.reset(token)
+
+
+def engine_now() -> datetime:
+    """The moment of the step being run, or the wall clock outside one."""
+    step = _STEP.get()
+    return step[0] if step is not None else datetime.now(UTC)
+
+
+class _StepDatetime(datetime):
+    """What SpiffWorkflow's timer module takes for `datetime`: `now()` is the step's moment."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        moment = engine_now()
+        return moment.astimezone(tz) if tz is not None else moment.astimezone().replace(tzinfo=None)
+
+
+spiff_timer.datetime = _StepDatetime
+
+
+def hari_kerja(n: int) -> str:
+    """Timer expressions: the close of service on the n-th working day after the step's moment.
+
+    A timeDate of `hari_kerja(2)` fires when the second working day after today ends (a step
+    outside service hours counts from the next opening), whatever holidays lie between.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 250:
+        raise ValueError("hari_kerja(n) memerlukan bilangan bulat 0 sampai 250")
+    step = _STEP.get()
+    if step is None or step[1] is None:
+        raise ValueError("hari_kerja() hanya dapat dipakai saat langkah kasus berjalan")
+    return step[1]().due_at(step[0], n).isoformat()
+
+
+TIMER_FUNCTIONS: dict[str, Any] = {"hari_kerja": hari_kerja}
+
+
 class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
-    """SpiffWorkflow's script environment, routed through `engine.sandbox`."""
+    """SpiffWorkflow's script environment, routed through `engine.sandbox`, with the timer functions."""
 
     def evaluate(self, expression: str, context: Any, external_context: Any = None) -> Any:
-        return sandbox.evaluate(expression, context, external_context)
+        return sandbox.evaluate(expression, context, {**TIMER_FUNCTIONS, **(external_context or {})})
 
     def execute(self, script: str, context: Any, external_context: Any = None) -> bool:
-        sandbox.execute(script, context, external_context)
+        sandbox.execute(script, context, {**TIMER_FUNCTIONS, **(external_context or {})})
         return True
 
     def call_service(self, context: Any, **kwargs: Any) -> Any:
@@ -170,8 +227,49 @@ def cancel(workflow: BpmnWorkflow) -> None:
 
 
 def run_engine(workflow: BpmnWorkflow) -> None:
-    """Run every automatic step (gateways, scripts) until people are needed."""
-    _guarded(workflow.do_engine_steps)
+    """Run every automatic step (gateways, scripts) until people or timers are needed.
+
+    Unlike `do_engine_steps`, this does not look at timers afterwards: a timer fires only when the
+    scheduler fires it (`fire_timers`), as its own step with its own event.
+    """
+    _guarded(lambda: _run_automatic(workflow))
+
+
+def _run_automatic(workflow: BpmnWorkflow) -> None:
+    while workflow._do_engine_steps():
+        pass
+
+
+def fire_timers(workflow: BpmnWorkflow) -> None:
+    """Fire the timers due at the step's moment and run what follows them."""
+
+    def fire() -> None:
+        workflow.refresh_timers()
+        _run_automatic(workflow)
+
+    _guarded(fire)
+
+
+def pending_timers(workflow: BpmnWorkflow) -> dict[UUID, tuple[str, datetime]]:
+    """Timer events the workflow waits on: task id -> (element, due moment, UTC)."""
+    found: dict[UUID, tuple[str, datetime]] = {}
+    for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        due = _timer_due(task._get_internal_data("event_value"))
+        if due is not None:
+            found[task.id] = (task.task_spec.name, due)
+    return found
+
+
+def _timer_due(value: Any) -> datetime | None:
+    if isinstance(value, dict):  # a cycle: the next firing
+        return datetime.fromisoformat(value["next"]).astimezone(UTC)
+    if isinstance(value, str):
+        parsed = TimerEventDefinition.parse_time_or_duration(value)
+        return parsed.astimezone(UTC) if isinstance(parsed, datetime) else None
+    return None
 
 
 def _guarded(step: Any) -> None:

@@ -24,6 +24,11 @@ class TaskInfo:
     documentation: str = ""
     facts: tuple[str, ...] = ()  # process variables the task shows; empty: all (for staff)
     assignee: str = ""  # camunda:assignee: the task starts claimed by this user name (if the account exists)
+    # Service levels (engine.sla): clocks the task starts when it opens ("respons:5 penyelesaian:14"),
+    # clocks its completion stops, and its own due rule ("kelengkapan" or "72h").
+    sla_start: str = ""
+    sla_stop: tuple[str, ...] = ()
+    sla_due: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class Catalog:
     outcomes: Mapping[str, str] = field(default_factory=dict)
     signals: tuple[str, ...] = ()
     letters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # element -> letter kinds it issues
+    notices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # element -> roles told when passed
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -50,7 +56,14 @@ class Catalog:
     def from_json(cls, data: Mapping[str, Any]) -> Catalog:
         """Rebuild a catalog stored by `to_json`."""
         tasks = {
-            k: TaskInfo(**{**v, "roles": tuple(v["roles"]), "facts": tuple(v.get("facts", ()))})
+            k: TaskInfo(
+                **{
+                    **v,
+                    "roles": tuple(v["roles"]),
+                    "facts": tuple(v.get("facts", ())),
+                    "sla_stop": tuple(v.get("sla_stop", ())),
+                }
+            )
             for k, v in data["tasks"].items()
         }
         return cls(
@@ -63,4 +76,5 @@ class Catalog:
             outcomes=dict(data["outcomes"]),
             signals=tuple(data["signals"]),
             letters={k: tuple(v) for k, v in data.get("letters", {}).items()},
+            notices={k: tuple(v) for k, v in data.get("notices", {}).items()},
         )

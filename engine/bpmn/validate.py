@@ -27,6 +27,7 @@ from engine.errors import DeploymentInvalid, Problem
 from engine.forms import FormSchemaError, check_form_schema
 from engine.letters.kinds import KINDS, parse_declaration
 from engine.roles import APPLICANT, ROLE_NAMES
+from engine.sla import parse_clock_specs, parse_task_due
 
 FormSource = Callable[[str], bytes | None]
 LaneRoles = Mapping[str, Sequence[str]]
@@ -155,6 +156,7 @@ class _DiagramReader:
                 sorted({str(s.get("name")) for s in self.tree.getroot().xpath("bpmn:signal", namespaces=NS)})
             ),
             letters=dict(self._letters()),
+            notices=dict(self._notices()),
         )
 
     # -- lanes and roles -------------------------------------------------------------------------
@@ -204,6 +206,7 @@ class _DiagramReader:
             roles = self._roles_for(node, spec.lane, props)
             form = self._form_of(node, props, required=True)
             assignee = self._assignee_of(node, props)
+            sla_start, sla_stop, sla_due = self._sla_of(node, props)
             yield TaskInfo(
                 element=spec.name,
                 title=spec.bpmn_name or spec.name,
@@ -214,7 +217,45 @@ class _DiagramReader:
                 documentation=(spec.documentation or "").strip(),
                 facts=tuple(f.strip() for f in props.get("caseFacts", "").split(",") if f.strip()),
                 assignee=assignee,
+                sla_start=sla_start,
+                sla_stop=sla_stop,
+                sla_due=sla_due,
             )
+
+    def _sla_of(self, node: etree._Element, props: Mapping[str, str]) -> tuple[str, tuple[str, ...], str]:
+        """A task's slaStart, slaStop and slaDue properties, checked (see engine.sla)."""
+        start, due = props.get("slaStart", "").strip(), props.get("slaDue", "").strip()
+        stop = tuple(props.get("slaStop", "").split())
+        try:
+            if start:
+                parse_clock_specs(start)
+        except ValueError as exc:
+            self._problem(_property_node(node, "slaStart"), str(exc))
+            start = ""
+        try:
+            if due:
+                parse_task_due(due)
+        except ValueError as exc:
+            self._problem(_property_node(node, "slaDue"), str(exc))
+            due = ""
+        bad = [name for name in stop if not name.isidentifier()]
+        if bad:
+            self._problem(_property_node(node, "slaStop"), f"slaStop memuat nama jam tidak valid: {', '.join(bad)}")
+            stop = ()
+        return start, stop, due
+
+    def _notices(self) -> Iterable[tuple[str, tuple[str, ...]]]:
+        """Who is told when a step passes an element (its `notifyRoles` property): escalations."""
+        for node in self.tree.getroot().xpath(_DECLARES_NOTICES, namespaces=NS):
+            roles = tuple(r.strip() for r in _properties(node)[NOTICE_PROPERTY].split(",") if r.strip())
+            unknown = [r for r in roles if r not in ROLE_NAMES]
+            if unknown or not roles:
+                self._problem(
+                    _property_node(node, NOTICE_PROPERTY),
+                    f"notifyRoles menyebut peran yang tidak dikenal: {', '.join(unknown) or '(kosong)'}",
+                )
+            else:
+                yield str(node.get("id")), roles
 
     def _assignee_of(self, node: etree._Element, props: Mapping[str, str]) -> str:
         """camunda:assignee (or an `assignee` property): a plain user name; expressions are refused."""
@@ -309,6 +350,11 @@ class _DiagramReader:
         self.problems.append(Problem(self.filename, node.sourceline, message, owner.get("id")))
 
 
+NOTICE_PROPERTY = "notifyRoles"
+_DECLARES_NOTICES = (
+    "//*[bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='notifyRoles']"
+    " or bpmn:extensionElements/camunda:properties/camunda:property[@name='notifyRoles']]"
+)
 LETTERS_PROPERTY = "issuesLetters"
 _DECLARES_LETTERS = (
     "//*[bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='issuesLetters']"

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import ConcurrentUpdate, NotFound
 from engine.persistence.models import (
     Base,
+    CalendarOverride,
     Case,
     CaseFinalRecord,
     CaseState,
@@ -26,6 +27,7 @@ from engine.persistence.models import (
     Event,
     EventPayload,
     RoleMembership,
+    Timer,
     User,
 )
 
@@ -33,6 +35,7 @@ _TABLES = Base.metadata.tables
 CASES, TASKS, STATES = _TABLES[Case.__tablename__], _TABLES[CaseTask.__tablename__], _TABLES[CaseState.__tablename__]
 EVENTS, PAYLOADS = _TABLES[Event.__tablename__], _TABLES[EventPayload.__tablename__]
 FINALS = _TABLES[CaseFinalRecord.__tablename__]
+TIMERS, OVERRIDES = _TABLES[Timer.__tablename__], _TABLES[CalendarOverride.__tablename__]
 
 
 @dataclass
@@ -51,6 +54,7 @@ class CaseRecord:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+    sla: dict[str, Any] | None = None  # the service-level clocks (engine.sla)
 
 
 @dataclass
@@ -109,6 +113,9 @@ class StepWrites:
     cancelled_at: datetime | None = None
     events: list[NewEvent] = field(default_factory=list)
     retargeted: list[tuple[uuid.UUID, str, bool]] = field(default_factory=list)  # id, roles, for applicant
+    new_timers: list[tuple[uuid.UUID, str, datetime]] = field(default_factory=list)  # task id, element, due
+    ended_timers: list[uuid.UUID] = field(default_factory=list)  # timers no longer waited on
+    fired_timers: list[uuid.UUID] = field(default_factory=list)  # timers this step fired (set by the scheduler)
     # Work that needs the session and must finish before the case row is written, such as issuing
     # letters (engine.letters): it may add rows and events. A step without letters has none.
     hooks: list[Callable[[Session, StepWrites], None]] = field(default_factory=list)
@@ -127,33 +134,58 @@ def _task(row: Any) -> TaskRecord:
     return TaskRecord(**{name: row._mapping[TASKS.c[name]] for name in _TASK_FIELDS})
 
 
+# The override table's (rows, removed rows) ride along with a step's read, so that the engine's cached
+# working-day calendar is known to be current without a statement of its own (EngineContext.calendar).
+_CALENDAR_STAMP = (
+    select(func.count()).select_from(OVERRIDES).scalar_subquery().label("calendar_rows"),
+    select(func.count(OVERRIDES.c.removed_at)).scalar_subquery().label("calendar_removed"),
+)
+CalendarStamp = tuple[int, int]
+
+
+def _stamp(row: Any) -> CalendarStamp:
+    return int(row.calendar_rows), int(row.calendar_removed)
+
+
 _LOAD_TASK_STEP = (
-    select(*TASKS.c, *(CASES.c[n] for n in _CASE_FIELDS), STATES.c.state)
+    select(*TASKS.c, *(CASES.c[n] for n in _CASE_FIELDS), STATES.c.state, *_CALENDAR_STAMP)
     .join(CASES, CASES.c.id == TASKS.c.case_id)
     .outerjoin(STATES, STATES.c.case_id == CASES.c.id)
     .where(TASKS.c.id == bindparam("task_id"))
 )
 
 
-def load_task_step(session: Session, task_id: uuid.UUID) -> tuple[TaskRecord, CaseRecord, bytes | None]:
-    """A task, its case and the case's saved workflow (None once finished), in one query."""
+@dataclass
+class TaskStep:
+    """What a completion reads in its one query."""
+
+    task: TaskRecord
+    case: CaseRecord
+    state: bytes | None  # None once the case has finished
+    calendar_stamp: CalendarStamp
+
+
+def load_task_step(session: Session, task_id: uuid.UUID) -> TaskStep:
+    """A task, its case, the case's saved workflow and the calendar stamp, in one query."""
     row = session.execute(_LOAD_TASK_STEP, {"task_id": task_id}).one_or_none()
     if row is None:
         raise NotFound("Tugas tidak ditemukan.")
-    return _task(row), _case(row), row._mapping[STATES.c.state]
+    return TaskStep(_task(row), _case(row), row._mapping[STATES.c.state], _stamp(row))
 
 
-def load_case_step(session: Session, case_id: uuid.UUID) -> tuple[CaseRecord, bytes | None]:
-    """A case and its saved workflow (None once finished)."""
-    query = (
-        select(*(CASES.c[n] for n in _CASE_FIELDS), STATES.c.state)
-        .outerjoin(STATES, STATES.c.case_id == CASES.c.id)
-        .where(CASES.c.id == case_id)
-    )
-    row = session.execute(query).one_or_none()
+_LOAD_CASE_STEP = (
+    select(*(CASES.c[n] for n in _CASE_FIELDS), STATES.c.state, *_CALENDAR_STAMP)
+    .outerjoin(STATES, STATES.c.case_id == CASES.c.id)
+    .where(CASES.c.id == bindparam("case_id"))
+)
+
+
+def load_case_step(session: Session, case_id: uuid.UUID) -> tuple[CaseRecord, bytes | None, CalendarStamp]:
+    """A case, its saved workflow (None once finished) and the calendar stamp, in one query."""
+    row = session.execute(_LOAD_CASE_STEP, {"case_id": case_id}).one_or_none()
     if row is None:
         raise NotFound("Kasus tidak ditemukan.")
-    return _case(row), row._mapping[STATES.c.state]
+    return _case(row), row._mapping[STATES.c.state], _stamp(row)
 
 
 def save_step(session: Session, writes: StepWrites, *, new_case: dict[str, Any] | None = None) -> None:
@@ -168,10 +200,11 @@ def save_step(session: Session, writes: StepWrites, *, new_case: dict[str, Any] 
         _update_case(session, case, writes.read_version)
     _write_state(session, case.id, writes, new=new_case is not None)
     _write_tasks(session, writes)
+    _write_timers(session, writes)
     insert_events(session, writes.events)
 
 
-_CASE_CHANGES = ("status", "outcome", "version", "event_seq", "event_hash", "updated_at", "closed_at")
+_CASE_CHANGES = ("status", "outcome", "version", "event_seq", "event_hash", "updated_at", "closed_at", "sla")
 # Statements of the hot path, built once: constructing SQL per call costs more than running it.
 # A migration moves a case to another version, so the step writes its definition too (same statement).
 _UPDATE_CASE = (
@@ -240,6 +273,20 @@ def _write_tasks(session: Session, writes: StepWrites) -> None:
             if task.assignee:
                 row["claimed_by_id"] = session.execute(_assignee_id(task)).scalar_one_or_none()
         session.execute(_INSERT_TASKS, rows)
+
+
+def _write_timers(session: Session, writes: StepWrites) -> None:
+    """Timers the step started, fired or stopped waiting on: nothing to write for a step that touched none."""
+    gone = writes.fired_timers + writes.ended_timers
+    if gone:
+        session.execute(delete(TIMERS).where(TIMERS.c.task_id.in_(gone)))
+    if writes.new_timers:
+        at = writes.case.updated_at
+        rows = [
+            {"case_id": writes.case.id, "task_id": i, "element": e, "due_at": d, "created_at": at}
+            for i, e, d in writes.new_timers
+        ]
+        session.execute(insert(TIMERS), rows)
 
 
 def _assignee_id(task: TaskRecord) -> Any:

@@ -510,22 +510,19 @@ class Timer(Base):
     """A timer event a case waits on, kept beside the saved workflow so that due timers are found
     without loading any workflow, and so that they survive a restart.
 
-    A step that starts a timer inserts its row; a step that ends the wait another way marks it
-    cancelled; the scheduler that fires it marks it fired, in the firing step's transaction. On
-    PostgreSQL due rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED.
+    Only pending timers have a row: the step that starts a timer inserts it, and the step that fires
+    it or ends the wait another way deletes it, in that step's transaction. The history of a firing
+    is its `timer_fired` event. On PostgreSQL due rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED.
     """
 
     __tablename__ = "timer"
-    __table_args__ = (Index("ix_timer_pending", "due_at", postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL")),)
 
     id: Mapped[int_pk]
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     task_id: Mapped[uuid.UUID] = mapped_column(CompactUuid, unique=True)  # the waiting timer event's task
     element: Mapped[str] = mapped_column(String(100))
-    due_at: Mapped[moment]
+    due_at: Mapped[moment] = mapped_column(index=True)
     created_at: Mapped[moment]
-    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Notification(Base):

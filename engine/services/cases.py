@@ -27,10 +27,12 @@ from engine.roles import Role
 from engine.services.queries import find_case
 from engine.services.steps import (
     OPEN,
+    Before,
     keep_workflow,
     load_workflow,
-    ready_ids,
+    office,
     record_step,
+    snapshot,
 )
 from engine.services.views import CaseView
 
@@ -88,7 +90,9 @@ def start_case(
         schema = definition.form(definition.catalog.start_form)
         if schema is not None:
             validate_form(schema, submitted)
-        workflow = runtime.start_workflow(definition.specs, submitted)
+        the_office = office(ctx, uow.session)
+        with runtime.at(now, the_office.calendar):
+            workflow = runtime.start_workflow(definition.specs, submitted)
         case = CaseRecord(
             id=uuid.uuid4(),
             number=_next_number(uow.session, definition.catalog.case_prefix, now),
@@ -107,7 +111,9 @@ def start_case(
         if applicant:
             payload["applicant"] = asdict(applicant)
         writes.events.append(case_event(case, type="case_started", actor=actor.username, at=now, payload=payload))
-        view = record_step(writes, definition, workflow, before=set(), actor=actor.username, now=now)
+        view = record_step(
+            writes, definition, workflow, before=Before(), actor=actor.username, now=now, office=the_office
+        )
         save_step(uow.session, writes, new_case=_new_case_columns(case, actor, applicant))
     keep_workflow(ctx, case, workflow)
     return view
@@ -187,16 +193,25 @@ def cancel_case(ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str)
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
         case_ref_id = find_case(uow.session, case_ref, None if actor.is_operator else actor).id
-        case, state = load_case_step(uow.session, case_ref_id)
+        case, state, stamp = load_case_step(uow.session, case_ref_id)
         definition = ctx.definitions.get(uow.session, case.definition_id)
         workflow = load_workflow(ctx, case, definition, state)
-        before = ready_ids(workflow)
+        before = snapshot(workflow)
         runtime.cancel(workflow)
         writes = StepWrites(case=case, read_version=case.version)
         writes.events.append(
             case_event(case, type="case_cancelled", actor=actor.username, at=now, payload={"reason": reason})
         )
-        view = record_step(writes, definition, workflow, before=before, actor=actor.username, now=now, cancelled=True)
+        view = record_step(
+            writes,
+            definition,
+            workflow,
+            before=before,
+            actor=actor.username,
+            now=now,
+            office=office(ctx, uow.session, stamp),
+            cancelled=True,
+        )
         save_step(uow.session, writes)
     return view
 
@@ -209,19 +224,23 @@ def _end_by_signal(
         raise InvalidInput(f"Alasan wajib diisi (maksimal {MAX_REASON} karakter).")
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        case, state = load_case_step(uow.session, find_case(uow.session, case_ref, actor).id)
+        case, state, stamp = load_case_step(uow.session, find_case(uow.session, case_ref, actor).id)
         _check_may_end(actor, case, withdrawal=signal == WITHDRAW_SIGNAL)
         definition = ctx.definitions.get(uow.session, case.definition_id)
         if signal not in definition.catalog.signals:
             raise Conflict(f"Versi proses ini tidak memodelkan {kind.replace('_', ' ')}.")
         workflow = load_workflow(ctx, case, definition, state)
-        before = ready_ids(workflow)
-        runtime.send_signal(workflow, signal, signal_payload(signal, reason, actor.username))
+        before = snapshot(workflow)
+        the_office = office(ctx, uow.session, stamp)
+        with runtime.at(now, the_office.calendar):
+            runtime.send_signal(workflow, signal, signal_payload(signal, reason, actor.username))
         writes = StepWrites(case=case, read_version=case.version)
         writes.events.append(
             case_event(case, type=event_type, actor=actor.username, at=now, payload={"reason": reason})
         )
-        view = record_step(writes, definition, workflow, before=before, actor=actor.username, now=now)
+        view = record_step(
+            writes, definition, workflow, before=before, actor=actor.username, now=now, office=the_office
+        )
         save_step(uow.session, writes)
     keep_workflow(ctx, case, workflow)
     return view

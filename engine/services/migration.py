@@ -24,6 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -42,7 +43,7 @@ from engine.persistence.models import Case, CaseTask, ProcessDefinition
 from engine.policy import pad_roles
 from engine.roles import Role
 from engine.services.queries import find_case
-from engine.services.steps import OPEN, READY, keep_workflow, record_step
+from engine.services.steps import OPEN, READY, Before, keep_workflow, office, record_step, snapshot
 from engine.version_migration import MigrationRefused, migrate_workflow
 
 MIGRATED_EVENT = "case_migrated"
@@ -80,7 +81,7 @@ class _Prepared:
 
     case: CaseRecord
     workflow: BpmnWorkflow
-    before: set[uuid.UUID]
+    before: Before
     retargeted: list[tuple[uuid.UUID, str, bool]] = field(default_factory=list)
 
 
@@ -171,43 +172,55 @@ def migrate_cases(
 
 
 def _migrate_one(ctx: EngineContext, actor: Actor, versions: _Versions, case_id: uuid.UUID) -> None:
-    with ctx.unit_of_work(write=False) as uow:
-        prepared = _prepare(uow.session, ctx, versions, case_id)
-    case, old, new = prepared.case, versions.old, versions.new
     now = ctx.clock.now()
+    with ctx.unit_of_work(write=False) as uow:
+        prepared = _prepare(uow.session, ctx, versions, case_id, now)
+    case, old, new = prepared.case, versions.old, versions.new
     with ctx.unit_of_work() as uow:
         writes = StepWrites(case=case, read_version=case.version, retargeted=prepared.retargeted)
         case.definition_id = new.id
         payload = {"from": {"id": old.id, "version": old.version}, "to": {"id": new.id, "version": new.version}}
         writes.events.append(case_event(case, type=MIGRATED_EVENT, actor=actor.username, at=now, payload=payload))
-        record_step(writes, new, prepared.workflow, before=prepared.before, actor=actor.username, now=now)
+        record_step(
+            writes,
+            new,
+            prepared.workflow,
+            before=prepared.before,
+            actor=actor.username,
+            now=now,
+            office=office(ctx, uow.session),
+        )
         save_step(uow.session, writes)
     keep_workflow(ctx, case, prepared.workflow)
 
 
-def _prepare(session: Session, ctx: EngineContext, versions: _Versions, case_id: uuid.UUID) -> _Prepared:
+def _prepare(
+    session: Session, ctx: EngineContext, versions: _Versions, case_id: uuid.UUID, now: datetime | None = None
+) -> _Prepared:
     """Move the case's saved workflow onto the new version in memory and check its inbox can follow.
 
     :raises MigrationRefused:
     """
     old, new = versions.old, versions.new
-    case, state = load_case_step(session, case_id)
+    case, state, _ = load_case_step(session, case_id)
     if case.status != OPEN or state is None:
         raise MigrationRefused(f"kasus {case.number} sudah selesai")
     if case.definition_id != old.id:
         current = ctx.definitions.get(session, case.definition_id)
         raise MigrationRefused(f"kasus berjalan pada {current.key} versi {current.version}, bukan versi {old.version}")
     workflow = runtime.load_state(old.specs, state)
+    before = snapshot(workflow)
     ready = {t.id: t.task_spec.name for t in runtime.ready_user_tasks(workflow)}
     rows = session.execute(
         select(CaseTask.id, CaseTask.element, CaseTask.state, CaseTask.claimed_by_id).where(CaseTask.case_id == case.id)
     ).all()
-    migrate_workflow(workflow, new.specs, version=new.version)
+    with runtime.at(now or ctx.clock.now(), lambda: ctx.calendar(session)):
+        migrate_workflow(workflow, new.specs, version=new.version)
     _check_history(new, {row.element for row in rows})
     after = {t.id: t.task_spec.name for t in runtime.ready_user_tasks(workflow)}
     claimed = {row.id for row in rows if row.state == READY and row.claimed_by_id is not None}
     carried = [_carry(old, new, i, element, after.get(i), i in claimed) for i, element in ready.items()]
-    return _Prepared(case, workflow, set(ready), [r for r in carried if r is not None])
+    return _Prepared(case, workflow, before, [r for r in carried if r is not None])
 
 
 def _carry(

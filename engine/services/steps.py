@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,12 +15,13 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import runtime, sla
+from engine.calendar import WorkingCalendar
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, ProcessFailed
 from engine.events import case_event
-from engine.letters.issue import CalendarSource, LetterIssue, Passed, due_letters
+from engine.letters.issue import LetterIssue, Passed, due_letters
 from engine.persistence.case_store import CaseRecord, StepWrites, TaskRecord
 from engine.persistence.models import Case, CaseFinalRecord, CaseState, User
 from engine.policy import pad_roles
@@ -28,9 +31,37 @@ OPEN, COMPLETED, CASE_CANCELLED = "open", "completed", "cancelled"
 READY, DONE, CANCELLED = "ready", "completed", "cancelled"
 
 
-def ready_ids(workflow: BpmnWorkflow) -> set[uuid.UUID]:
-    """Ids of the user tasks that wait for a person."""
-    return {task.id for task in runtime.ready_user_tasks(workflow)}
+@dataclass(frozen=True)
+class Before:
+    """What a case waited on before a step: its ready user tasks and its pending timers."""
+
+    ready: frozenset[uuid.UUID] = frozenset()
+    timers: Mapping[uuid.UUID, tuple[str, datetime]] = field(default_factory=dict)
+
+
+def snapshot(workflow: BpmnWorkflow) -> Before:
+    """Take what the case waits on, before running a step."""
+    return Before(frozenset(t.id for t in runtime.ready_user_tasks(workflow)), runtime.pending_timers(workflow))
+
+
+class Office:
+    """The office's working-day calendar for one step, built only if the step needs it."""
+
+    def __init__(self, source: Callable[[], WorkingCalendar], completeness_days: int = 1) -> None:
+        self._source = source
+        self._calendar: WorkingCalendar | None = None
+        self.completeness_days = completeness_days
+
+    def calendar(self) -> WorkingCalendar:
+        """The calendar (built on first use)."""
+        if self._calendar is None:
+            self._calendar = self._source()
+        return self._calendar
+
+
+def office(ctx: EngineContext, session: Session, stamp: tuple[int, int] | None = None) -> Office:
+    """The office of a step running in `session`; `stamp` is the calendar stamp read with the case."""
+    return Office(lambda: ctx.calendar(session, stamp), ctx.settings.completeness_days)
 
 
 def load_workflow(
@@ -74,25 +105,31 @@ def record_step(
     definition: LoadedDefinition,
     workflow: BpmnWorkflow,
     *,
-    before: set[uuid.UUID],
+    before: Before,
     actor: str,
     now: datetime,
+    office: Office,
     done: uuid.UUID | None = None,
-    calendar: CalendarSource | None = None,
     cancelled: bool = False,
 ) -> CaseView:
-    """Put the workflow's new state, new and vanished tasks and an end into `writes`.
+    """Put the workflow's new state, new and vanished tasks and timers, clocks and an end into `writes`.
 
-    A completion (`done`) brings the office `calendar` too, which the letters it issues check against.
-    Returns the case as it will be once the transaction commits, built without another query.
+    `done` is the task a person completed, or the timer the scheduler fired (then in
+    `writes.fired_timers`). Returns the case as it will be once the transaction commits, built
+    without another query.
     """
     case = writes.case
     ready = runtime.ready_user_tasks(workflow)
-    writes.new_tasks += [_inbox_row(case, definition, t.id, t.task_spec.name, now) for t in ready if t.id not in before]
-    writes.cancelled += sorted(before - {t.id for t in ready} - ({done} if done else set()))
+    new_rows = [_inbox_row(case, definition, t.id, t.task_spec.name, now) for t in ready if t.id not in before.ready]
+    writes.new_tasks += new_rows
+    writes.cancelled += sorted(before.ready - {t.id for t in ready} - ({done} if done else set()))
     writes.cancelled_at = now
     case.updated_at = now
-    _plan_letters(writes, definition, workflow, done=done, actor=actor, now=now, calendar=calendar)
+    _record_timers(writes, workflow, before)
+    _plan_letters(writes, definition, workflow, done=done, actor=actor, now=now, office=office)
+    _plan_notices(writes, definition, workflow, done=done, now=now)
+    _run_clocks(writes, definition, workflow, ready, before, done=done, actor=actor, now=now, office=office)
+    _set_due(new_rows, definition, case, now, office)
     if not workflow.completed:
         writes.state, writes.state_format = runtime.dump_state(workflow), runtime.SERIALIZER_VERSION
     elif cancelled:  # the case_cancelled event is the step's own; there is no outcome
@@ -109,6 +146,111 @@ def record_step(
     return case_view(case, catalog=definition.catalog, version=definition.version, tasks=tasks)
 
 
+def _record_timers(writes: StepWrites, workflow: BpmnWorkflow, before: Before) -> None:
+    """Timers the step started get a row; those no longer waited on lose theirs."""
+    after = runtime.pending_timers(workflow) if not workflow.completed else {}
+    fired = set(writes.fired_timers)
+    writes.new_timers += [(i, element, due) for i, (element, due) in after.items() if i not in before.timers]
+    writes.ended_timers += [i for i in before.timers if i not in after and i not in fired]
+
+
+def _run_clocks(
+    writes: StepWrites,
+    definition: LoadedDefinition,
+    workflow: BpmnWorkflow,
+    ready: Sequence[Any],
+    before: Before,
+    *,
+    done: uuid.UUID | None,
+    actor: str,
+    now: datetime,
+    office: Office,
+) -> None:
+    """Start, stop, pause and resume the case's service-level clocks (engine.sla) for this step.
+
+    A pause or a resume is an event of its own in the case's chain, with the reason: the time the
+    file spent with the applicant is part of the record.
+    """
+    catalog, case = definition.catalog, writes.case
+    clocks: sla.Clocks = copy.deepcopy(case.sla) if case.sla else {}
+    done_info = catalog.tasks.get(_element_of(workflow, done)) if done else None
+    if done_info is not None and done_info.sla_stop:
+        sla.stop(clocks, done_info.sla_stop, now, office.calendar())
+    for task in ready:
+        info = catalog.tasks.get(task.task_spec.name)
+        if info is not None and info.sla_start and task.id not in before.ready:
+            sla.start(clocks, sla.parse_clock_specs(info.sla_start), now, office.calendar())
+    if workflow.completed:
+        sla.stop(clocks, sla.running(clocks), now, office.calendar())
+    elif sla.running(clocks):
+        waiting = [catalog.tasks[t.task_spec.name] for t in ready if t.task_spec.name in catalog.tasks]
+        staff = [info for info in waiting if not info.for_applicant]
+        if waiting and not staff and not sla.paused(clocks):
+            reason = "Menunggu pemohon: " + ", ".join(info.title for info in waiting)
+            names = sla.pause(clocks, now, reason)
+            payload = {"clocks": names, "reason": reason}
+            writes.events.append(case_event(case, type="sla_paused", actor=actor, at=now, payload=payload))
+        elif staff and sla.paused(clocks):
+            moved = sla.resume(clocks, now, office.calendar())
+            writes.events.append(case_event(case, type="sla_resumed", actor=actor, at=now, payload={"days": moved}))
+    if clocks != (case.sla or {}):
+        case.sla = clocks
+
+
+def _element_of(workflow: BpmnWorkflow, task_id: uuid.UUID | None) -> str:
+    task = workflow.get_task_from_id(task_id) if task_id else None
+    return task.task_spec.name if task is not None else ""
+
+
+def _set_due(
+    rows: Sequence[TaskRecord], definition: LoadedDefinition, case: CaseRecord, now: datetime, office: Office
+) -> None:
+    """Each new staff task's due moment: its own rule, else the earliest running clock."""
+    for row in rows:
+        info = definition.catalog.tasks[row.element]
+        if info.for_applicant:
+            continue
+        rule = sla.parse_task_due(info.sla_due) if info.sla_due else None
+        if rule is None and not sla.running(case.sla or {}):
+            continue
+        row.due_at = sla.task_due(case.sla or {}, rule, now, office.calendar(), office.completeness_days)
+
+
+def _plan_notices(
+    writes: StepWrites, definition: LoadedDefinition, workflow: BpmnWorkflow, *, done: uuid.UUID | None, now: datetime
+) -> None:
+    """Tell the roles named by the elements this step passed (escalations), in the step's transaction."""
+    declared = definition.catalog.notices
+    starts = ([done] if done else []) + writes.fired_timers
+    if not declared or not starts:
+        return
+    passed = [p for start in starts for p in passed_elements(workflow, start, declared)]
+    if not passed:
+        return
+    from engine.services import notifications
+
+    case = writes.case
+    names = {p.element: _bpmn_name(workflow, p.task_id) for p in passed}
+
+    def notify(session: Session, _writes: StepWrites) -> None:
+        for item in passed:
+            notifications.notify(
+                session,
+                at=now,
+                kind="eskalasi",
+                text=f"{names[item.element]} ({case.number})",
+                case_id=case.id,
+                roles=declared[item.element],
+            )
+
+    writes.hooks.append(notify)
+
+
+def _bpmn_name(workflow: BpmnWorkflow, task_id: uuid.UUID) -> str:
+    task = workflow.get_task_from_id(task_id)
+    return (task.task_spec.bpmn_name or task.task_spec.name) if task is not None else ""
+
+
 def _plan_letters(
     writes: StepWrites,
     definition: LoadedDefinition,
@@ -117,7 +259,7 @@ def _plan_letters(
     done: uuid.UUID | None,
     actor: str,
     now: datetime,
-    calendar: CalendarSource | None,
+    office: Office,
 ) -> None:
     """Check and schedule the letters of the elements this completion passed (none: nothing to do).
 
@@ -132,8 +274,6 @@ def _plan_letters(
     submitted = _submitted(writes, done)
     letters = due_letters(declared, passed, submitted=submitted, done=done)
     if letters:
-        if calendar is None:
-            raise ValueError("a step that issues letters needs the office calendar")
         writes.hooks.append(
             LetterIssue(
                 letters,
@@ -141,7 +281,7 @@ def _plan_letters(
                 now=now,
                 titles=definition.value_titles,
                 slot=len(writes.events),
-                calendar=calendar,
+                calendar=lambda _session: office.calendar(),
             )
         )
 

@@ -21,18 +21,20 @@ from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, FormInvalid, InvalidInput, NotFound, TaskNotReady
 from engine.events import case_event
 from engine.forms import file_ids, validate_form
-from engine.persistence.case_store import CaseRecord, StepWrites, TaskRecord, load_task_step, save_step
+from engine.persistence.case_store import CaseRecord, StepWrites, TaskRecord, TaskStep, load_task_step, save_step
 from engine.persistence.models import Case, CaseTask, Document
 from engine.policy import ensure_may_work, may_work
 from engine.services.cases import json_copy
+from engine.services.queries import sla_judge
 from engine.services.steps import (
     OPEN,
     READY,
     case_variables,
     keep_workflow,
     load_workflow,
-    ready_ids,
+    office,
     record_step,
+    snapshot,
     usernames,
 )
 from engine.services.views import CaseView, TaskView, task_view
@@ -64,16 +66,17 @@ def _require_ready(task: TaskRecord, case: CaseRecord, info: TaskInfo) -> None:
 
 def _load(
     ctx: EngineContext, session: Session, task_id: uuid.UUID, actor: Actor | None = None
-) -> tuple[TaskRecord, CaseRecord, bytes | None, LoadedDefinition, TaskInfo]:
+) -> tuple[TaskStep, LoadedDefinition, TaskInfo]:
     """A task, its case, the case's saved workflow, its version and the task's catalog entry.
 
     With `actor`: a task they may neither work nor see (its case is outside their scope) is "not found".
     """
-    task, case, state = load_task_step(session, task_id)
+    step = load_task_step(session, task_id)
+    task, case = step.task, step.case
     if actor is not None and not may_work(actor, task, case) and not _can_read(session, actor, case.id):
         raise NotFound("Tugas tidak ditemukan.")
     definition = ctx.definitions.get(session, case.definition_id)
-    return task, case, state, definition, definition.catalog.tasks[task.element]
+    return step, definition, definition.catalog.tasks[task.element]
 
 
 def _can_read(session: Session, actor: Actor, case_id: uuid.UUID) -> bool:
@@ -91,16 +94,19 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
     submitted = json_copy(data)
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        task, case, state, definition, info = _load(ctx, uow.session, task_id, actor)
+        step, definition, info = _load(ctx, uow.session, task_id, actor)
+        task, case = step.task, step.case
         _require_ready(task, case, info)
         ensure_may_work(actor, task, case, lane=info.lane)
         schema = definition.form(info.form)
         if schema is not None:
             validate_form(schema, submitted)
             _check_documents(uow.session, case, file_ids(schema, submitted))
-        workflow = load_workflow(ctx, case, definition, state)
-        before = ready_ids(workflow)
-        runtime.complete_user_task(workflow, task.id, submitted)
+        workflow = load_workflow(ctx, case, definition, step.state)
+        before = snapshot(workflow)
+        the_office = office(ctx, uow.session, step.calendar_stamp)
+        with runtime.at(now, the_office.calendar):
+            runtime.complete_user_task(workflow, task.id, submitted)
         writes = StepWrites(case=case, read_version=case.version)
         writes.completed = (task.id, now, actor.user_id)
         writes.events.append(
@@ -121,8 +127,8 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
             before=before,
             actor=actor.username,
             now=now,
+            office=the_office,
             done=task.id,
-            calendar=ctx.calendar,
         )
         save_step(uow.session, writes)
     keep_workflow(ctx, case, workflow)
@@ -164,7 +170,8 @@ def release_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID) -> Tas
 def _set_claim(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, *, claim: bool) -> TaskView:
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        task, case, _, definition, info = _load(ctx, uow.session, task_id, actor)
+        step, definition, info = _load(ctx, uow.session, task_id, actor)
+        task, case = step.task, step.case
         _require_ready(task, case, info)
         if not may_work(actor, task, case):
             ensure_may_work(actor, task, case, lane=info.lane)
@@ -204,9 +211,14 @@ def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskVi
             query = query.where(_workable_by(actor))
         rows = uow.session.execute(query).all()
         names = usernames(uow.session, {t.claimed_by_id for t, _, _ in rows})
+        judge = sla_judge(ctx, uow.session)
         return [
             task_view(
-                ctx.definitions.get(uow.session, definition_id).catalog, t, number, names.get(t.claimed_by_id or -1)
+                ctx.definitions.get(uow.session, definition_id).catalog,
+                t,
+                number,
+                names.get(t.claimed_by_id or -1),
+                judge.state(t.due_at),
             )
             for t, number, definition_id in rows
         ]
@@ -226,13 +238,15 @@ def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID, wit
     Reading the data restores the case's workflow; callers that only check or label a task skip it.
     """
     with ctx.unit_of_work(write=False) as uow:
-        task, case, _, definition, info = _load(ctx, uow.session, task_id, actor)
+        step, definition, info = _load(ctx, uow.session, task_id, actor)
+        task, case = step.task, step.case
         if actor is not None and not may_work(actor, task, case):
             ensure_may_work(actor, task, case, lane=info.lane)
         data = case_variables(uow.session, definition, case) if with_data and task.state == READY else {}
         names = usernames(uow.session, {task.claimed_by_id})
+        due = sla_judge(ctx, uow.session).state(task.due_at) if task.state == READY else None
         return TaskDetail(
-            task=task_view(definition.catalog, task, case.number, names.get(task.claimed_by_id or -1)),
+            task=task_view(definition.catalog, task, case.number, names.get(task.claimed_by_id or -1), due),
             form=definition.form(info.form),
             documentation=info.documentation,
             data=data,
@@ -251,7 +265,8 @@ def attach_document(
     """
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        task, case, _, _, info = _load(ctx, uow.session, task_id, actor)
+        step, _, info = _load(ctx, uow.session, task_id, actor)
+        task, case = step.task, step.case
         _require_ready(task, case, info)
         ensure_may_work(actor, task, case, lane=info.lane)
         media_type = _upload_type(filename, content)

@@ -28,7 +28,7 @@ def mutated(old: str, new: str) -> tuple[bytes, int]:
     """The shipped diagram with one text replaced, and the line where the replacement starts."""
     assert ORIGINAL.count(old) >= 1, old
     changed = ORIGINAL.replace(old, new, 1)
-    line = changed[: changed.index(new)].count("\n") + 1
+    line = ORIGINAL[: ORIGINAL.index(old)].count("\n") + 1
     return changed.encode(), line
 
 

@@ -544,14 +544,17 @@ def test_a_step_that_issues_no_letter_reads_and_writes_nothing_of_letters(
     walk(lambda: ctx, letters_on, case, steps("Task_periksa_kelengkapan", "Task_telaah_permohonan", *TIM[:-1]))
     statements: list[str] = []
     listener = lambda *args: statements.append(args[2].lower())  # noqa: E731
+    task_id = ready_task(ctx, case.id, TIM[-1])
     event.listen(ctx.database.engine, "before_cursor_execute", listener)
     try:
-        task_id = ready_task(ctx, case.id, TIM[-1])
         task_service.complete_task(ctx, actor=letters_on["tono"], task_id=task_id, data=Step(TIM[-1]).payload())
     finally:
         event.remove(ctx.database.engine, "before_cursor_execute", listener)
-    touched = [s for s in statements if re.search(r"\b(document|letter_\w+|signatory|calendar_override)\b", s)]
+    touched = [s for s in statements if re.search(r"\b(document|letter_\w+|signatory)\b", s)]
     assert statements and touched == []
+    # The calendar is read only as the stamp riding on the step's one read of its task and case.
+    calendar_reads = [s for s in statements if "calendar_override" in s]
+    assert len(calendar_reads) == 1 and "from case_task" in calendar_reads[0], calendar_reads
 
 
 # -- the diagram declares the letters ---------------------------------------------------------------------------

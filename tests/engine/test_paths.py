@@ -78,6 +78,7 @@ PATHS: dict[str, tuple[dict[str, Any], list[Step], str]] = {
             "Task_periksa_kelengkapan",
             Step("Task_telaah_permohonan", screening(jenis_kekerasan=["fisik", "seksual"])),
             REFER,
+            "Task_laporan_polisi",  # sexual violence: the 3 x 24-hour police report (R2)
         ),
         "referred",
     ),

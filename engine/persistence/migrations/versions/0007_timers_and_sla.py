@@ -20,7 +20,6 @@ depends_on = None
 MOMENT = sa.BigInteger().with_variant(postgresql.TIMESTAMP(timezone=True), "postgresql")
 UUID = sa.LargeBinary(16).with_variant(postgresql.UUID(as_uuid=True), "postgresql")
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-PENDING = "fired_at IS NULL AND cancelled_at IS NULL"
 
 
 def upgrade() -> None:
@@ -34,18 +33,16 @@ def upgrade() -> None:
         sa.Column("element", sa.String(length=100), nullable=False),
         sa.Column("due_at", MOMENT, nullable=False),
         sa.Column("created_at", MOMENT, nullable=False),
-        sa.Column("fired_at", MOMENT, nullable=True),
-        sa.Column("cancelled_at", MOMENT, nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_timer_case_id_cases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_timer")),
         sa.UniqueConstraint("task_id", name=op.f("uq_timer_task_id")),
     )
     op.create_index(op.f("ix_timer_case_id"), "timer", ["case_id"])
-    op.create_index("ix_timer_pending", "timer", ["due_at"], postgresql_where=sa.text(PENDING))
+    op.create_index(op.f("ix_timer_due_at"), "timer", ["due_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_timer_pending", table_name="timer", postgresql_where=sa.text(PENDING))
+    op.drop_index(op.f("ix_timer_due_at"), table_name="timer")
     op.drop_index(op.f("ix_timer_case_id"), table_name="timer")
     op.drop_table("timer")
     with op.batch_alter_table("cases") as batch:

@@ -1,0 +1,78 @@
+"""The loop that fires due timers (and sends pending mail): a thread of `mediasi serve`, or
+`mediasi worker` on its own.
+
+Every tick fires whatever is due and then sleeps `Settings.timer_interval` seconds, or less when the
+next timer is due sooner. All coordination is in the database (SKIP LOCKED and the cases' version
+counters), so any number of loops may run against one database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from engine.context import EngineContext
+from engine.services import timers
+
+log = logging.getLogger("mediasi.scheduler")
+
+
+@dataclass
+class Tick:
+    """What one tick did."""
+
+    fired: list[timers.Fired] = field(default_factory=list)
+    mailed: int = 0
+
+
+class Scheduler:
+    """Fires due timers for one engine context."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> Tick:
+        """Fire every timer due now; send pending mail when SMTP is configured."""
+        tick = Tick(fired=timers.fire_due(self.ctx))
+        for fired in tick.fired:
+            if fired.elements:
+                log.info("timer %s pada kasus %s", ", ".join(fired.elements), fired.case_number)
+        if getattr(self.ctx.settings, "smtp_url", None):
+            from engine.services import notifications
+
+            tick.mailed = notifications.deliver_mail(self.ctx)
+        return tick
+
+    def run(self) -> None:
+        """Tick until `stop()`; a failing tick is logged and retried at the next one."""
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # a database outage must not end the loop
+                log.exception("penjadwal gagal; dicoba lagi")
+            self._stop.wait(self._pause())
+
+    def start(self) -> threading.Thread:
+        """Run the loop in a daemon thread."""
+        self._thread = threading.Thread(target=self.run, name="mediasi-scheduler", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the loop to end and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _pause(self) -> float:
+        interval = self.ctx.settings.timer_interval
+        try:
+            due = timers.next_due(self.ctx)
+        except Exception:  # noqa: BLE001 - the next tick reports it
+            return interval
+        if due is None:
+            return interval
+        return max(0.0, min(interval, (due - self.ctx.clock.now()).total_seconds()))
