@@ -10,6 +10,7 @@ rolls back and finds nothing left to do. So a timer fires exactly once.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,8 @@ from engine.events import case_event
 from engine.persistence.case_store import StepWrites, load_case_step, save_step
 from engine.persistence.models import Timer
 from engine.services.steps import OPEN, keep_workflow, load_workflow, office, record_step, snapshot
+
+log = logging.getLogger("mediasi.timers")
 
 TIMER_FIRED = "timer_fired"
 SYSTEM_ACTOR = "sistem:penjadwal"  # who the audit trail names for a timer's step
@@ -54,13 +57,13 @@ def fire_due(ctx: EngineContext, *, limit: int = 100) -> list[Fired]:
 
 
 def fire_next(ctx: EngineContext) -> Fired | None:
-    """Fire the earliest due timer's case; None when no timer is due."""
+    """Fire the earliest due timer's case; None when no timer is due (or it would not fire)."""
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
         session = uow.session
         row = session.execute(
             select(Timer.case_id, Timer.task_id)
-            .where(Timer.due_at <= now)
+            .where(Timer.due_at < now)  # SpiffWorkflow fires a timer once its moment has passed
             .order_by(Timer.due_at, Timer.id)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -81,6 +84,9 @@ def fire_next(ctx: EngineContext) -> Fired | None:
         with runtime.at(now, the_office.calendar):
             runtime.fire_timers(workflow)
         fired = [i for i in before.timers if _ran(workflow, i)]
+        if not fired:  # the row disagrees with the saved workflow's due moment: leave both as they are
+            log.warning("timer %s pada kasus %s belum jatuh tempo menurut alurnya", row.task_id, case.number)
+            return None
         writes = StepWrites(case=case, read_version=case.version, fired_timers=fired)
         for task_id in fired:
             element, due = before.timers[task_id]
