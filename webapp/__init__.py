@@ -34,7 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ctx: EngineConte
         app.config.update(test_config)
     app.extensions["mediasi"] = ctx
 
-    from webapp import admin, api, audit, auth, cases, pages, processes, tasks
+    from webapp import admin, api, audit, auth, cases, notifications, pages, processes, tasks
     from webapp.extensions import csrf, login_manager
     from webapp.security import register_page_errors, security_headers
     from webapp.templating import register_templating
@@ -42,7 +42,17 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ctx: EngineConte
     login_manager.init_app(app)
     csrf.init_app(app)
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, not cookies
-    for blueprint in (pages.bp, auth.bp, tasks.bp, cases.bp, audit.bp, processes.bp, admin.bp, api.bp):
+    for blueprint in (
+        pages.bp,
+        auth.bp,
+        tasks.bp,
+        cases.bp,
+        audit.bp,
+        processes.bp,
+        admin.bp,
+        notifications.bp,
+        api.bp,
+    ):
         app.register_blueprint(blueprint)
     register_page_errors(app)
     security_headers(app)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.calendar import WEEKDAYS, ServiceHours
-from engine.errors import InvalidInput
+from engine.errors import FormInvalid, InvalidInput
 from engine.letters.kinds import KINDS
 from engine.roles import ROLE_TITLES, Role
 from engine.services import calendar_admin
@@ -28,12 +29,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @roles_required(Role.ADMIN)
 def users() -> ResponseReturnValue:
     """Every account; a form to create one."""
-    form = {"username": "", "full_name": "", "roles": []}
-    status = 200
+    form: dict[str, Any] = {"username": "", "full_name": "", "email": "", "roles": []}
+    status, errors = 200, dict[str, str]()
     if request.method == "POST":
         form = {
             "username": request.form.get("username", "").strip().lower(),
             "full_name": request.form.get("full_name", ""),
+            "email": request.form.get("email", ""),
             "roles": request.form.getlist("roles"),
         }
         password = secrets.token_urlsafe(12)
@@ -45,14 +47,46 @@ def users() -> ResponseReturnValue:
                 full_name=form["full_name"],
                 roles=form["roles"],
                 password=password,
+                email=form["email"],
             )
             flash(f"Pengguna {form['username']} dibuat. Kata sandi awal: {password}", "info")
             return redirect(url_for("admin.users"))
+        except FormInvalid as error:
+            errors, status = error.errors, 422
         except InvalidInput as error:
             flash(error.message, "galat")
             status = 422
-    accounts = user_service.list_users(ctx(), actor=actor())
-    return render_template("admin/users.html", accounts=accounts, roles=ROLE_TITLES, form=form), status
+    return _users_page(form=form, errors=errors), status
+
+
+@bp.post("/pengguna/<username>/email")
+@roles_required(Role.ADMIN)
+def set_email(username: str) -> ResponseReturnValue:
+    """Set or remove the address an account's notifications are emailed to."""
+    submitted = request.form.get("email", "")
+    try:
+        address = user_service.set_email(ctx(), actor=actor(), username=username, email=submitted)
+    except FormInvalid as error:
+        return _users_page(row_error=(username, submitted, error.errors["email"])), 422
+    flash(f"Email {username}: {address}." if address else f"Email {username} dihapus.", "info")
+    return redirect(url_for("admin.users"))
+
+
+def _users_page(
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    row_error: tuple[str, str, str] | None = None,
+) -> str:
+    """The accounts page; `row_error` is (user name, submitted address, message) of a refused address."""
+    return render_template(
+        "admin/users.html",
+        accounts=user_service.list_users(ctx(), actor=actor()),
+        roles=ROLE_TITLES,
+        form=form or {"username": "", "full_name": "", "email": "", "roles": []},
+        errors=errors or {},
+        row_error=row_error,
+    )
 
 
 @bp.post("/pengguna/<username>/aktif")

@@ -346,6 +346,9 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
         schemas["NewCase"]["properties"]["data"] = _plain_schema(start_form)
     schemas.update(_audit_schemas())
     schemas.update(_migration_schemas())
+    from webapp.api.notifications import openapi_paths, openapi_schemas  # described beside their routes
+
+    schemas.update(openapi_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -355,7 +358,7 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {**_paths(), **_audit_paths(), **_migration_paths()},
+        "paths": {**_paths(), **_audit_paths(), **_migration_paths(), **openapi_paths()},
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
 
