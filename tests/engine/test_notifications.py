@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.errors import ConfigurationError, FormInvalid, PermissionDenied
+from engine.persistence import migrate
 from engine.persistence.models import Document, MailCursor, Notification
 from engine.services import cases as case_service
 from engine.services import notifications
@@ -336,3 +337,20 @@ class TestEmailAddresses:
         assert user_service.set_email(ctx, actor=OPERATOR, username="rina", email="") is None
         with pytest.raises(PermissionDenied):
             user_service.set_email(ctx, actor=people["rina"], username="rina", email="rina@contoh.id")
+
+
+def test_migration_0008_goes_down_and_up(ctx: EngineContext, people: People, case: CaseView) -> None:
+    """Down to 0007 the notification tables and the two account columns are gone; up again they are back."""
+    notify(ctx, text=f"Tugas terlambat (kasus {case.number})", roles=["ketua_lppar"])
+
+    def schema() -> tuple[set[str], set[str]]:
+        found = inspect(ctx.database.engine)
+        return set(found.get_table_names()), {c["name"] for c in found.get_columns("user_account")}
+
+    migrate.downgrade(ctx.database, "0007")
+    tables, columns = schema()
+    assert not {"notification", "mail_cursor"} & tables and not {"email", "notifications_seen_at"} & columns
+    migrate.upgrade(ctx.database)
+    tables, columns = schema()
+    assert {"notification", "mail_cursor"} <= tables and {"email", "notifications_seen_at"} <= columns
+    assert notifications.unread_count(ctx, people["rina"]) == 1  # the case's task; the escalation went with its table
