@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import partial
 from importlib.metadata import version
 from pathlib import Path
@@ -34,7 +35,9 @@ from engine.actors import Actor
 from engine.bpmn.validate import CompiledDefinition, compile_definition
 from engine.context import EngineContext
 from engine.persistence import migrate
+from engine.calendar import WorkingCalendar
 from engine.runtime import (
+    at,
     complete_user_task,
     dump_state,
     finished_outcome,
@@ -115,20 +118,26 @@ def ready_task_id(workflow: BpmnWorkflow, element: str) -> uuid.UUID:
     raise RuntimeError(f"{element} is not ready; ready: {[t.task_spec.name for t in ready]}")
 
 
+# The bare runs evaluate the diagram's working-day timers too, against the same calendar.
+OFFICE = WorkingCalendar()
+
+
 def run_in_memory(compiled: CompiledDefinition, scenario: Scenario) -> BpmnWorkflow:
     """Run the whole happy path on one in-memory workflow."""
-    workflow = start_workflow(compiled.specs, scenario.request)
-    for element, data in scenario.steps:
-        complete_user_task(workflow, ready_task_id(workflow, element), data)
+    with at(datetime.now(UTC), lambda: OFFICE):
+        workflow = start_workflow(compiled.specs, scenario.request)
+        for element, data in scenario.steps:
+            complete_user_task(workflow, ready_task_id(workflow, element), data)
     return workflow
 
 
 def run_serialized(compiled: CompiledDefinition, scenario: Scenario) -> bytes:
     """Run the happy path, saving and restoring the state before every completion; return the final state."""
-    workflow = start_workflow(compiled.specs, scenario.request)
-    for element, data in scenario.steps:
-        workflow = load_state(compiled.specs, dump_state(workflow))
-        complete_user_task(workflow, ready_task_id(workflow, element), data)
+    with at(datetime.now(UTC), lambda: OFFICE):
+        workflow = start_workflow(compiled.specs, scenario.request)
+        for element, data in scenario.steps:
+            workflow = load_state(compiled.specs, dump_state(workflow))
+            complete_user_task(workflow, ready_task_id(workflow, element), data)
     return dump_state(workflow)
 
 

@@ -120,15 +120,8 @@ def start(clocks: Clocks, specs: Iterable[ClockSpec], now: datetime, calendar: W
     for spec in specs:
         if spec.name in clocks:
             continue
-        clocks[spec.name] = {
-            "days": spec.days,
-            "started": _iso(now),
-            "due": _iso(calendar.due_at(now, spec.days)),
-            "paused": None,
-            "reason": None,
-            "paused_days": 0,
-            "stopped": None,
-        }
+        # Sparse: "paused", "reason", "paused_days", "stopped" and "met" appear when they apply.
+        clocks[spec.name] = {"days": spec.days, "started": _iso(now), "due": _iso(calendar.due_at(now, spec.days))}
         started.append(spec.name)
     return started
 
@@ -168,8 +161,9 @@ def resume(clocks: Clocks, now: datetime, calendar: WorkingCalendar) -> dict[str
         if days:
             due = datetime.fromisoformat(clock["due"])
             clock["due"] = _iso(calendar.close_of_service(calendar.add_working_days(due, days)))
-        clock["paused"], clock["reason"] = None, None
-        clock["paused_days"] = int(clock.get("paused_days", 0)) + days
+        del clock["paused"], clock["reason"]
+        if days:
+            clock["paused_days"] = int(clock.get("paused_days", 0)) + days
         moved[name] = days
     return moved
 

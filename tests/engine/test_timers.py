@@ -6,6 +6,7 @@ cuti bersama, so the working days after it are 25, 26, 27, 30 and 31 March.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,16 +14,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.context import EngineContext
-from engine.persistence.models import Case, CaseTask, Event, Notification, Timer
+from engine.persistence.models import Case, CaseTask, Event, EventPayload, Notification, Timer
 from engine.services import cases as case_service
+from engine.services import deploy as deploy_service
 from engine.services import replays
 from engine.services.timers import TIMER_FIRED, fire_due
-from tests.builders import application, ready_task, screening, steps, walk
+from engine.settings import PROJECT_ROOT
+from tests.builders import Step, application, ready_task, screening, steps, walk
 from tests.conftest import START
 
 People = dict
+BPMN = PROJECT_ROOT / "processes" / "mediasi_kekerasan.bpmn"
+LANES = json.loads((PROJECT_ROOT / "processes" / "mediasi_kekerasan.lanes.json").read_text())
+INCOMPLETE = {"catatan_kelengkapan": "Lampirkan fotokopi KTP."}
 TIM = ("Task_pendapat_psikologis", "Task_pendapat_hukum", "Task_pendapat_medis", "Task_pendapat_sosial")
 TO_DECISION = steps("Task_periksa_kelengkapan", "Task_telaah_permohonan", *TIM, "Task_rekomendasi_ketua")
 
@@ -155,7 +162,7 @@ def test_two_workers_fire_each_timer_exactly_once(
         try:
             barrier.wait()
             results[i].extend(fire_due(workers[i]))
-        except BaseException as exc:  # reported below
+        except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(len(workers))]
@@ -180,7 +187,7 @@ def test_the_sop_clocks_start_when_the_file_is_complete(ctx: EngineContext, peop
     with ctx.unit_of_work(write=False) as uow:
         clocks = uow.session.scalar(select(Case.sla).where(Case.id == case.id))
     assert clocks["respons"]["due"] == utc(2026, 3, 31, 7).isoformat()  # 17 March + 5 working days
-    assert clocks["penyelesaian"]["days"] == 14 and clocks["penyelesaian"]["stopped"] is None
+    assert clocks["penyelesaian"]["days"] == 14 and "stopped" not in clocks["penyelesaian"]
     assert _task_row(ctx, case.id, "Task_telaah_permohonan").due_at == utc(2026, 3, 31, 7)
 
 
@@ -192,7 +199,7 @@ def test_the_decision_stops_the_response_clock_and_the_outcome_stops_both(
     with ctx.unit_of_work(write=False) as uow:
         clocks = uow.session.scalar(select(Case.sla).where(Case.id == at_decision.id))  # type: ignore[attr-defined]
     assert clocks["respons"]["stopped"] == utc(2026, 4, 2, 3).isoformat() and clocks["respons"]["met"] is False
-    assert clocks["penyelesaian"]["stopped"] is None
+    assert "stopped" not in clocks["penyelesaian"]
 
 
 def test_a_police_report_task_is_due_three_times_24_hours_after_a_sexual_violence_referral(
@@ -214,3 +221,28 @@ def _task_row(ctx: EngineContext, case_id: object, element: str) -> CaseTask:
         assert row is not None, element
         uow.session.expunge(row)
         return row
+
+
+def test_the_clocks_pause_while_the_file_is_back_with_the_applicant(
+    ctx: EngineContext, clock: FixedClock, people: People
+) -> None:
+    # A version whose clocks start at the completeness check, so a file sent back pauses them.
+    start = '<spiffworkflow:property name="slaStart" value="respons:5 penyelesaian:14" />'
+    due = '<spiffworkflow:property name="slaDue" value="kelengkapan" />'
+    xml = BPMN.read_text().replace(start, "").replace(due, due + start)
+    deploy_service.deploy(ctx, actor=Actor.operator("uji"), xml=xml.encode(), filename="jeda.bpmn", lane_roles=LANES)
+    case = case_service.start_case(ctx, actor=people["ani"], data=application())
+    walk(lambda: ctx, people, case, [Step("Task_periksa_kelengkapan", {"berkas_lengkap": False, **INCOMPLETE})])
+    (paused,) = events_of(ctx, case.id, "sla_paused")
+    with ctx.unit_of_work(write=False) as uow:
+        payload = json.loads(uow.session.scalar(select(EventPayload.data).where(EventPayload.event_id == paused.id)))
+    assert payload == {"clocks": ["respons", "penyelesaian"], "reason": "Menunggu pemohon: Lengkapi berkas permohonan"}
+    clock.set(utc(2026, 3, 26, 3))  # two working days later (25 and 26 March)
+    walk(lambda: ctx, people, case, steps("Task_lengkapi_berkas"))
+    (resumed,) = events_of(ctx, case.id, "sla_resumed")
+    assert resumed.actor == "ani"
+    with ctx.unit_of_work(write=False) as uow:
+        clocks = uow.session.scalar(select(Case.sla).where(Case.id == case.id))
+    assert clocks["respons"]["due"] == utc(2026, 4, 2, 7).isoformat()  # 31 March moved out by 2 working days
+    assert clocks["respons"]["paused_days"] == 2 and "paused" not in clocks["respons"]
+    assert _task_row(ctx, case.id, "Task_periksa_kelengkapan").due_at == utc(2026, 3, 27, 3, 30)  # 1 day: Friday
