@@ -136,6 +136,16 @@ BAD_DIAGRAMS = {
         "harus menyebut formulirnya",
     ),
     "candidate outside its lane": (('value="sekretaris" />', 'value="kepala_dinas" />'), "tidak mengerjakan lajur"),
+    "SLA clock without days": (
+        ('value="respons:5 penyelesaian:14"', 'value="respons penyelesaian:14"'),
+        "harus berbentuk nama:hari",
+    ),
+    "task due rule unknown": (('name="slaDue" value="kelengkapan"', 'name="slaDue" value="3 hari"'), "slaDue '3 hari'"),
+    "escalation to an unknown role": (
+        ('name="notifyRoles" value="ketua_lppar"', 'name="notifyRoles" value="camat"'),
+        "notifyRoles menyebut peran yang tidak dikenal: camat",
+    ),
+    "timer expression not quoted": (("hari_kerja(1)", "P1D"), 'harus dikutip sebagai teks Python, misalnya "P1D"'),
 }
 
 
