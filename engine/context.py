@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -61,6 +63,29 @@ class EngineContext:
         )
         self._calendar = (stamp, calendar)
         return calendar
+
+    def calendar_history(self, session: Session) -> Callable[[datetime], WorkingCalendar]:
+        """The calendar as it stood at any moment: the overrides added by then and not yet removed.
+
+        Replay uses it, so that a timer started before an override was added comes out as it did.
+        """
+        rows = [
+            (o.created_at, o.removed_at, Override(o.day, o.working, o.reference))
+            for o in session.scalars(select(CalendarOverride))
+        ]
+        built: dict[frozenset[Override], WorkingCalendar] = {}
+
+        def as_of(moment: datetime) -> WorkingCalendar:
+            active = frozenset(
+                o for added, removed, o in rows if added <= moment and (removed is None or removed > moment)
+            )
+            if active not in built:
+                built[active] = WorkingCalendar(
+                    overrides=active, cuti_bersama_working=self.settings.cuti_bersama_working
+                )
+            return built[active]
+
+        return as_of
 
     def close(self) -> None:
         """Release database connections."""

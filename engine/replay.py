@@ -170,14 +170,15 @@ def replay(
     to_step: int | None = None,
     definition_id: int | None = None,
     specs_for: SpecsFor | None = None,
-    calendar: Callable[[], WorkingCalendar] | None = None,
+    calendar: Callable[[datetime], WorkingCalendar] | None = None,
 ) -> Replay:
     """Re-run `events` on a fresh workflow of `specs` and compare each step with the record.
 
     `specs` is the version the case started on (`definition_id`); at each `case_migrated` event
     the workflow moves to the version `specs_for` gives for the event's target. `to_step` stops
     after that many steps (and skips the final comparison). Each step runs as of its event's
-    moment, with `calendar` for working-day timer expressions, so timers come out as recorded.
+    moment, with `calendar(moment)`, the office calendar as it stood then, for working-day timer
+    expressions, so timers come out as recorded.
     """
     session = _Session(specs, list(tasks), outcomes, definition_id, specs_for, calendar)
     moving = [e for e in events if e.type in STEP_EVENTS]
@@ -213,7 +214,7 @@ class _Session:
         outcomes: Mapping[str, str],
         definition_id: int | None = None,
         specs_for: SpecsFor | None = None,
-        calendar: Callable[[], WorkingCalendar] | None = None,
+        calendar: Callable[[datetime], WorkingCalendar] | None = None,
     ) -> None:
         self.calendar = calendar
         self.specs = specs
@@ -229,7 +230,8 @@ class _Session:
         self.timers_seen: set[uuid.UUID] = set()  # fired timer tasks already matched to an event
 
     def apply(self, n: int, event: RecordedEvent, previous: Step | None) -> Step:
-        with runtime.at(event.at, self.calendar):
+        calendar = self.calendar
+        with runtime.at(event.at, (lambda: calendar(event.at)) if calendar is not None else None):
             return self._apply(n, event, previous)
 
     def _apply(self, n: int, event: RecordedEvent, previous: Step | None) -> Step:

@@ -63,7 +63,7 @@ def replay_case(
         events, tasks = recorded_events(session, case.id), recorded_tasks(session, case.id)
         stored = _stored(session, definition, case)
         versions = _versions_of(ctx, session, definition, events)
-        office = ctx.calendar(session)
+        office = ctx.calendar_history(session)
     first = versions.get(original_definition(events, definition.id), definition)
     result = replay(
         first.specs,
@@ -74,7 +74,7 @@ def replay_case(
         to_step=to_step,
         definition_id=first.id,
         specs_for=lambda i: (versions[i].specs, versions[i].catalog.outcomes) if i in versions else None,
-        calendar=lambda: office,
+        calendar=office,
     )
     return CaseReplay(case.id, case.number, definition.version, result)
 

@@ -18,9 +18,9 @@ from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.persistence.models import Case, CaseTask, Event, EventPayload, Notification, Timer
+from engine.services import calendar_admin, replays
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
-from engine.services import replays
 from engine.services.timers import TIMER_FIRED, fire_due
 from engine.settings import PROJECT_ROOT
 from tests.builders import Step, application, ready_task, screening, steps, walk
@@ -246,3 +246,20 @@ def test_the_clocks_pause_while_the_file_is_back_with_the_applicant(
     assert clocks["respons"]["due"] == utc(2026, 4, 2, 7).isoformat()  # 31 March moved out by 2 working days
     assert clocks["respons"]["paused_days"] == 2 and "paused" not in clocks["respons"]
     assert _task_row(ctx, case.id, "Task_periksa_kelengkapan").due_at == utc(2026, 3, 27, 3, 30)  # 1 day: Friday
+
+
+def test_replay_uses_the_calendar_as_it_stood_when_each_timer_started(
+    ctx: EngineContext, clock: FixedClock, people: People, at_decision: object
+) -> None:
+    # A week later the admin declares 25 March a holiday: the timers already waiting keep their
+    # moments, and replay, which builds each step's calendar as of that step, agrees with them.
+    clock.set(START + timedelta(days=7))
+    calendar_admin.add_override(
+        ctx, actor=Actor.operator("uji"), day="2026-03-25", working=False, reference="Keputusan uji 1/2026"
+    )
+    assert timers_of(ctx, at_decision.id)[0] == ("BoundaryEvent_keputusan_1", FIRST)  # type: ignore[attr-defined]
+    clock.set(FIRST + timedelta(minutes=1))
+    assert [f.elements for f in fire_due(ctx)] == [("BoundaryEvent_keputusan_1",)]
+    result = replays.replay_case(ctx, case_ref=at_decision.number).result  # type: ignore[attr-defined]
+    assert result.ok, result.divergence
+    assert result.final_checked
