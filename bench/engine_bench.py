@@ -33,9 +33,9 @@ from sqlalchemy.engine import make_url
 
 from engine.actors import Actor
 from engine.bpmn.validate import CompiledDefinition, compile_definition
+from engine.calendar import WorkingCalendar
 from engine.context import EngineContext
 from engine.persistence import migrate
-from engine.calendar import WorkingCalendar
 from engine.runtime import (
     at,
     complete_user_task,

@@ -239,3 +239,33 @@ def test_process_pages_fit_a_phone(server: str, new_page: Any, ctx: EngineContex
         width = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], (path, width)
     assert phone.csp_violations == []
+
+
+def test_service_levels_and_escalation_are_edited_and_checked(server: str, new_page: Any, ctx: EngineContext) -> None:
+    owner = user_service.actor_for(ctx, "process_owner")
+    draft_id = drafts.create_draft(ctx, actor=owner, key=KEY, version=1)
+    page = sign_in_as_process_owner(new_page, server)
+    page.goto(f"{server}/proses/draf/{draft_id}")
+    open_modeler(page)
+    pick(page, "Task_telaah_permohonan")
+    assert page.input_value("#sifat-slaStart") == "respons:5 penyelesaian:14"
+    pick(page, "BoundaryEvent_keputusan_2")
+    assert page.input_value("#sifat-notifyRoles") == "ketua_lppar"
+    assert page.input_value("#sifat-timer") == "hari_kerja(2)"
+    page.fill("#sifat-notifyRoles", "camat")  # no such role
+    page.locator("#sifat-notifyRoles").press("Enter")
+    pick(page, "Task_rekomendasi_ketua")
+    page.fill("#sifat-slaDue", "2h")
+    page.locator("#sifat-slaDue").press("Enter")
+    page.click("#validasi")
+    page.wait_for_selector("#hasil-validasi.ada-masalah")
+    problem = page.locator('#masalah li[data-element="BoundaryEvent_keputusan_2"]')
+    assert "peran yang tidak dikenal: camat" in problem.inner_text()
+    pick(page, "BoundaryEvent_keputusan_2")
+    page.fill("#sifat-notifyRoles", "ketua_lppar,kepala_dinas")
+    page.locator("#sifat-notifyRoles").press("Enter")
+    page.click("#validasi")
+    page.wait_for_selector("#hasil-validasi.lolos")
+    saved = drafts.get_draft(ctx, actor=owner, draft_id=draft_id).xml
+    assert '<spiffworkflow:property name="slaDue" value="2h" />' in saved
+    assert '<spiffworkflow:property name="notifyRoles" value="ketua_lppar,kepala_dinas" />' in saved

@@ -167,9 +167,13 @@
     if (is(element, "bpmn:UserTask") || (is(element, "bpmn:StartEvent") && !(bo.eventDefinitions || []).length)) {
       panel.appendChild(formField(element));
     }
-    if (is(element, "bpmn:UserTask")) { panel.appendChild(documentationField(element)); }
+    if (is(element, "bpmn:UserTask")) {
+      panel.appendChild(documentationField(element));
+      SLA_PROPERTIES.forEach(function (spec) { panel.appendChild(propertyField(element, spec)); });
+    }
     if (fromGateway(element)) { panel.appendChild(conditionField(element)); }
     if (is(element, "bpmn:Event") && timerDefinition(bo)) { panel.appendChild(timerField(element)); }
+    if (is(element, "bpmn:Event")) { panel.appendChild(propertyField(element, NOTIFY_PROPERTY)); }
     if (is(element, "bpmn:EndEvent")) { panel.appendChild(outcomeField(element)); }
   }
 
@@ -258,8 +262,25 @@
     input.addEventListener("change", apply);
     return el("div", {}, [
       field("sifat-jenis-timer", "Jenis timer", select),
-      field("sifat-timer", "Ekspresi timer", input, "Teks Python yang dikutip, misalnya \"P5D\" (lima hari).")
+      field("sifat-timer", "Ekspresi timer", input,
+        "Teks Python yang dikutip, misalnya \"P5D\" (lima hari), atau hari_kerja(2): akhir jam layanan hari kerja kedua.")
     ]);
+  }
+
+  // Service levels and escalation (engine/sla.py): plain properties, checked by "Validasi".
+  var SLA_PROPERTIES = [
+    ["slaStart", "Mulai jam SLA", "Jam yang mulai saat tugas ini terbuka, misalnya respons:5 penyelesaian:14 (hari kerja)."],
+    ["slaStop", "Hentikan jam SLA", "Jam yang berhenti saat tugas ini selesai, misalnya respons."],
+    ["slaDue", "Tenggat tugas", "kelengkapan (hari kerja menurut pengaturan) atau jumlah jam seperti 72h; kosong: menurut jam SLA."]
+  ];
+  var NOTIFY_PROPERTY = ["notifyRoles", "Beri tahu peran",
+    "Peran yang menerima notifikasi eskalasi saat alur melewati elemen ini, dipisah koma, misalnya ketua_lppar."];
+
+  function propertyField(element, spec) {
+    var id = "sifat-" + spec[0];
+    var input = el("input", { id: id, type: "text", "class": "kode", value: property(element.businessObject, spec[0]) });
+    onChange(input, function (value) { setProperty(element, spec[0], value); });
+    return field(id, spec[1], input, spec[2]);
   }
 
   function outcomeField(element) {
