@@ -263,3 +263,20 @@ def test_replay_uses_the_calendar_as_it_stood_when_each_timer_started(
     result = replays.replay_case(ctx, case_ref=at_decision.number).result  # type: ignore[attr-defined]
     assert result.ok, result.divergence
     assert result.final_checked
+
+
+@pytest.mark.parametrize(
+    ("filed", "due"),
+    [
+        (utc(2026, 4, 14, 3), utc(2026, 4, 15, 7)),  # Tuesday 10:00 WIB: due Wednesday at close (14:00)
+        (utc(2026, 4, 14, 8), utc(2026, 4, 16, 7)),  # Tuesday 15:00, after closing: counts from Wednesday
+        (utc(2026, 4, 17, 4), utc(2026, 4, 21, 7)),  # Friday 11:00, after closing: counts from Monday
+        (utc(2026, 4, 18, 3), utc(2026, 4, 21, 7)),  # Saturday: counts from Monday
+    ],
+)
+def test_the_completeness_check_is_due_a_working_day_after_receipt_inside_or_outside_service_hours(
+    ctx: EngineContext, clock: FixedClock, people: People, filed: datetime, due: datetime
+) -> None:
+    clock.set(filed)
+    case = case_service.start_case(ctx, actor=people["ani"], data=application())
+    assert _task_row(ctx, case.id, "Task_periksa_kelengkapan").due_at == due
