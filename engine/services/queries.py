@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, or_, select
@@ -14,10 +15,19 @@ from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import InvalidInput, NotFound
 from engine.letters import kinds as letter_kinds
-from engine.persistence.models import Case, CaseTask, Document, Event, EventPayload, ProcessDefinition, User
+from engine.persistence.models import (
+    CalendarOverride,
+    Case,
+    CaseTask,
+    Document,
+    Event,
+    EventPayload,
+    ProcessDefinition,
+    User,
+)
 from engine.roles import Role
 from engine.services.steps import COMPLETED, OPEN, READY, case_variables, task_marks
-from engine.services.views import CaseView, EventView, case_view, event_view, task_ref
+from engine.services.views import CaseSla, CaseView, EventView, SlaJudge, case_view, event_view, task_ref
 
 T = TypeVar("T")
 STATUSES = (OPEN, COMPLETED, "cancelled")
@@ -67,18 +77,51 @@ def find_case(session: Session, ref: str | uuid.UUID, actor: Actor | None = None
 
 
 def get_case(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> CaseView:
-    """A case with its ready tasks and its applicant."""
+    """A case with its ready tasks, its applicant, its due moment and its service-level clocks."""
     with ctx.unit_of_work(write=False) as uow:
         case = find_case(uow.session, case_ref, actor)
         definition = ctx.definitions.get(uow.session, case.definition_id)
         rows = uow.session.execute(
-            select(CaseTask.id, CaseTask.element).where(CaseTask.case_id == case.id, CaseTask.state == READY)
+            select(CaseTask.id, CaseTask.element, CaseTask.due_at, *CALENDAR_STAMP).where(
+                CaseTask.case_id == case.id, CaseTask.state == READY
+            )
         ).all()
-        tasks = [task_ref(definition.catalog, task_id, element) for task_id, element in rows]
+        tasks = [task_ref(definition.catalog, row.id, row.element) for row in rows]
         names = applicant_names(uow.session, [case])
+        judge = sla_judge(ctx, uow.session, calendar_stamp(rows[0]) if rows else None)
+        task_due = min((row.due_at for row in rows if row.due_at is not None), default=None)
         return case_view(
-            case, catalog=definition.catalog, version=definition.version, tasks=tasks, applicant=names[case.id]
+            case,
+            catalog=definition.catalog,
+            version=definition.version,
+            tasks=tasks,
+            applicant=names[case.id],
+            sla=case_sla(judge, case, task_due),
+            clocks=judge.clocks(case.sla),
         )
+
+
+# The calendar override table's counts, read along with a list's rows: the engine's cached calendar is
+# then known to be current without a statement of its own (EngineContext.calendar).
+CALENDAR_STAMP = (
+    select(func.count()).select_from(CalendarOverride).scalar_subquery().label("calendar_rows"),
+    select(func.count(CalendarOverride.removed_at)).scalar_subquery().label("calendar_removed"),
+)
+
+
+def calendar_stamp(row: Any) -> tuple[int, int]:
+    """The stamp a row read with CALENDAR_STAMP carries."""
+    return int(row.calendar_rows), int(row.calendar_removed)
+
+
+def sla_judge(ctx: EngineContext, session: Session, stamp: tuple[int, int] | None = None) -> SlaJudge:
+    """Judges this request's due moments now, on the office calendar (read once, and only if needed)."""
+    return SlaJudge(ctx.clock.now(), lambda: ctx.calendar(session, stamp))
+
+
+def case_sla(judge: SlaJudge, case: Case, task_due: datetime | None) -> CaseSla:
+    """Where an open case stands against its due moment; a finished case has nothing due."""
+    return judge.case(case.sla, task_due) if case.status == OPEN else CaseSla()
 
 
 def case_data(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> dict[str, Any]:
@@ -86,6 +129,16 @@ def case_data(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None
     with ctx.unit_of_work(write=False) as uow:
         case = find_case(uow.session, case_ref, actor)
         return case_variables(uow.session, ctx.definitions.get(uow.session, case.definition_id), case)
+
+
+# The nearest due moment among a case's ready tasks, read with the case in the page's own query.
+_NEAREST_TASK_DUE = (
+    select(func.min(CaseTask.due_at))
+    .where(CaseTask.case_id == Case.id, CaseTask.state == READY)
+    .correlate(Case)
+    .scalar_subquery()
+    .label("task_due")
+)
 
 
 def list_cases(
@@ -118,18 +171,24 @@ def list_cases(
         )
     with ctx.unit_of_work(write=False) as uow:
         total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        cases = list(
-            uow.session.scalars(
-                query.order_by(Case.created_at.desc(), Case.number.desc()).limit(per_page).offset((page - 1) * per_page)
-            )
+        page_query = query.add_columns(_NEAREST_TASK_DUE, *CALENDAR_STAMP).order_by(
+            Case.created_at.desc(), Case.number.desc()
         )
+        rows = uow.session.execute(page_query.limit(per_page).offset((page - 1) * per_page)).all()
+        cases: list[Case] = [row[0] for row in rows]
         names = applicant_names(uow.session, cases)
+        judge = sla_judge(ctx, uow.session, calendar_stamp(rows[0]) if rows else None)
         items = []
-        for case in cases:
+        for case, row in zip(cases, rows, strict=True):
             definition = ctx.definitions.get(uow.session, case.definition_id)
             items.append(
                 case_view(
-                    case, catalog=definition.catalog, version=definition.version, tasks=[], applicant=names[case.id]
+                    case,
+                    catalog=definition.catalog,
+                    version=definition.version,
+                    tasks=[],
+                    applicant=names[case.id],
+                    sla=case_sla(judge, case, row.task_due),
                 )
             )
         return Page(items, int(total), page, per_page)

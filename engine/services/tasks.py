@@ -25,7 +25,7 @@ from engine.persistence.case_store import CaseRecord, StepWrites, TaskRecord, Ta
 from engine.persistence.models import Case, CaseTask, Document
 from engine.policy import ensure_may_work, may_work
 from engine.services.cases import json_copy
-from engine.services.queries import sla_judge
+from engine.services.queries import CALENDAR_STAMP, calendar_stamp, sla_judge
 from engine.services.steps import (
     OPEN,
     READY,
@@ -202,7 +202,7 @@ def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskVi
     """Ready tasks, most urgent first: the inbox of `actor`, or all of them for the operator."""
     with ctx.unit_of_work(write=False) as uow:
         query = (
-            select(CaseTask, Case.number, Case.definition_id)
+            select(CaseTask, Case.number, Case.definition_id, *CALENDAR_STAMP)
             .join(Case, Case.id == CaseTask.case_id)
             .where(CaseTask.state == READY)
             .order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at)
@@ -210,17 +210,17 @@ def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskVi
         if actor is not None:
             query = query.where(_workable_by(actor))
         rows = uow.session.execute(query).all()
-        names = usernames(uow.session, {t.claimed_by_id for t, _, _ in rows})
-        judge = sla_judge(ctx, uow.session)
+        names = usernames(uow.session, {row.CaseTask.claimed_by_id for row in rows})
+        judge = sla_judge(ctx, uow.session, calendar_stamp(rows[0]) if rows else None)
         return [
             task_view(
-                ctx.definitions.get(uow.session, definition_id).catalog,
-                t,
-                number,
-                names.get(t.claimed_by_id or -1),
-                judge.state(t.due_at),
+                ctx.definitions.get(uow.session, row.definition_id).catalog,
+                row.CaseTask,
+                row.number,
+                names.get(row.CaseTask.claimed_by_id or -1),
+                judge.state(row.CaseTask.due_at),
             )
-            for t, number, definition_id in rows
+            for row in rows
         ]
 
 
@@ -244,7 +244,7 @@ def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID, wit
             ensure_may_work(actor, task, case, lane=info.lane)
         data = case_variables(uow.session, definition, case) if with_data and task.state == READY else {}
         names = usernames(uow.session, {task.claimed_by_id})
-        due = sla_judge(ctx, uow.session).state(task.due_at) if task.state == READY else None
+        due = sla_judge(ctx, uow.session, step.calendar_stamp).state(task.due_at) if task.state == READY else None
         return TaskDetail(
             task=task_view(definition.catalog, task, case.number, names.get(task.claimed_by_id or -1), due),
             form=definition.form(info.form),

@@ -11,13 +11,18 @@ from engine.errors import FormInvalid
 from engine.services import cases as case_service
 from engine.services import queries as case_queries
 from engine.services import reads
-from engine.services.views import CaseView
+from engine.services.views import CaseView, ClockView
 from webapp.api import bp
 from webapp.api.support import body, caller, ctx, json_response, page_args, page_response
 
 
 def case_json(view: CaseView) -> dict[str, Any]:
-    """A case as the API shows it."""
+    """One case as the API shows it, with its service-level clocks."""
+    return {**case_summary_json(view), "sla_clocks": [clock_json(c) for c in view.clocks]}
+
+
+def case_summary_json(view: CaseView) -> dict[str, Any]:
+    """A case as a list of cases shows it: without its clocks."""
     return {
         "id": view.id,
         "number": view.number,
@@ -29,6 +34,25 @@ def case_json(view: CaseView) -> dict[str, Any]:
         ],
         "created_at": view.created_at,
         "updated_at": view.updated_at,
+        "due_at": view.sla.due_at,
+        "sla_state": view.sla.state,
+    }
+
+
+def clock_json(clock: ClockView) -> dict[str, Any]:
+    """A service-level clock as the API shows it."""
+    return {
+        "name": clock.name,
+        "title": clock.title,
+        "days": clock.days,
+        "started": clock.started,
+        "due": clock.due,
+        "paused": clock.paused,
+        "reason": clock.reason,
+        "paused_days": clock.paused_days,
+        "stopped": clock.stopped,
+        "met": clock.met,
+        "sla_state": clock.state,
     }
 
 
@@ -73,12 +97,12 @@ def list_cases() -> Response:
         page=page,
         per_page=per_page,
     )
-    return page_response(result, case_json)
+    return page_response(result, case_summary_json)
 
 
 @bp.get("/cases/<uuid:case_id>")
 def get_case(case_id: UUID) -> Response:
-    """One case."""
+    """One case, with its service-level clocks."""
     case = case_queries.get_case(ctx(), case_id, caller())
     reads.record_read(ctx(), actor=caller(), type=reads.CASE_READ, case_id=case.id)
     return json_response(case_json(case))

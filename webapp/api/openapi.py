@@ -8,6 +8,8 @@ OBJ = "object"
 UUID = {"type": "string", "format": "uuid"}
 WHEN = {"type": "string", "format": "date-time"}
 MAYBE_WHEN = {"type": ["string", "null"], "format": "date-time"}
+# Where a due moment stands: on time, due within one working day, overdue; null without one.
+SLA_STATE = {"enum": [None, "tepat_waktu", "segera", "terlambat"]}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -102,7 +104,22 @@ def _schemas() -> dict[str, Any]:
             "state": {"enum": ["ready", "completed", "cancelled"]},
             "created_at": WHEN,
             "due_at": MAYBE_WHEN,
+            "sla_state": SLA_STATE,
             "claimed_by": {"type": ["string", "null"]},
+        }
+    )
+    case_summary = _obj(
+        {
+            "id": UUID,
+            "number": {"type": "string"},
+            "status": {"enum": ["open", "completed", "cancelled"]},
+            "outcome": {"type": ["string", "null"]},
+            "process": _obj({"key": {"type": "string"}, "version": {"type": "integer"}}),
+            "tasks": {"type": "array", "items": _ref("TaskRef")},
+            "created_at": WHEN,
+            "updated_at": WHEN,
+            "due_at": MAYBE_WHEN,
+            "sla_state": SLA_STATE,
         }
     )
     return {
@@ -142,18 +159,23 @@ def _schemas() -> dict[str, Any]:
                 ),
             ]
         },
-        "Case": _obj(
+        "CaseSummary": case_summary,
+        "Clock": _obj(
             {
-                "id": UUID,
-                "number": {"type": "string"},
-                "status": {"enum": ["open", "completed", "cancelled"]},
-                "outcome": {"type": ["string", "null"]},
-                "process": _obj({"key": {"type": "string"}, "version": {"type": "integer"}}),
-                "tasks": {"type": "array", "items": _ref("TaskRef")},
-                "created_at": WHEN,
-                "updated_at": WHEN,
+                "name": {"type": "string"},
+                "title": {"type": "string"},
+                "days": {"type": "integer", "minimum": 0},
+                "started": WHEN,
+                "due": WHEN,
+                "paused": MAYBE_WHEN,
+                "reason": {"type": ["string", "null"]},
+                "paused_days": {"type": "integer", "minimum": 0},
+                "stopped": MAYBE_WHEN,
+                "met": {"type": ["boolean", "null"]},
+                "sla_state": SLA_STATE,
             }
         ),
+        "Case": {"allOf": [case_summary, _obj({"sla_clocks": {"type": "array", "items": _ref("Clock")}})]},
         "Process": _obj(
             {"key": {"type": "string"}, "version": {"type": "integer"}, "name": {"type": "string"}, "deployed_at": WHEN}
         ),
@@ -240,7 +262,7 @@ def _paths() -> dict[str, Any]:
         "/cases": {
             "get": _op(
                 "Kasus yang boleh dibaca pemanggil",
-                {"200": _json(_page("Case"), "OK"), **_errors(401, 422)},
+                {"200": _json(_page("CaseSummary"), "OK"), **_errors(401, 422)},
                 params=[
                     *PAGE_PARAMS,
                     {"name": "status", "in": "query", "schema": {"enum": ["open", "completed", "cancelled"]}},
@@ -254,7 +276,11 @@ def _paths() -> dict[str, Any]:
             ),
         },
         "/cases/{case_id}": {
-            "get": _op("Satu kasus", {"200": _json(_ref("Case"), "OK"), **_errors(401, 404)}, params=[case_id])
+            "get": _op(
+                "Satu kasus",
+                {"200": _json(_ref("Case"), "OK"), **_errors(401, 404)},
+                params=[case_id],
+            )
         },
         "/cases/{case_id}/withdraw": {
             "post": _op(

@@ -28,6 +28,7 @@ def task_json(view: TaskView) -> dict[str, Any]:
         "state": view.state,
         "created_at": view.created_at,
         "due_at": view.due_at,
+        "sla_state": view.sla_state,
         "claimed_by": view.claimed_by,
     }
 
