@@ -46,9 +46,6 @@ SHARED_EVENT_TITLES = {
     "calendar_override_added": "Hari kerja/libur ditetapkan",
     "calendar_override_removed": "Penetapan hari kerja/libur dihapus",
     "user_email_set": "Alamat email akun diubah",
-    "timer_fired": "Timer berjalan",
-    "sla_paused": "Jam layanan dijeda",
-    "sla_resumed": "Jam layanan berjalan lagi",
 }
 SEARCH_FIELDS = ("pelaku", "tugas", "dari", "sampai")
 

@@ -50,6 +50,9 @@ EVENT_TITLES = {
     "case_stopped": "Dihentikan demi keselamatan",
     "case_cancelled": "Kasus dibatalkan",
     "case_migrated": "Dipindahkan ke versi proses baru",
+    "timer_fired": "Timer berjalan",
+    "sla_paused": "Jam layanan dijeda",
+    "sla_resumed": "Jam layanan berjalan lagi",
     "case_completed": "Kasus selesai",
 }
 

@@ -134,21 +134,23 @@ def _task(row: Any) -> TaskRecord:
     return TaskRecord(**{name: row._mapping[TASKS.c[name]] for name in _TASK_FIELDS})
 
 
-# The override table's (rows, removed rows) ride along with a step's read, so that the engine's cached
-# working-day calendar is known to be current without a statement of its own (EngineContext.calendar).
-_CALENDAR_STAMP = (
+# The override table's (rows, removed rows) ride along with a step's read (and a list's), so that the
+# engine's cached working-day calendar is known to be current without a statement of its own
+# (EngineContext.calendar).
+CALENDAR_STAMP = (
     select(func.count()).select_from(OVERRIDES).scalar_subquery().label("calendar_rows"),
     select(func.count(OVERRIDES.c.removed_at)).scalar_subquery().label("calendar_removed"),
 )
 CalendarStamp = tuple[int, int]
 
 
-def _stamp(row: Any) -> CalendarStamp:
+def calendar_stamp(row: Any) -> CalendarStamp:
+    """The stamp a row read with CALENDAR_STAMP carries."""
     return int(row.calendar_rows), int(row.calendar_removed)
 
 
 _LOAD_TASK_STEP = (
-    select(*TASKS.c, *(CASES.c[n] for n in _CASE_FIELDS), STATES.c.state, *_CALENDAR_STAMP)
+    select(*TASKS.c, *(CASES.c[n] for n in _CASE_FIELDS), STATES.c.state, *CALENDAR_STAMP)
     .join(CASES, CASES.c.id == TASKS.c.case_id)
     .outerjoin(STATES, STATES.c.case_id == CASES.c.id)
     .where(TASKS.c.id == bindparam("task_id"))
@@ -170,11 +172,11 @@ def load_task_step(session: Session, task_id: uuid.UUID) -> TaskStep:
     row = session.execute(_LOAD_TASK_STEP, {"task_id": task_id}).one_or_none()
     if row is None:
         raise NotFound("Tugas tidak ditemukan.")
-    return TaskStep(_task(row), _case(row), row._mapping[STATES.c.state], _stamp(row))
+    return TaskStep(_task(row), _case(row), row._mapping[STATES.c.state], calendar_stamp(row))
 
 
 _LOAD_CASE_STEP = (
-    select(*(CASES.c[n] for n in _CASE_FIELDS), STATES.c.state, *_CALENDAR_STAMP)
+    select(*(CASES.c[n] for n in _CASE_FIELDS), STATES.c.state, *CALENDAR_STAMP)
     .outerjoin(STATES, STATES.c.case_id == CASES.c.id)
     .where(CASES.c.id == bindparam("case_id"))
 )
@@ -185,7 +187,7 @@ def load_case_step(session: Session, case_id: uuid.UUID) -> tuple[CaseRecord, by
     row = session.execute(_LOAD_CASE_STEP, {"case_id": case_id}).one_or_none()
     if row is None:
         raise NotFound("Kasus tidak ditemukan.")
-    return _case(row), row._mapping[STATES.c.state], _stamp(row)
+    return _case(row), row._mapping[STATES.c.state], calendar_stamp(row)
 
 
 def save_step(session: Session, writes: StepWrites, *, new_case: dict[str, Any] | None = None) -> None:

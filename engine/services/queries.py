@@ -15,8 +15,8 @@ from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import InvalidInput, NotFound
 from engine.letters import kinds as letter_kinds
+from engine.persistence.case_store import CALENDAR_STAMP, calendar_stamp
 from engine.persistence.models import (
-    CalendarOverride,
     Case,
     CaseTask,
     Document,
@@ -99,19 +99,6 @@ def get_case(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None 
             sla=case_sla(judge, case, task_due),
             clocks=judge.clocks(case.sla),
         )
-
-
-# The calendar override table's counts, read along with a list's rows: the engine's cached calendar is
-# then known to be current without a statement of its own (EngineContext.calendar).
-CALENDAR_STAMP = (
-    select(func.count()).select_from(CalendarOverride).scalar_subquery().label("calendar_rows"),
-    select(func.count(CalendarOverride.removed_at)).scalar_subquery().label("calendar_removed"),
-)
-
-
-def calendar_stamp(row: Any) -> tuple[int, int]:
-    """The stamp a row read with CALENDAR_STAMP carries."""
-    return int(row.calendar_rows), int(row.calendar_removed)
 
 
 def sla_judge(ctx: EngineContext, session: Session, stamp: tuple[int, int] | None = None) -> SlaJudge:

@@ -21,11 +21,20 @@ from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, FormInvalid, InvalidInput, NotFound, TaskNotReady
 from engine.events import case_event
 from engine.forms import file_ids, validate_form
-from engine.persistence.case_store import CaseRecord, StepWrites, TaskRecord, TaskStep, load_task_step, save_step
+from engine.persistence.case_store import (
+    CALENDAR_STAMP,
+    CaseRecord,
+    StepWrites,
+    TaskRecord,
+    TaskStep,
+    calendar_stamp,
+    load_task_step,
+    save_step,
+)
 from engine.persistence.models import Case, CaseTask, Document
 from engine.policy import ensure_may_work, may_work
 from engine.services.cases import json_copy
-from engine.services.queries import CALENDAR_STAMP, calendar_stamp, sla_judge
+from engine.services.queries import sla_judge
 from engine.services.steps import (
     OPEN,
     READY,

@@ -158,8 +158,8 @@ def test_main_pages_do_not_scroll_sideways_on_a_phone(server: str, new_page: Any
     case_url = file_request(applicant, server, {})
     page = applicant if who == "pemohon" else sign_in(new_page, server, who, width=375, height=800)
     paths = {
-        "pemohon": ["/kasus", "/permohonan/baru", case_url.removeprefix(server)],
-        "ketua_lppar": ["/tugas", "/kasus", case_url.removeprefix(server)],
+        "pemohon": ["/kasus", "/permohonan/baru", case_url.removeprefix(server), "/notifikasi"],
+        "ketua_lppar": ["/tugas", "/kasus", case_url.removeprefix(server), "/notifikasi"],
         "admin": ["/admin/pengguna"],
     }[who]
     if who == "ketua_lppar":

@@ -172,11 +172,12 @@ class TestTasks:
     def test_inbox_detail_claim_release_complete(self, api: ApiFor) -> None:
         case = start(api)
         [task] = api("rina").get("/tasks").json
-        assert (task["case_number"], task["name"], task["claimed_by"], task["due_at"]) == (
+        assert (task["case_number"], task["name"], task["claimed_by"], task["due_at"], task["sla_state"]) == (
             case["number"],
             "Task_periksa_kelengkapan",
             None,
-            None,
+            "2026-03-25T07:00:00+00:00",  # filed Tuesday 17 March: 1 working day later, after the holidays
+            "segera",
         )
         detail = api("rina").get(f"/tasks/{task['id']}").json
         assert detail["form"]["title"] == "Pemeriksaan Kelengkapan Berkas"
