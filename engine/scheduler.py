@@ -75,4 +75,6 @@ class Scheduler:
             return interval
         if due is None:
             return interval
-        return max(0.0, min(interval, (due - self.ctx.clock.now()).total_seconds()))
+        # At least a second: a timer that is due but does not fire (its row disagrees with its
+        # workflow, which is logged) must not turn the loop into a busy one.
+        return max(min(1.0, interval), min(interval, (due - self.ctx.clock.now()).total_seconds()))
