@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 
 from engine.context import EngineContext
-from engine.services import timers
+from engine.services import notifications, timers
 
 log = logging.getLogger("mediasi.scheduler")
 
@@ -40,9 +40,7 @@ class Scheduler:
         for fired in tick.fired:
             if fired.elements:
                 log.info("timer %s pada kasus %s", ", ".join(fired.elements), fired.case_number)
-        if getattr(self.ctx.settings, "smtp_url", None):
-            from engine.services import notifications
-
+        if self.ctx.settings.smtp_url:
             tick.mailed = notifications.deliver_mail(self.ctx)
         return tick
 
