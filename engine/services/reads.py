@@ -29,6 +29,9 @@ TASK_READ = "task_read"
 DOCUMENT_READ = "document_read"
 EVIDENCE_EXPORTED = "evidence_exported"
 READ_TYPES = (CASE_READ, TASK_READ, DOCUMENT_READ, EVIDENCE_EXPORTED)
+# Exports that span cases: no one case is their subject.
+STATISTICS_EXPORTED = "statistics_exported"
+EXPORT_TYPES = (STATISTICS_EXPORTED,)
 
 # Who may see who read a case: an access log is about people's behaviour, not case content.
 ACCESS_READERS = (Role.AUDITOR, Role.DPO)
@@ -56,6 +59,16 @@ def record_read(
             payload=detail,
             subject_id=case_id,
             task_id=task_id,
+        )
+
+
+def record_export(ctx: EngineContext, *, actor: Actor, type: str, detail: dict[str, Any]) -> None:
+    """Append an export of many cases' data (what, which filter, the file's hash) to the access chain."""
+    if type not in EXPORT_TYPES:
+        raise ValueError(f"unknown export type {type!r}")
+    with ctx.unit_of_work() as uow:
+        append_chain_event(
+            uow.session, ACCESS_CHAIN, type=type, actor=actor.username, at=ctx.clock.now(), payload=detail
         )
 
 
