@@ -1,6 +1,7 @@
 """Who may read which case: need-to-know, the same rule for the web pages and the API.
 
-- pemohon: the cases it applied for; fulltimer: the cases it filed;
+- pemohon: the cases it applied for; fulltimer: the cases it filed, and the complaints where its
+  role has or had a task (a complaint names a mediation case by number only; that case stays closed);
 - ketua_lppar, tim_teknis, sekretaris, kepala_dinas: the cases where its role has or had a task;
 - auditor: every case, read-only; dpo, process_owner, admin: no case content.
 """
@@ -16,6 +17,9 @@ from engine.persistence.models import Case, CaseTask
 from engine.roles import Role
 
 STAFF_ROLES = (Role.KETUA_LPPAR, Role.TIM_TEKNIS, Role.SEKRETARIS, Role.KEPALA_DINAS)
+# Roles that read a case through a task of theirs in it. The fulltimer is not staff (it sees no
+# third-party letters or staff uploads), but it handles complaints in its own lane.
+TASK_ROLES = (*STAFF_ROLES, Role.FULLTIMER)
 
 
 def readable_cases(actor: Actor) -> Any:
@@ -29,8 +33,8 @@ def readable_cases(actor: Actor) -> Any:
         conditions.append(Case.applicant_user_id == actor.user_id)
     if actor.has_any(Role.FULLTIMER):
         conditions.append(Case.filed_by_id == actor.user_id)
-    staff = [role for role in STAFF_ROLES if actor.has_any(role)]
-    if staff:
-        worked = or_(*(CaseTask.candidate_roles.like(f"% {role} %") for role in staff))
+    lanes = [role for role in TASK_ROLES if actor.has_any(role)]
+    if lanes:
+        worked = or_(*(CaseTask.candidate_roles.like(f"% {role} %") for role in lanes))
         conditions.append(exists(select(CaseTask.id).where(CaseTask.case_id == Case.id, worked)))
     return or_(*conditions) if conditions else false()

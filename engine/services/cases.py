@@ -10,10 +10,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine import runtime
+from engine.access import readable_cases
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.definitions import latest_definition_id
@@ -21,7 +23,7 @@ from engine.errors import Conflict, FormInvalid, InvalidInput, PermissionDenied
 from engine.events import GENESIS, canonical_json, case_event
 from engine.forms import validate_form
 from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step, save_step
-from engine.persistence.models import CaseCounter
+from engine.persistence.models import Case, CaseCounter, ProcessDefinition
 from engine.replay import SAFETY_STOP_SIGNAL, WITHDRAW_SIGNAL, signal_payload
 from engine.roles import Role
 from engine.services.queries import find_case
@@ -37,6 +39,9 @@ from engine.services.steps import (
 from engine.services.views import CaseView
 
 DEFAULT_PROCESS = "mediasi_kekerasan"
+# A start-form field with this keyword names a case of the process it gives ("mediasi_kekerasan"):
+# a complaint about a mediation case carries only its number.
+CASE_REFERENCE = "x-caseReference"
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,29}$")
 MAX_REASON = 2000
 
@@ -90,6 +95,8 @@ def start_case(
         schema = definition.form(definition.catalog.start_form)
         if schema is not None:
             validate_form(schema, submitted)
+            if applicant is None:
+                _check_case_references(uow.session, schema, submitted, actor)
         the_office = office(ctx, uow.session)
         with runtime.at(now, the_office.calendar):
             workflow = runtime.start_workflow(definition.specs, submitted)
@@ -143,6 +150,28 @@ def _check_starter(actor: Actor, applicant: WalkInApplicant | None) -> None:
         if actor.has_any(Role.FULLTIMER):
             raise InvalidInput("Isi nama dan telepon pemohon yang datang langsung.")
         raise PermissionDenied("Hanya pemohon atau fulltimer yang dapat mengajukan permohonan.")
+
+
+def _check_case_references(session: Session, schema: Mapping[str, Any], data: Mapping[str, Any], actor: Actor) -> None:
+    """A start-form field marked `x-caseReference` must name a case of that process that `actor` may read.
+
+    Only for someone filing for themselves: a fulltimer recording a caller's complaint takes the
+    number as told, and learns neither the case nor whether it exists.
+    """
+    errors = {}
+    for name, field in schema.get("properties", {}).items():
+        process_key, number = field.get(CASE_REFERENCE), data.get(name)
+        if not process_key or not isinstance(number, str):
+            continue
+        found = session.scalar(
+            select(Case.id)
+            .join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
+            .where(Case.number == number.strip().upper(), ProcessDefinition.key == process_key, readable_cases(actor))
+        )
+        if found is None:
+            errors[name] = "Nomor kasus tidak ditemukan di antara kasus Anda."
+    if errors:
+        raise FormInvalid(errors)
 
 
 def _next_number(session: Session, prefix: str, now: datetime) -> str:
