@@ -165,6 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
     kind.add_argument("--holiday", action="store_false", dest="working", help="jadikan tanggal itu hari libur")
     p.add_argument("--reference", help="dasar hukum (nomor dan tanggal SKB, Keppres, surat edaran; maks. 500 karakter)")
 
+    p = add(
+        "export",
+        commands.export,
+        "export statistik|simfoni --format csv|xlsx [--dari T] [--sampai T] --out BERKAS: ekspor data statistik"
+        " yang dide-identifikasi (dicatat di log akses)",
+    )
+    p.add_argument("kind", choices=["statistik", "simfoni"], metavar="JENIS", help="statistik atau simfoni")
+    p.add_argument("--format", dest="fmt", choices=["csv", "xlsx"], required=True)
+    p.add_argument("--dari", default="", metavar="TANGGAL", help="tanggal pengajuan awal TTTT-BB-HH (WIB), termasuk")
+    p.add_argument("--sampai", default="", metavar="TANGGAL", help="tanggal pengajuan akhir TTTT-BB-HH, termasuk")
+    p.add_argument("--out", type=Path, required=True, metavar="BERKAS", help="berkas yang ditulis")
+
     p = add("tasks", commands.tasks, "daftar tugas siap (kotak masuk --user)")
     p.add_argument("--user")
 

@@ -34,6 +34,7 @@ SHARED_EVENT_TITLES = {
     reads.TASK_READ: "Membuka tugas",
     reads.DOCUMENT_READ: "Mengunduh dokumen",
     reads.EVIDENCE_EXPORTED: "Mengekspor paket bukti",
+    reads.STATISTICS_EXPORTED: "Mengekspor data statistik",
     "user_created": "Akun dibuat",
     "user_activated": "Akun diaktifkan",
     "user_deactivated": "Akun dinonaktifkan",

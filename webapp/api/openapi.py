@@ -372,7 +372,8 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
         schemas["NewCase"]["properties"]["data"] = _plain_schema(start_form)
     schemas.update(_audit_schemas())
     schemas.update(_migration_schemas())
-    from webapp.api.notifications import openapi_paths, openapi_schemas  # described beside their routes
+    from webapp.api import exports  # described beside their routes
+    from webapp.api.notifications import openapi_paths, openapi_schemas
 
     schemas.update(openapi_schemas())
     return {
@@ -384,7 +385,13 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {**_paths(), **_audit_paths(), **_migration_paths(), **openapi_paths()},
+        "paths": {
+            **_paths(),
+            **_audit_paths(),
+            **_migration_paths(),
+            **openapi_paths(),
+            **exports.openapi_paths(),
+        },
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
 
