@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -38,6 +39,8 @@ OUTCOME_TITLES = {
     "parties_declined": "Mediasi tidak dapat dilaksanakan",
     "referred": "Dirujuk",
     "withdrawn": "Dihentikan",
+    "resolved": "Pengaduan selesai",
+    "unresolved": "Pengaduan tidak terselesaikan",
 }
 EVENT_TITLES = {
     "case_started": "Permohonan diajukan",
@@ -57,6 +60,32 @@ EVENT_TITLES = {
 }
 
 
+@dataclass(frozen=True)
+class StartPage:
+    """A page that starts a case of one process, and its words."""
+
+    process: str
+    noun: str  # "Permohonan": what is filed
+    button: str
+    caller: str  # the legend over a walk-in (or phone) applicant's name and number
+    offers_complaint: bool = False  # link to the complaint page
+
+
+REQUEST = StartPage(
+    case_service.DEFAULT_PROCESS,
+    "Permohonan",
+    "Ajukan permohonan",
+    "Pemohon yang datang langsung",
+    offers_complaint=True,
+)
+COMPLAINT = StartPage(
+    "pengaduan_layanan",
+    "Pengaduan",
+    "Kirim pengaduan",
+    "Pemohon yang menyampaikan pengaduan (datang langsung atau menelepon)",
+)
+
+
 @bp.get("/kasus")
 @roles_required(*READERS)
 def index() -> ResponseReturnValue:
@@ -67,12 +96,14 @@ def index() -> ResponseReturnValue:
     except ValueError:
         page = 1
     result = case_queries.list_cases(ctx(), actor=actor(), status=status, search=search, page=page, per_page=20)
+    processes = process_service.list_processes(ctx(), per_page=100).items
     return render_template(
         "cases/list.html",
         result=result,
         search=search,
         status=status,
         staff=actor().has_any(*STAFF),
+        process_names={p.key: p.name for p in processes},
     )
 
 
@@ -86,15 +117,19 @@ def show(case_id: UUID) -> ResponseReturnValue:
     staff = person.has_any(*STAFF)
     events = case_queries.case_events(ctx(), case_id, person) if staff else []
     documents = case_queries.case_documents(ctx(), case_id, person)  # an applicant's own uploads and letters
+    complaint = case.process_key == COMPLAINT.process
     return render_template(
         "cases/case.html",
         case=case,
         events=events,
         documents=documents,
         staff=staff,
+        complaint=complaint,
         letter_title=letter_kinds.title_of,
-        may_withdraw=case.status == "open",
-        may_stop=person.has_any(Role.KETUA_LPPAR) and case.status == "open",
+        may_withdraw=case.status == "open" and not complaint,
+        may_stop=person.has_any(Role.KETUA_LPPAR) and case.status == "open" and not complaint,
+        # Only an applicant or the fulltimer who filed for one reads a mediation case without being staff.
+        may_complain=not complaint and not staff and person.has_any(Role.PEMOHON, Role.FULLTIMER),
     )
 
 
@@ -147,23 +182,44 @@ def stop(case_id: UUID) -> ResponseReturnValue:
 @roles_required(Role.PEMOHON, Role.FULLTIMER)
 def new() -> ResponseReturnValue:
     """File a request: for oneself, or (fulltimer) for a walk-in applicant."""
-    process = process_service.get_process(ctx(), case_service.DEFAULT_PROCESS)
+    return _start(REQUEST, {})
+
+
+@bp.route("/pengaduan/baru", methods=["GET", "POST"])
+@roles_required(Role.PEMOHON, Role.FULLTIMER)
+def new_complaint() -> ResponseReturnValue:
+    """File a complaint about the service: an applicant for themselves, or the fulltimer for a caller.
+
+    `?kasus=MED-2026-0001` fills in the case it is about (the button on a case page).
+    """
+    walk_in = actor().has_any(Role.FULLTIMER)
+    given = {"saluran": "telepon" if walk_in else "langsung"}
+    number = request.args.get("kasus", "").strip().upper()
+    if number:
+        given["nomor_kasus"] = number
+    return _start(COMPLAINT, given)
+
+
+def _start(page: StartPage, given: dict[str, Any]) -> ResponseReturnValue:
+    process = process_service.get_process(ctx(), page.process)
     schema = process.start_form or {"type": "object", "properties": {}}
     walk_in = actor().has_any(Role.FULLTIMER)
     if request.method == "GET":
-        return _render_new(schema, {}, {}, walk_in)
+        return _render_new(page, schema, given, {}, walk_in)
     data, errors = parse_fields(schema, request.form, request.files, _refuse_files)
     applicant = {k: request.form.get(f"pemohon_{k}", "").strip() for k in ("nama", "telepon", "alamat")}
     action = group_action(request.form)
     if action is not None:
-        return _render_new(schema, data, {}, walk_in, applicant, {action[1]: 1} if action[0] == "add" else {})
+        return _render_new(page, schema, data, {}, walk_in, applicant, {action[1]: 1} if action[0] == "add" else {})
     if errors:
-        return _render_new(schema, data, errors, walk_in, applicant, status=422)
+        return _render_new(page, schema, data, errors, walk_in, applicant, status=422)
     try:
-        view = case_service.start_case(ctx(), actor=actor(), data=data, applicant=_walk_in(applicant, walk_in))
+        view = case_service.start_case(
+            ctx(), actor=actor(), data=data, process_key=page.process, applicant=_walk_in(applicant, walk_in)
+        )
     except FormInvalid as invalid:
-        return _render_new(schema, data, invalid.errors, walk_in, applicant, status=422)
-    flash(f"Permohonan diterima dengan nomor {view.number}.", "info")
+        return _render_new(page, schema, data, invalid.errors, walk_in, applicant, status=422)
+    flash(f"{page.noun} diterima dengan nomor {view.number}.", "info")
     return redirect(url_for("cases.show", case_id=view.id))
 
 
@@ -181,6 +237,7 @@ def _walk_in(applicant: dict[str, str], walk_in: bool) -> case_service.WalkInApp
 
 
 def _render_new(
+    page: StartPage,
     schema: dict[str, Any],
     values: dict[str, Any],
     errors: dict[str, str],
@@ -192,6 +249,7 @@ def _render_new(
 ) -> ResponseReturnValue:
     return render_template(
         "cases/new.html",
+        page=page,
         schema=schema,
         walk_in=walk_in,
         applicant=applicant or {},
