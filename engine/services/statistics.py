@@ -121,8 +121,7 @@ def dashboard(ctx: EngineContext, *, actor: Actor, start: date | None, end: date
     :raises PermissionDenied: for any other role.
     :raises InvalidInput: when `end` is before `start`.
     """
-    if not actor.has_any(*READERS):
-        raise PermissionDenied("Dasbor hanya untuk Kepala Dinas, Ketua LP-PAR dan auditor.")
+    ensure_reader(actor)
     if start is not None and end is not None and end < start:
         raise InvalidInput("Tanggal akhir tidak boleh sebelum tanggal awal.")
     now = ctx.clock.now()
@@ -147,6 +146,12 @@ def dashboard(ctx: EngineContext, *, actor: Actor, start: date | None, end: date
             complaints_by_status=[Count(s, by_status.get(s, 0)) for s in _statuses(by_status)],
             complaints_by_outcome=_tally(by_outcome.elements()),
         )
+
+
+def ensure_reader(actor: Actor) -> None:
+    """Raise PermissionDenied unless `actor` may see the dashboard."""
+    if not actor.has_any(*READERS):
+        raise PermissionDenied("Dasbor hanya untuk Kepala Dinas, Ketua LP-PAR dan auditor.")
 
 
 # -- the rows ---------------------------------------------------------------------------------------

@@ -26,15 +26,16 @@ from engine.calendar import WorkingCalendar
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.errors import InvalidInput, PermissionDenied
-from engine.persistence.models import Case, CaseTask, ProcessDefinition, User
+from engine.persistence.models import Case, CaseTask, ProcessDefinition
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
 from engine.services import statistics as statistics_service
+from engine.services import tasks as task_service
 from engine.services import users as user_service
 from engine.services.statistics import Dashboard
 from engine.services.steps import case_variables
 from engine.settings import PROJECT_ROOT
-from tests.builders import ACCEPTED_TO_END, TO_DECISION, Step, application, screening, steps, walk
+from tests.builders import ACCEPTED_TO_END, TO_DECISION, Step, application, ready_task, screening, steps, walk
 from tests.conftest import OPERATOR
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -339,34 +340,50 @@ def test_end_before_start_is_refused(seeded: Seeded) -> None:
 # -- complaints -------------------------------------------------------------------------------------
 
 
-def add_complaints(ctx: EngineContext, statuses: list[tuple[str, str | None, datetime]]) -> None:
-    """Complaint cases as rows, under a version of `pengaduan_layanan` copied from the mediation row."""
-    with ctx.unit_of_work() as uow:
-        session = uow.session
-        source = session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.id)).first()
-        assert source is not None
-        columns = {c.key: getattr(source, c.key) for c in ProcessDefinition.__table__.columns if c.key != "id"}
-        definition = ProcessDefinition(**{**columns, "key": "pengaduan_layanan", "version": 999})
-        session.add(definition)
-        user_id = session.scalar(select(User.id).limit(1))
-        session.flush()
-        for n, (status, outcome, at) in enumerate(statuses, 1):
-            session.add(
-                Case(
-                    id=uuid.uuid4(),
-                    number=f"ADU-2026-{n:04d}",
-                    definition_id=definition.id,
-                    status=status,
-                    outcome=outcome,
-                    filed_by_id=user_id,
-                    acting_user_id=user_id,
-                    event_seq=0,
-                    event_hash=b"\0" * 32,
-                    created_at=at.astimezone(UTC),
-                    updated_at=at.astimezone(UTC),
-                    closed_at=None if status == "open" else at.astimezone(UTC),
-                )
-            )
+COMPLAINT = {"saluran": "langsung", "perihal": "Belum ada kabar", "uraian": "Belum ada pemberitahuan atas berkas."}
+ANSWER = {"tanggapan": "Dijelaskan tahap layanan."}
+RESULT = {
+    "hasil_penanganan": "selesai",
+    "cara_pemberitahuan": "telepon",
+    "informasi_kepada_pemohon": "Sudah dijelaskan.",
+}
+KETUA = {
+    "tanggapan_ketua": "Dijadwalkan ulang.",
+    "hasil_tindak_lanjut_ketua": "belum_selesai",
+    "cara_pemberitahuan_ketua": "langsung",
+}
+KADIN = {
+    "tanggapan_kepala_dinas": "Petugas pengganti ditetapkan.",
+    "hasil_putusan_kepala_dinas": "tidak_selesai",
+    "cara_pemberitahuan_kepala_dinas": "surat",
+}
+
+
+def file_complaints(seeded: Seeded) -> None:
+    """Through the complaint process: one waits for an answer, two are resolved, one is not, one is cancelled."""
+    ctx, people = seeded.ctx, seeded.people
+
+    def work(case: Any, *steps: tuple[str, str, dict[str, Any]]) -> None:
+        for user, element, data in steps:
+            task_service.complete_task(ctx, actor=people[user], task_id=ready_task(ctx, case.id, element), data=data)
+
+    def complaint(at: datetime) -> Any:
+        seeded.clock.set(at)
+        return case_service.start_case(ctx, actor=people["ani"], data=COMPLAINT, process_key="pengaduan_layanan")
+
+    complaint(wib(2, 3))
+    for day in (10, 11):
+        work(complaint(wib(3, day)), ("dewi", "Task_tanggapi_pengaduan", ANSWER), ("dewi", "Task_catat_hasil", RESULT))
+    work(
+        complaint(wib(4, 1)),
+        ("dewi", "Task_tanggapi_pengaduan", ANSWER),
+        ("dewi", "Task_catat_hasil", {**RESULT, "hasil_penanganan": "belum_selesai"}),
+        ("rina", "Task_tindak_lanjut_ketua", KETUA),
+        ("kadin", "Task_putusan_kadin", KADIN),
+    )
+    cancelled = complaint(wib(3, 12))
+    case_service.cancel_case(ctx, actor=OPERATOR, case_ref=cancelled.number, reason="Pengaduan ganda")
+    seeded.clock.set(AS_OF)
 
 
 def test_without_complaints_every_status_counts_zero(seeded: Seeded) -> None:
@@ -376,25 +393,16 @@ def test_without_complaints_every_status_counts_zero(seeded: Seeded) -> None:
 
 
 def test_complaints_count_by_status_and_outcome_and_stay_out_of_the_mediation_figures(seeded: Seeded) -> None:
-    add_complaints(
-        seeded.ctx,
-        [
-            ("open", None, wib(2, 3)),
-            ("open", None, wib(3, 9)),
-            ("completed", "ditindaklanjuti", wib(3, 10)),
-            ("completed", "ditindaklanjuti", wib(3, 11)),
-            ("completed", "tidak_berdasar", wib(4, 1)),
-            ("cancelled", None, wib(4, 2)),
-        ],
-    )
+    file_complaints(seeded)
     kadin = seeded.people["kadin"]
     board = statistics_service.dashboard(seeded.ctx, actor=kadin, start=None, end=None)
-    assert board.complaints == 6 and board.cases == 10
-    assert [(c.key, c.count) for c in board.complaints_by_status] == [("open", 2), ("completed", 3), ("cancelled", 1)]
-    assert [(c.key, c.count) for c in board.complaints_by_outcome] == [("ditindaklanjuti", 2), ("tidak_berdasar", 1)]
+    assert board.complaints == 5 and board.cases == 10
+    assert [(c.key, c.count) for c in board.complaints_by_status] == [("open", 1), ("completed", 3), ("cancelled", 1)]
+    assert [(c.key, c.count) for c in board.complaints_by_outcome] == [("resolved", 2), ("unresolved", 1)]
+    assert as_figures(board) == recompute(seeded.ctx, None, None)
     march = statistics_service.dashboard(seeded.ctx, actor=kadin, start=date(2026, 3, 1), end=date(2026, 3, 31))
     assert as_figures(march) == recompute(seeded.ctx, date(2026, 3, 1), date(2026, 3, 31))
-    assert march.complaints == 3
+    assert march.complaints == 3 and march.cases == 3
 
 
 # -- who may see it ---------------------------------------------------------------------------------

@@ -372,10 +372,11 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
         schemas["NewCase"]["properties"]["data"] = _plain_schema(start_form)
     schemas.update(_audit_schemas())
     schemas.update(_migration_schemas())
-    from webapp.api import exports  # described beside their routes
+    from webapp.api import exports, statistics  # described beside their routes
     from webapp.api.notifications import openapi_paths, openapi_schemas
 
     schemas.update(openapi_schemas())
+    schemas.update(statistics.openapi_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -391,6 +392,7 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
             **_migration_paths(),
             **openapi_paths(),
             **exports.openapi_paths(),
+            **statistics.openapi_paths(),
         },
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
