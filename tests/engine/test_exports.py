@@ -111,7 +111,7 @@ class Seeded:
 
 
 def seed(make_ctx: Callable[[], EngineContext], people: dict[str, Actor], clock: FixedClock) -> Seeded:
-    """Four cases of violence (mediated, referred for a walk-in, withdrawn, open) and one of another process."""
+    """Four cases of violence (mediated, referred for a walk-in, withdrawn, open), and two of other processes."""
     ctx = make_ctx()
     numbers = []
 
@@ -149,6 +149,9 @@ def seed(make_ctx: Callable[[], EngineContext], people: dict[str, Actor], clock:
         lane_roles={"Pemohon": ["applicant"], "Ketua LP-PAR": ["ketua_lppar"]},
     )
     case_service.start_case(ctx, actor=people["ani"], data=MEDIATED, process_key="pemeriksaan_permohonan")
+    # A complaint about the service is no case of violence either.
+    complaint = {"saluran": "telepon", "perihal": "Belum ada kabar", "uraian": "Berkas Ratna Sari belum dijawab."}
+    case_service.start_case(ctx, actor=people["ani"], data=complaint, process_key="pengaduan_layanan")
 
     # Filed Wednesday 1 April; the Ketua's screening adds neglect; one opinion given; withdrawn a day later.
     clock.set(utc(2026, 4, 1, 2))
