@@ -334,7 +334,9 @@ def test_replay_follows_the_recorded_migration(ctx: EngineContext, people: Peopl
     assert replays.replay_case(ctx, case_ref=case.number).result.ok
     with ctx.unit_of_work(write=False) as uow:
         event = uow.session.scalars(select(Event).where(Event.case_id == case.id, Event.type == "case_migrated")).one()
-        v1 = uow.session.scalars(select(ProcessDefinition.id).where(ProcessDefinition.version == 1)).one()
+        v1 = uow.session.scalars(
+            select(ProcessDefinition.id).where(ProcessDefinition.key == KEY, ProcessDefinition.version == 1)
+        ).one()
     set_payload(ctx, event.id, canonical_json({"from": {"id": v1, "version": 1}, "to": {"id": v1, "version": 1}}))
     divergence = replays.replay_case(ctx, case_ref=case.number).result.divergence
     assert divergence is not None and divergence.step == 4  # the review opens the opinions, medis again

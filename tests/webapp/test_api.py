@@ -69,7 +69,10 @@ class TestOpenEndpoints:
 class TestProcesses:
     def test_list_and_read(self, api: ApiFor) -> None:
         listed = api("ani").get("/processes").json
-        assert listed["total"] == 1 and listed["items"][0]["key"] == "mediasi_kekerasan"
+        assert listed["total"] == 2 and [p["key"] for p in listed["items"]] == [
+            "mediasi_kekerasan",
+            "pengaduan_layanan",
+        ]
         assert ISO_WITH_OFFSET.match(listed["items"][0]["deployed_at"])
         process = api("ani").get("/processes/mediasi_kekerasan").json
         assert process["version"] == 1 and process["start_form"]["title"] == "Permohonan Bantuan Mediasi"

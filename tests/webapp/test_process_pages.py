@@ -78,8 +78,11 @@ class TestVersions:
         revision = olga.get(f"{draft}/isi").json["revision"]
         assert olga.post(f"{draft}/terapkan", json={"revision": revision}).json["version"] == 2
         page = olga.get("/proses").get_data(as_text=True)
+        section = page[page.index(f'<section aria-labelledby="proses-{KEY}">') :]
         rows = re.findall(
-            r'<tr data-version="(\d+)">.*?Diterapkan oleh">([^<]+)<.*?class="kasus-berjalan">(\d+)<', page, re.S
+            r'<tr data-version="(\d+)">.*?Diterapkan oleh">([^<]+)<.*?class="kasus-berjalan">(\d+)<',
+            section[: section.index("</section>")],
+            re.S,
         )
         assert rows == [("2", "olga", "0"), ("1", "cli:test", "2")]
         assert "Sel, 17 Mar 2026 09.00" in page
