@@ -187,3 +187,13 @@ def task_due(
     if isinstance(due_rule, int):
         return opened + timedelta(hours=due_rule)
     return clock_due(clocks)
+
+
+def days_taken(clock: Mapping[str, Any], calendar: WorkingCalendar) -> int:
+    """Working days a stopped clock ran, counted as its due moment is, less the days it was paused.
+
+    A clock stopped on its due day took exactly its length; one stopped the day it started took 0.
+    """
+    started = calendar.next_working_moment(datetime.fromisoformat(clock["started"]))
+    elapsed = calendar.working_days_between(started, datetime.fromisoformat(clock["stopped"]))
+    return max(0, elapsed - int(clock.get("paused_days") or 0))

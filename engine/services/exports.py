@@ -36,6 +36,7 @@ from engine.persistence.models import Case, Event, EventPayload, ProcessDefiniti
 from engine.roles import Role
 from engine.services import reads
 from engine.simfoni import AGE_GROUP, PLACE, RELATIONSHIP, SERVICE, SEX, VIOLENCE, CodeTables, code_tables
+from engine.sla import days_taken
 
 PROCESS_KEY = "mediasi_kekerasan"  # other processes (complaints) are no cases of violence
 EXPORTERS = (Role.KEPALA_DINAS, Role.KETUA_LPPAR, Role.AUDITOR)
@@ -407,9 +408,7 @@ def _clock(clock: Mapping[str, Any] | None, calendar: WorkingCalendar) -> tuple[
     """Whether a stopped clock met its due moment, and the working days it ran (pauses not counted)."""
     if not clock or not clock.get("stopped"):
         return None, None
-    started, stopped = datetime.fromisoformat(clock["started"]), datetime.fromisoformat(clock["stopped"])
-    days = calendar.working_days_between(calendar.next_working_moment(started), stopped)
-    return ("Ya" if clock.get("met") else "Tidak"), max(0, days - int(clock.get("paused_days", 0)))
+    return ("Ya" if clock.get("met") else "Tidak"), days_taken(clock, calendar)
 
 
 def _title(titles: Mapping[str, Mapping[str, str]], name: str, value: Any) -> str | None:

@@ -40,7 +40,7 @@ from engine.definitions import LoadedDefinition
 from engine.errors import InvalidInput, PermissionDenied
 from engine.persistence.models import Case, CaseFinalRecord, CaseState, CaseTask, ProcessDefinition
 from engine.roles import Role
-from engine.sla import CLOCK_TITLES
+from engine.sla import CLOCK_TITLES, days_taken
 
 MEDIATION = "mediasi_kekerasan"
 COMPLAINTS = "pengaduan_layanan"
@@ -311,7 +311,7 @@ def _clock_figures(
 def _one_clock(name: str, clocks: list[Mapping[str, Any]], now: datetime, calendar: WorkingCalendar) -> ClockFigures:
     stopped = [c for c in clocks if c.get("stopped")]
     running = [c for c in clocks if not c.get("stopped")]
-    days = [working_days(c, calendar) for c in stopped]
+    days = [days_taken(c, calendar) for c in stopped]
     return ClockFigures(
         name=name,
         title=CLOCK_TITLES.get(name, name.replace("_", " ").capitalize()),
@@ -328,10 +328,3 @@ def _judged_at(clock: Mapping[str, Any], now: datetime) -> datetime:
     """A paused clock stands where it stood when it paused; a running one, now."""
     paused = clock.get("paused")
     return datetime.fromisoformat(paused) if paused else now
-
-
-def working_days(clock: Mapping[str, Any], calendar: WorkingCalendar) -> int:
-    """Working days a stopped clock ran: as its due moment counts them, less the days it was paused."""
-    started = calendar.next_working_moment(datetime.fromisoformat(clock["started"]))
-    elapsed = calendar.working_days_between(started, datetime.fromisoformat(clock["stopped"]))
-    return max(0, elapsed - int(clock.get("paused_days") or 0))
