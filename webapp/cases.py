@@ -32,16 +32,6 @@ READERS = (
     Role.AUDITOR,
 )
 STAFF = (Role.KETUA_LPPAR, Role.TIM_TEKNIS, Role.SEKRETARIS, Role.KEPALA_DINAS, Role.AUDITOR)
-STATUS_TITLES = {"open": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan"}
-OUTCOME_TITLES = {
-    "mediated": "Mediasi dilaksanakan",
-    "rejected": "Ditolak",
-    "parties_declined": "Mediasi tidak dapat dilaksanakan",
-    "referred": "Dirujuk",
-    "withdrawn": "Dihentikan",
-    "resolved": "Pengaduan selesai",
-    "unresolved": "Pengaduan tidak terselesaikan",
-}
 EVENT_TITLES = {
     "case_started": "Permohonan diajukan",
     "task_completed": "Tugas diselesaikan",

@@ -16,7 +16,7 @@ from engine.errors import DeploymentInvalid, InvalidInput, MediasiError, Problem
 from engine.roles import APPLICANT, ROLE_TITLES, Role
 from engine.services import migration
 from engine.services import process_drafts as drafts
-from webapp.cases import OUTCOME_TITLES
+from engine.titles import OUTCOME_TITLES
 from webapp.formrender import render_fields
 from webapp.security import PAGE_STATUS
 from webapp.web import actor, ctx, roles_required

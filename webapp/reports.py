@@ -10,29 +10,16 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
+from engine.letters.dates import MONTHS
 from engine.services import statistics
 from engine.services.statistics import ClockFigures, Count, Dashboard
-from webapp.cases import OUTCOME_TITLES, STATUS_TITLES
+from engine.titles import OUTCOME_TITLES, STATUS_TITLES
 from webapp.charts import Bar, bar_chart
 from webapp.web import actor, ctx, roles_required
 
 bp = Blueprint("reports", __name__)
 PERIOD_FIELDS = {"dari": "Tanggal awal", "sampai": "Tanggal akhir"}
 FIRST_YEAR, LAST_YEAR = 2000, 2099
-MONTHS = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-]
 
 
 @bp.get("/dasbor")

@@ -7,7 +7,8 @@ from datetime import datetime
 from flask import Flask
 
 from engine.roles import ROLE_TITLES
-from webapp.cases import EVENT_TITLES, OUTCOME_TITLES, STATUS_TITLES
+from engine.titles import OUTCOME_TITLES, STATUS_TITLES
+from webapp.cases import EVENT_TITLES
 from webapp.web import ctx
 
 DAYS = ["Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"]

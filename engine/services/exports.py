@@ -37,6 +37,7 @@ from engine.roles import Role
 from engine.services import reads
 from engine.simfoni import AGE_GROUP, PLACE, RELATIONSHIP, SERVICE, SEX, VIOLENCE, CodeTables, code_tables
 from engine.sla import days_taken
+from engine.titles import OUTCOME_TITLES, STATUS_TITLES
 
 PROCESS_KEY = "mediasi_kekerasan"  # other processes (complaints) are no cases of violence
 EXPORTERS = (Role.KEPALA_DINAS, Role.KETUA_LPPAR, Role.AUDITOR)
@@ -48,14 +49,6 @@ FORMATS = {
 }
 CSV_DELIMITER = ";"  # what Excel expects under Indonesian regional settings (the comma is the decimal mark)
 
-STATUS_TITLES = {"open": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan"}
-OUTCOME_TITLES = {
-    "mediated": "Mediasi dilaksanakan",
-    "rejected": "Ditolak",
-    "parties_declined": "Mediasi tidak dapat dilaksanakan",
-    "referred": "Dirujuk",
-    "withdrawn": "Dihentikan",
-}
 CLOCKS = (("respons", "Respons"), ("penyelesaian", "Penyelesaian"))
 
 Cell = str | int | None

@@ -1,0 +1,14 @@
+"""What users read for a case's status and outcome, shared by the pages, the dashboard and the exports."""
+
+from __future__ import annotations
+
+STATUS_TITLES = {"open": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan"}
+OUTCOME_TITLES = {
+    "mediated": "Mediasi dilaksanakan",
+    "rejected": "Ditolak",
+    "parties_declined": "Mediasi tidak dapat dilaksanakan",
+    "referred": "Dirujuk",
+    "withdrawn": "Dihentikan",
+    "resolved": "Pengaduan selesai",
+    "unresolved": "Pengaduan tidak terselesaikan",
+}
