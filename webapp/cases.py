@@ -86,14 +86,12 @@ def index() -> ResponseReturnValue:
     except ValueError:
         page = 1
     result = case_queries.list_cases(ctx(), actor=actor(), status=status, search=search, page=page, per_page=20)
-    processes = process_service.list_processes(ctx(), per_page=100).items
     return render_template(
         "cases/list.html",
         result=result,
         search=search,
         status=status,
         staff=actor().has_any(*STAFF),
-        process_names={p.key: p.name for p in processes},
     )
 
 

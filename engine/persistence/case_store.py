@@ -31,6 +31,10 @@ from engine.persistence.models import (
     User,
 )
 
+# The states of a case row and of an inbox row.
+OPEN, COMPLETED, CASE_CANCELLED = "open", "completed", "cancelled"
+READY, DONE, CANCELLED = "ready", "completed", "cancelled"
+
 _TABLES = Base.metadata.tables
 CASES, TASKS, STATES = _TABLES[Case.__tablename__], _TABLES[CaseTask.__tablename__], _TABLES[CaseState.__tablename__]
 EVENTS, PAYLOADS = _TABLES[Event.__tablename__], _TABLES[EventPayload.__tablename__]

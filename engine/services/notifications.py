@@ -27,9 +27,9 @@ from engine.context import EngineContext
 from engine.errors import ConcurrentUpdate
 from engine.letters.kinds import KINDS
 from engine.mail import parse_smtp_url
+from engine.persistence.case_store import READY
 from engine.persistence.models import Case, CaseTask, Document, MailCursor, Notification, User
 from engine.roles import Role
-from engine.services.steps import READY
 from engine.settings import Settings
 
 TASK, LETTER, ESCALATION = "tugas", "surat", "eskalasi"

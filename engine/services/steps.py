@@ -22,13 +22,19 @@ from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, ProcessFailed
 from engine.events import case_event
 from engine.letters.issue import LetterIssue, Passed, due_letters
-from engine.persistence.case_store import CaseRecord, StepWrites, TaskRecord
+from engine.persistence.case_store import (
+    CASE_CANCELLED,
+    COMPLETED,
+    OPEN,
+    READY,
+    CaseRecord,
+    StepWrites,
+    TaskRecord,
+)
 from engine.persistence.models import Case, CaseFinalRecord, CaseState, User
 from engine.policy import pad_roles
+from engine.services import notifications
 from engine.services.views import CaseView, case_view, task_ref
-
-OPEN, COMPLETED, CASE_CANCELLED = "open", "completed", "cancelled"
-READY, DONE, CANCELLED = "ready", "completed", "cancelled"
 
 
 @dataclass(frozen=True)
@@ -227,7 +233,6 @@ def _plan_notices(
     passed = [p for start in starts for p in passed_elements(workflow, start, declared)]
     if not passed:
         return
-    from engine.services import notifications
 
     case = writes.case
     names = {p.element: _bpmn_name(workflow, p.task_id) for p in passed}

@@ -83,6 +83,7 @@ class CaseView:
     process_version: int
     created_at: datetime
     updated_at: datetime
+    process_name: str = ""
     tasks: list[TaskRef] = field(default_factory=list)
     applicant: str | None = None
     sla: CaseSla = field(default_factory=CaseSla)
@@ -157,6 +158,7 @@ def case_view(
         status=case.status,
         outcome=case.outcome,
         process_key=catalog.key,
+        process_name=catalog.name,
         process_version=version,
         created_at=case.created_at,
         updated_at=case.updated_at,

@@ -172,6 +172,7 @@ class TestCasePages:
         rina = signed_in(web, "rina")
         staff_view = rina.get(case_page).get_data(as_text=True)
         assert 'id="diagram"' in staff_view and "Permohonan diajukan" in staff_view
+        assert "<dd>Bantuan Mediasi Kasus Kekerasan (versi 1)</dd>" in staff_view  # the process's name, not its key
         diagram = rina.get(case_page + "/diagram")
         assert diagram.mimetype == "application/xml" and b"mediasi_kekerasan" in diagram.data
         assert "Task_periksa_kelengkapan" in diagram.headers["X-Active"]
