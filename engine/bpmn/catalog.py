@@ -31,9 +31,29 @@ class TaskInfo:
     sla_due: str = ""
 
 
+# A task of the engine's own, in every version's catalog, never in a diagram: the second person's
+# confirmation of a screening correction (engine.services.corrections). Its form is engine code too
+# (engine.legal.corrections.CONFIRM_FORM).
+CONFIRM_CORRECTION = "konfirmasi_koreksi_skrining"
+ENGINE_TASKS: dict[str, TaskInfo] = {
+    CONFIRM_CORRECTION: TaskInfo(
+        element=CONFIRM_CORRECTION,
+        title="Konfirmasi koreksi skrining",
+        lane="Kepala Dinas",
+        roles=("kepala_dinas",),
+        for_applicant=False,
+        form="konfirmasi_koreksi_skrining.json",
+        documentation=(
+            "Sebuah jawaban skrining dikoreksi sehingga kasus menjadi lebih dapat dimediasi. Kasus tidak "
+            "berlanjut sampai Anda, orang kedua yang bukan pengaju koreksi, mengonfirmasi atau menolaknya."
+        ),
+    )
+}
+
+
 @dataclass(frozen=True)
 class Catalog:
-    """The user-facing facts of one process version."""
+    """The user-facing facts of one process version (with the engine's own tasks after the diagram's)."""
 
     key: str
     name: str
@@ -46,10 +66,19 @@ class Catalog:
     letters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # element -> letter kinds it issues
     notices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # element -> roles told when passed
 
+    def __post_init__(self) -> None:
+        tasks = {k: v for k, v in self.tasks.items() if k not in ENGINE_TASKS}
+        object.__setattr__(self, "tasks", {**tasks, **ENGINE_TASKS})
+
+    @property
+    def diagram_tasks(self) -> dict[str, TaskInfo]:
+        """The user tasks the diagram itself has."""
+        return {k: v for k, v in self.tasks.items() if k not in ENGINE_TASKS}
+
     def to_json(self) -> dict[str, Any]:
-        """Return a JSON-ready dict."""
+        """Return a JSON-ready dict (the diagram's tasks only: the engine's come from the code)."""
         data = asdict(self)
-        data["tasks"] = {k: asdict(v) for k, v in self.tasks.items()}
+        data["tasks"] = {k: asdict(v) for k, v in self.diagram_tasks.items()}
         return data
 
     @classmethod

@@ -31,9 +31,10 @@ from engine.persistence.models import (
     User,
 )
 
-# The states of a case row and of an inbox row.
+# The states of a case row and of an inbox row. A HELD task waits for a screening correction it
+# submitted to be confirmed by a second person (engine.services.corrections); nobody can work it.
 OPEN, COMPLETED, CASE_CANCELLED = "open", "completed", "cancelled"
-READY, DONE, CANCELLED = "ready", "completed", "cancelled"
+READY, DONE, CANCELLED, HELD = "ready", "completed", "cancelled", "held"
 
 _TABLES = Base.metadata.tables
 CASES, TASKS, STATES = _TABLES[Case.__tablename__], _TABLES[CaseTask.__tablename__], _TABLES[CaseState.__tablename__]
@@ -59,6 +60,7 @@ class CaseRecord:
     updated_at: datetime
     closed_at: datetime | None = None
     sla: dict[str, Any] | None = None  # the service-level clocks (engine.sla)
+    screening: dict[str, Any] | None = None  # the legal screening record (engine.legal.screening)
 
 
 @dataclass
@@ -111,6 +113,8 @@ class StepWrites:
     state_format: str = ""
     final_record: bytes | None = None
     completed: tuple[uuid.UUID, datetime, int | None] | None = None  # task id, when, by whom
+    also_completed: list[tuple[uuid.UUID, datetime, int | None]] = field(default_factory=list)  # engine tasks
+    task_states: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # rows held, or ready again
     claim: tuple[uuid.UUID, int | None] | None = None  # task id, new claimant
     new_tasks: list[TaskRecord] = field(default_factory=list)
     cancelled: list[uuid.UUID] = field(default_factory=list)
@@ -210,7 +214,17 @@ def save_step(session: Session, writes: StepWrites, *, new_case: dict[str, Any] 
     insert_events(session, writes.events)
 
 
-_CASE_CHANGES = ("status", "outcome", "version", "event_seq", "event_hash", "updated_at", "closed_at", "sla")
+_CASE_CHANGES = (
+    "status",
+    "outcome",
+    "version",
+    "event_seq",
+    "event_hash",
+    "updated_at",
+    "closed_at",
+    "sla",
+    "screening",
+)
 # Statements of the hot path, built once: constructing SQL per call costs more than running it.
 # A migration moves a case to another version, so the step writes its definition too (same statement).
 _UPDATE_CASE = (
@@ -259,16 +273,19 @@ def _write_state(session: Session, case_id: uuid.UUID, writes: StepWrites, *, ne
 
 
 def _write_tasks(session: Session, writes: StepWrites) -> None:
-    if writes.completed is not None:
-        task_id, at, by = writes.completed
-        session.execute(_COMPLETE_TASK, {"w_id": task_id, "state": "completed", "completed_at": at, "by": by})
+    done = ([writes.completed] if writes.completed is not None else []) + writes.also_completed
+    if done:
+        rows = [{"w_id": task_id, "state": DONE, "completed_at": at, "by": by} for task_id, at, by in done]
+        session.execute(_COMPLETE_TASK, rows)
+    for task_id, state in writes.task_states:
+        session.execute(update(TASKS).where(TASKS.c.id == task_id).values(state=state))
     if writes.claim is not None:
         task_id, claimant = writes.claim
         session.execute(update(TASKS).where(TASKS.c.id == task_id).values(claimed_by_id=claimant))
     if writes.cancelled:
         session.execute(
             update(TASKS)
-            .where(TASKS.c.id.in_(writes.cancelled), TASKS.c.state == "ready")
+            .where(TASKS.c.id.in_(writes.cancelled), TASKS.c.state.in_((READY, HELD)))
             .values(state="cancelled", completed_at=writes.cancelled_at)
         )
     if writes.retargeted:

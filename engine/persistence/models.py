@@ -245,6 +245,9 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The service-level clocks (engine.sla): started, due, paused with a reason, stopped.
     sla: Mapped[dict[str, Any] | None] = mapped_column(JsonValue)
+    # The legal screening record (engine.legal.screening), cumulative over every submission; None
+    # for a case filed before it existed, until its next step rebuilds it from the case's events.
+    screening: Mapped[dict[str, Any] | None] = mapped_column(JsonValue)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
 

@@ -1,0 +1,118 @@
+"""Four eyes on screening corrections: the confirmation form, and the correction as people read it.
+
+A submission that would make a case more mediable (engine.legal.screening.changes) is held with
+its reason; the case does not move until a second person, holding the Kepala Dinas role and not
+the one who submitted it, confirms or refuses it in a task of the engine's own
+(engine.bpmn.catalog.CONFIRM_CORRECTION). The service is engine.services.corrections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.legal.rules import CORRECTION_CODES, describe
+from engine.legal.screening import LABELS
+
+CONFIRM_FORM_NAME = "konfirmasi_koreksi_skrining.json"
+CONFIRMED, REFUSED, PENDING, LAPSED = "dikonfirmasi", "ditolak", "menunggu", "gugur"
+CONFIRM_FORM: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Konfirmasi Koreksi Skrining",
+    "description": (
+        "Periksa jawaban semula, koreksinya dan alasannya. Dikonfirmasi: koreksi masuk ke catatan skrining "
+        "dan tugas pengaju diselesaikan dengan jawaban barunya. Ditolak: tugas kembali kepada pengaju dengan "
+        "jawaban semula tetap tercatat."
+    ),
+    "type": "object",
+    "properties": {
+        "keputusan_koreksi": {
+            "type": "string",
+            "title": "Keputusan atas koreksi",
+            "enum": [CONFIRMED, REFUSED],
+            "x-enumTitles": {CONFIRMED: "Dikonfirmasi", REFUSED: "Ditolak"},
+        },
+        "catatan_konfirmasi": {
+            "type": "string",
+            "title": "Catatan keputusan",
+            "description": "Jelaskan dasar keputusan Anda, misalnya hasil klarifikasi langsung dengan korban.",
+            "minLength": 10,
+            "maxLength": 2000,
+        },
+    },
+    "required": ["keputusan_koreksi", "catatan_konfirmasi"],
+    "additionalProperties": False,
+}
+ENGINE_FORMS = {CONFIRM_FORM_NAME: CONFIRM_FORM}
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """One corrected answer: the field's title, the answer before and the one asked for."""
+
+    field: str
+    title: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class CorrectionView:
+    """A correction as the case page and the confirmation task show it."""
+
+    seq: int
+    element: str
+    requested_by: str
+    requested_at: str
+    code: str
+    code_title: str
+    reason: str
+    changes: list[ChangeView]
+    status: str  # menunggu, dikonfirmasi, ditolak, gugur
+    decided_by: str | None = None
+    decided_at: str | None = None
+    note: str | None = None
+
+
+def change_views(changes: list[Mapping[str, Any]], titles: Mapping[str, Mapping[str, str]]) -> list[ChangeView]:
+    """Corrected answers in words: enum values by their form titles."""
+
+    def words(field: str, value: Any) -> str:
+        names = titles.get(field, {})
+        if isinstance(value, list):
+            return ", ".join(names.get(str(v), str(v)) for v in value) or "-"
+        if isinstance(value, str):
+            return names.get(value, describe(field, value))
+        return describe(field, value)
+
+    return [
+        ChangeView(
+            c["field"],
+            LABELS.get(c["field"], c["field"]),
+            words(c["field"], c["before"]),
+            words(c["field"], c["after"]),
+        )
+        for c in changes
+    ]
+
+
+def correction_views(record: Mapping[str, Any] | None, titles: Mapping[str, Mapping[str, str]]) -> list[CorrectionView]:
+    """Every correction a case's record holds, oldest first."""
+    return [
+        CorrectionView(
+            seq=int(c["seq"]),
+            element=str(c["element"]),
+            requested_by=str(c["by"]),
+            requested_at=str(c["at"]),
+            code=str(c["code"]),
+            code_title=CORRECTION_CODES.get(str(c["code"]), str(c["code"])),
+            reason=str(c["reason"]),
+            changes=change_views(c["changes"], titles),
+            status=str(c["status"]),
+            decided_by=c.get("decided_by"),
+            decided_at=c.get("decided_at"),
+            note=c.get("note"),
+        )
+        for c in (record or {}).get("corrections", [])
+    ]
