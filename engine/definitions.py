@@ -17,6 +17,7 @@ from engine.bpmn.specs import ProcessSpecs, parse_specs
 from engine.bpmn.validate import CompiledDefinition
 from engine.bpmn.xml import parse_bpmn
 from engine.errors import NotFound
+from engine.legal.corrections import ENGINE_FORMS
 from engine.persistence.models import ProcessDefinition
 
 
@@ -66,8 +67,8 @@ class LoadedDefinition:
         return titles
 
     def form(self, name: str | None) -> dict[str, Any] | None:
-        """The JSON Schema of a form of this version."""
-        return self.forms.get(name) if name else None
+        """The JSON Schema of a form of this version, or of the engine's own tasks (engine.legal.corrections)."""
+        return (self.forms.get(name) or ENGINE_FORMS.get(name)) if name else None
 
 
 class DefinitionCache:

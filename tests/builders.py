@@ -64,6 +64,13 @@ def opinion(discipline: str, **overrides: Any) -> dict[str, Any]:
     return data
 
 
+# An agreement's terms, and the three R13 prohibitions attested by whoever drafts or reviews it.
+CLAUSES = [
+    "Terlapor membayar nafkah anak sebesar Rp1.500.000 setiap bulan paling lambat tanggal 10.",
+    "Para pihak membicarakan keperluan anak melalui pesan tertulis.",
+]
+ATTESTED = {"r13_tanpa_janji_tidak_melapor": True, "r13_tanpa_perkawinan": True, "r13_tanpa_uang_tutup_mulut": True}
+
 FORMS: dict[str, dict[str, Any]] = {
     "Task_periksa_kelengkapan": {"berkas_lengkap": True},
     "Task_lengkapi_berkas": {"keterangan_tambahan": "Fotokopi KTP dan akta cerai sudah saya serahkan."},
@@ -77,6 +84,7 @@ FORMS: dict[str, dict[str, Any]] = {
         "alasan_rujukan": ["kekerasan_seksual"],
         "lembaga_rujukan": ["kepolisian", "uptd_ppa"],
         "pendampingan": True,
+        "pendamping": "Wati Lestari, pendamping UPTD PPA",
         "catatan_rujukan": "Didampingi ke Unit PPA Polres.",
     },
     "Task_laporan_polisi": {
@@ -128,8 +136,11 @@ FORMS: dict[str, dict[str, Any]] = {
         "bentuk_sesi": "terpisah",
         "hasil_mediasi": "sepakat",
         "berita_acara": "Mediasi berjalan dalam ruang terpisah.",
-        "isi_kesepakatan": "Terlapor membayar nafkah anak setiap bulan.",
+        "klausul_kesepakatan": CLAUSES,
+        **ATTESTED,
     },
+    "Task_tinjau_kesepakatan": {"kesepakatan_disetujui": True, **ATTESTED},
+    "Task_perbaiki_kesepakatan": {"klausul_kesepakatan": CLAUSES, **ATTESTED},
     "Task_dokumentasi": {
         "ringkasan_kegiatan": "Mediasi selesai dengan kesepakatan nafkah.",
         "rencana_pemantauan": "Pemantauan bulanan selama enam bulan.",
@@ -157,6 +168,8 @@ WORKER: dict[str, str] = {
     "Task_arahan_sekretaris": "rina",
     "Task_siapkan_dokumen": "sari",
     "Task_laksanakan_mediasi": "tono",
+    "Task_tinjau_kesepakatan": "rina",
+    "Task_perbaiki_kesepakatan": "tono",
     "Task_dokumentasi": "sari",
 }
 
@@ -169,6 +182,7 @@ ACCEPTED_TO_END = [
     "Task_arahan_sekretaris",
     "Task_siapkan_dokumen",
     "Task_laksanakan_mediasi",
+    "Task_tinjau_kesepakatan",
     "Task_dokumentasi",
 ]
 

@@ -47,6 +47,19 @@ CONFIRM_FORM: dict[str, Any] = {
 ENGINE_FORMS = {CONFIRM_FORM_NAME: CONFIRM_FORM}
 
 
+def pending_of(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The correction a record waits on (its request's seq, held task, confirmation task, requester), if any."""
+    found = (record or {}).get("pending")
+    return dict(found) if found else None
+
+
+def settle(record: dict[str, Any], seq: int, status: str, by: str | None, at: str, note: str | None) -> None:
+    """Mark the correction requested at `seq` as decided (or lapsed) in `record`."""
+    for correction in record.get("corrections", []):
+        if correction.get("seq") == seq:
+            correction.update(status=status, decided_by=by, decided_at=at, note=note)
+
+
 @dataclass(frozen=True)
 class ChangeView:
     """One corrected answer: the field's title, the answer before and the one asked for."""

@@ -31,6 +31,8 @@ HARD_REFERRALS = {
     "eksploitasi": "eksploitasi",
 }
 MIN_REASON = 10
+# What each person states for themselves: a form never starts from someone else's answer to these.
+PERSONAL_FIELDS = frozenset({*ATTESTATION_FIELDS, R13_ACK, R13_ACK_REASON, CORRECTION_CODE, CORRECTION_REASON})
 # A form that asks the key asks these too; otherwise the rule could never be satisfied.
 COMPANIONS: dict[str, tuple[str, ...]] = {
     "rekomendasi_ketua": (DISSENT_REASON,),
@@ -192,7 +194,11 @@ def _police_report(_record: Mapping[str, Any] | None, data: Mapping[str, Any]) -
 
 def _agreement(record: Mapping[str, Any] | None, data: Mapping[str, Any]) -> dict[str, str]:
     """R13: whoever records or approves an agreement attests the three prohibitions, after its warnings."""
-    attesting = data.get("hasil_mediasi") == "sepakat" or data.get("kesepakatan_disetujui") is True
+    attesting = (
+        data.get("hasil_mediasi") == "sepakat"
+        or data.get("kesepakatan_disetujui") is True
+        or "klausul_kesepakatan" in data  # reworded clauses are attested afresh
+    )
     if not attesting:
         return {}
     errors = {

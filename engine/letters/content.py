@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from engine.legal.agreement import clauses_of
 from engine.letters.dates import clock_time, day_and_date, long_date, parse_date, parse_time
 from engine.letters.render import Html, escape, paragraphs
 
@@ -183,9 +184,11 @@ def berita_acara_mediasi(facts: CaseFacts, data: Mapping[str, Any], titles: Titl
 
 
 def kesepakatan(facts: CaseFacts, data: Mapping[str, Any], titles: Titles) -> Content:
+    clauses = clauses_of(dict(data))
     values = {
         **_mediation_record(facts, data, titles),
-        "isi_kesepakatan": paragraphs(str(data.get("isi_kesepakatan", ""))),
+        "isi_kesepakatan": paragraphs("\n\n".join(clauses)),  # template v1: the agreement as one text
+        "butir_kesepakatan": Html("".join(f"<li>{escape(c)}</li>" for c in clauses)),
     }
     return Content(values, addressee=f"{values['pihak_pertama']} dan {values['pihak_kedua']}")
 

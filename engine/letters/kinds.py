@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from engine.calendar import WorkingCalendar
-from engine.letters.guard import agreement_problems
 from engine.letters.hours import check_mediation_time
 
 # Problems with the data of the step that issues a letter, by form field; the calendar is the office's.
@@ -20,18 +19,12 @@ def _always(_data: Mapping[str, Any]) -> bool:
 
 
 def _agreed(data: Mapping[str, Any]) -> bool:
-    return data.get("hasil_mediasi") == "sepakat"
+    """An agreement was reached and, where the Ketua LP-PAR reviews it, she approved it (R13)."""
+    return data.get("hasil_mediasi") == "sepakat" and data.get("kesepakatan_disetujui") is not False
 
 
 def _nothing_to_check(_data: Mapping[str, Any], _now: datetime, _calendar: WorkingCalendar) -> dict[str, str]:
     return {}
-
-
-def _agreement_guard(data: Mapping[str, Any], _now: datetime, _calendar: WorkingCalendar) -> dict[str, str]:
-    """R13, with the exception for complaint offences (delik aduan)."""
-    text = str(data.get("isi_kesepakatan") or "")
-    problems = agreement_problems(text, complaint_offence=data.get("kategori_perkara") == "delik_aduan")
-    return {"isi_kesepakatan": " ".join(problems)} if problems else {}
 
 
 @dataclass(frozen=True)
@@ -74,7 +67,7 @@ KINDS: dict[str, LetterKind] = {
         LetterKind("surat_pemberitahuan_rujukan", "Surat Pemberitahuan", True, "Rahasia"),
         LetterKind("undangan_koordinasi", "Undangan Koordinasi Pihak Terkait", False, "Biasa"),
         LetterKind("berita_acara_mediasi", "Berita Acara Mediasi", True, "Rahasia"),
-        LetterKind("kesepakatan", "Kesepakatan Mediasi", True, "Rahasia", when=_agreed, check=_agreement_guard),
+        LetterKind("kesepakatan", "Kesepakatan Mediasi", True, "Rahasia", when=_agreed),
     )
 }
 

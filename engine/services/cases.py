@@ -22,6 +22,7 @@ from engine.definitions import latest_definition_id
 from engine.errors import Conflict, FormInvalid, InvalidInput, PermissionDenied
 from engine.events import GENESIS, canonical_json, case_event
 from engine.forms import validate_form
+from engine.legal import rules, screening
 from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step, save_step
 from engine.persistence.models import Case, CaseCounter, ProcessDefinition
 from engine.replay import SAFETY_STOP_SIGNAL, WITHDRAW_SIGNAL, signal_payload
@@ -33,6 +34,7 @@ from engine.services.steps import (
     keep_workflow,
     load_workflow,
     office,
+    open_record,
     record_step,
     snapshot,
 )
@@ -97,6 +99,9 @@ def start_case(
             validate_form(schema, submitted)
             if applicant is None:
                 _check_case_references(uow.session, schema, submitted, actor)
+        errors = rules.check_submission(None, submitted, first=True)
+        if errors:
+            raise FormInvalid(errors)
         the_office = office(ctx, uow.session)
         with runtime.at(now, the_office.calendar):
             workflow = runtime.start_workflow(definition.specs, submitted)
@@ -112,6 +117,7 @@ def start_case(
             event_hash=GENESIS,
             created_at=now,
             updated_at=now,
+            screening=screening.fold(None, submitted, actor=actor.username),
         )
         writes = StepWrites(case=case, read_version=None)
         payload: dict[str, Any] = {"data": submitted}
@@ -225,6 +231,7 @@ def cancel_case(ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str)
         case, state, stamp = load_case_step(uow.session, case_ref_id)
         definition = ctx.definitions.get(uow.session, case.definition_id)
         workflow = load_workflow(ctx, case, definition, state)
+        open_record(uow.session, case)
         before = snapshot(workflow)
         runtime.cancel(workflow)
         writes = StepWrites(case=case, read_version=case.version)
@@ -259,6 +266,7 @@ def _end_by_signal(
         if signal not in definition.catalog.signals:
             raise Conflict(f"Versi proses ini tidak memodelkan {kind.replace('_', ' ')}.")
         workflow = load_workflow(ctx, case, definition, state)
+        open_record(uow.session, case)
         before = snapshot(workflow)
         the_office = office(ctx, uow.session, stamp)
         with runtime.at(now, the_office.calendar):

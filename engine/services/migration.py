@@ -38,12 +38,13 @@ from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import InvalidInput, MediasiError, NotFound, PermissionDenied
 from engine.events import case_event
+from engine.legal.corrections import pending_of
 from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step, save_step
 from engine.persistence.models import Case, CaseTask, ProcessDefinition
 from engine.policy import pad_roles
 from engine.roles import Role
 from engine.services.queries import find_case
-from engine.services.steps import OPEN, READY, Before, keep_workflow, office, record_step, snapshot
+from engine.services.steps import OPEN, READY, Before, keep_workflow, office, open_record, record_step, snapshot
 from engine.version_migration import MigrationRefused, migrate_workflow
 
 MIGRATED_EVENT = "case_migrated"
@@ -208,6 +209,9 @@ def _prepare(
     if case.definition_id != old.id:
         current = ctx.definitions.get(session, case.definition_id)
         raise MigrationRefused(f"kasus berjalan pada {current.key} versi {current.version}, bukan versi {old.version}")
+    if pending_of(case.screening):
+        raise MigrationRefused("kasus menunggu konfirmasi koreksi skrining oleh Kepala Dinas")
+    open_record(session, case)
     workflow = runtime.load_state(old.specs, state)
     before = snapshot(workflow)
     ready = {t.id: t.task_spec.name for t in runtime.ready_user_tasks(workflow)}

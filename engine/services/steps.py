@@ -21,6 +21,8 @@ from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, ProcessFailed
 from engine.events import case_event
+from engine.legal import guard
+from engine.legal.corrections import LAPSED, pending_of, settle
 from engine.letters.issue import LetterIssue, Passed, due_letters
 from engine.persistence.case_store import (
     CASE_CANCELLED,
@@ -33,7 +35,7 @@ from engine.persistence.case_store import (
 )
 from engine.persistence.models import Case, CaseFinalRecord, CaseState, User
 from engine.policy import pad_roles
-from engine.services import notifications
+from engine.services import notifications, screening_records
 from engine.services.views import CaseView, case_view, task_ref
 
 
@@ -43,11 +45,23 @@ class Before:
 
     ready: frozenset[uuid.UUID] = frozenset()
     timers: Mapping[uuid.UUID, tuple[str, datetime]] = field(default_factory=dict)
+    completed: frozenset[uuid.UUID] = frozenset()  # so the legal guard sees what this step alone ran
 
 
 def snapshot(workflow: BpmnWorkflow) -> Before:
-    """Take what the case waits on, before running a step."""
-    return Before(frozenset(t.id for t in runtime.ready_user_tasks(workflow)), runtime.pending_timers(workflow))
+    """Take what the case waits on, and what it has completed, before running a step."""
+    return Before(
+        frozenset(t.id for t in runtime.ready_user_tasks(workflow)),
+        runtime.pending_timers(workflow),
+        frozenset(t.id for t in workflow.get_tasks(state=TaskState.COMPLETED)),
+    )
+
+
+def open_record(session: Session, case: CaseRecord) -> dict[str, Any]:
+    """The case's screening record, rebuilt from its chain for a case filed before records existed."""
+    if case.screening is None:
+        case.screening = screening_records.record_of(session, case)
+    return case.screening
 
 
 class Office:
@@ -123,8 +137,17 @@ def record_step(
     `done` is the task a person completed, or the timer the scheduler fired (then in
     `writes.fired_timers`). Returns the case as it will be once the transaction commits, built
     without another query.
+
+    First of all, whatever the diagram says, the legal guard (engine.legal.guard) refuses a step
+    that would issue a mediation letter or end the case "mediated" while the case's screening
+    record forbids mediation: nothing has been written yet, so the case stays as it was. The
+    caller has folded this step's submission into `writes.case.screening` (`open_record` for the
+    steps that submit nothing).
     """
     case = writes.case
+    if not cancelled:
+        letters, outcome = guard.step_effects(definition.catalog, workflow, before.completed)
+        guard.check_step(case.screening, letters=letters, outcome=outcome)
     ready = runtime.ready_user_tasks(workflow)
     new_rows = [_inbox_row(case, definition, t.id, t.task_spec.name, now) for t in ready if t.id not in before.ready]
     writes.new_tasks += new_rows
@@ -136,6 +159,7 @@ def record_step(
     _plan_notices(writes, definition, workflow, done=done, now=now)
     _run_clocks(writes, definition, workflow, ready, before, done=done, actor=actor, now=now, office=office)
     _set_due(new_rows, definition, case, now, office)
+    _lapse_correction(writes, now, ended=workflow.completed)
     if not workflow.completed:
         writes.state, writes.state_format = runtime.dump_state(workflow), runtime.SERIALIZER_VERSION
     elif cancelled:  # the case_cancelled event is the step's own; there is no outcome
@@ -150,6 +174,19 @@ def record_step(
         )
     tasks = [task_ref(definition.catalog, t.id, t.task_spec.name) for t in ready]
     return case_view(case, catalog=definition.catalog, version=definition.version, tasks=tasks)
+
+
+def _lapse_correction(writes: StepWrites, now: datetime, *, ended: bool) -> None:
+    """A correction waiting for its second person lapses when the case ends or its held task is cancelled."""
+    case = writes.case
+    waiting = pending_of(case.screening)
+    if waiting is None or not (ended or uuid.UUID(waiting["task_id"]) in writes.cancelled):
+        return
+    record = copy.deepcopy(case.screening or {})
+    record.pop("pending", None)
+    settle(record, int(waiting["seq"]), LAPSED, None, now.isoformat(), None)
+    case.screening = record
+    writes.cancelled += [uuid.UUID(waiting["confirm_task_id"]), uuid.UUID(waiting["task_id"])]
 
 
 def _record_timers(writes: StepWrites, workflow: BpmnWorkflow, before: Before) -> None:

@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -15,14 +16,16 @@ from sqlalchemy.orm import Session
 from engine import runtime
 from engine.access import readable_cases
 from engine.actors import Actor
-from engine.bpmn.catalog import TaskInfo
+from engine.bpmn.catalog import CONFIRM_CORRECTION, TaskInfo
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, FormInvalid, InvalidInput, NotFound, TaskNotReady
 from engine.events import case_event
 from engine.forms import file_ids, validate_form
+from engine.legal import rules, screening
 from engine.persistence.case_store import (
     CALENDAR_STAMP,
+    HELD,
     CaseRecord,
     StepWrites,
     TaskRecord,
@@ -33,15 +36,19 @@ from engine.persistence.case_store import (
 )
 from engine.persistence.models import Case, CaseTask, Document
 from engine.policy import ensure_may_work, may_work
+from engine.roles import Role
+from engine.services import corrections
 from engine.services.cases import json_copy
 from engine.services.queries import sla_judge
 from engine.services.steps import (
     OPEN,
     READY,
+    Office,
     case_variables,
     keep_workflow,
     load_workflow,
     office,
+    open_record,
     record_step,
     snapshot,
     usernames,
@@ -69,7 +76,11 @@ class TaskDetail:
 
 def _require_ready(task: TaskRecord, case: CaseRecord, info: TaskInfo) -> None:
     if task.state != READY or case.status != OPEN:
-        state = {"completed": "sudah diselesaikan", "cancelled": "sudah dibatalkan"}.get(task.state, "tidak siap")
+        state = {
+            "completed": "sudah diselesaikan",
+            "cancelled": "sudah dibatalkan",
+            HELD: "menunggu konfirmasi koreksi skrining oleh Kepala Dinas",
+        }.get(task.state, "tidak siap")
         raise TaskNotReady(f"Tugas {info.title!r} pada kasus {case.number} {state}.")
 
 
@@ -107,41 +118,88 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
         task, case = step.task, step.case
         _require_ready(task, case, info)
         ensure_may_work(actor, task, case, lane=info.lane)
-        schema = definition.form(info.form)
-        if schema is not None:
-            validate_form(schema, submitted)
-            _check_documents(uow.session, case, file_ids(schema, submitted))
-        workflow = load_workflow(ctx, case, definition, step.state)
-        before = snapshot(workflow)
         the_office = office(ctx, uow.session, step.calendar_stamp)
-        with runtime.at(now, the_office.calendar):
-            runtime.complete_user_task(workflow, task.id, submitted)
-        writes = StepWrites(case=case, read_version=case.version)
-        writes.completed = (task.id, now, actor.user_id)
-        writes.events.append(
-            case_event(
-                case,
-                type="task_completed",
-                actor=actor.username,
-                at=now,
-                payload=submitted,
-                task_id=task.id,
-                element=task.element,
+        if task.element == CONFIRM_CORRECTION:
+            writes, view, workflow = corrections.decide(
+                ctx, uow.session, step, definition, actor=actor, submitted=submitted, now=now, office=the_office
             )
-        )
-        view = record_step(
+            save_step(uow.session, writes)
+        else:
+            writes, view, workflow = _complete(
+                ctx, uow.session, step, definition, info, actor, submitted, now, the_office
+            )
+            save_step(uow.session, writes)
+    if workflow is not None:
+        keep_workflow(ctx, case, workflow)
+    return view
+
+
+def _complete(
+    ctx: EngineContext,
+    session: Session,
+    step: TaskStep,
+    definition: LoadedDefinition,
+    info: TaskInfo,
+    actor: Actor,
+    submitted: dict[str, Any],
+    now: datetime,
+    the_office: Office,
+) -> tuple[StepWrites, CaseView, Any]:
+    """A diagram task's completion: the legal rules, a correction held for four eyes, or the step itself."""
+    task, case = step.task, step.case
+    corrections.ensure_not_pending(case, "tugas lain kasus ini dapat diselesaikan")
+    schema = definition.form(info.form)
+    if schema is not None:
+        validate_form(schema, submitted)
+        _check_documents(session, case, file_ids(schema, submitted))
+    record = open_record(session, case)
+    errors = rules.check_submission(record, submitted)
+    if errors:
+        raise FormInvalid(errors)
+    workflow = load_workflow(ctx, case, definition, step.state)
+    writes = StepWrites(case=case, read_version=case.version)
+    changes = screening.changes(record, submitted)
+    if changes:
+        ready = [(t.id, t.task_spec.name) for t in runtime.ready_user_tasks(workflow)]
+        view = corrections.hold(
             writes,
             definition,
-            workflow,
-            before=before,
-            actor=actor.username,
+            task,
+            actor=actor,
+            submitted=submitted,
+            changes=changes,
             now=now,
             office=the_office,
-            done=task.id,
+            ready=ready,
         )
-        save_step(uow.session, writes)
-    keep_workflow(ctx, case, workflow)
-    return view
+        return writes, view, workflow
+    case.screening = screening.fold(record, submitted, actor=actor.username, ketua=actor.has_any(Role.KETUA_LPPAR))
+    before = snapshot(workflow)
+    with runtime.at(now, the_office.calendar):
+        runtime.complete_user_task(workflow, task.id, submitted)
+    writes.completed = (task.id, now, actor.user_id)
+    writes.events.append(
+        case_event(
+            case,
+            type="task_completed",
+            actor=actor.username,
+            at=now,
+            payload=submitted,
+            task_id=task.id,
+            element=task.element,
+        )
+    )
+    view = record_step(
+        writes,
+        definition,
+        workflow,
+        before=before,
+        actor=actor.username,
+        now=now,
+        office=the_office,
+        done=task.id,
+    )
+    return writes, view, workflow
 
 
 def _check_documents(session: Session, case: CaseRecord, ids: list[str]) -> None:
@@ -252,6 +310,7 @@ def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID, wit
         if actor is not None and not may_work(actor, task, case):
             ensure_may_work(actor, task, case, lane=info.lane)
         data = case_variables(uow.session, definition, case) if with_data and task.state == READY else {}
+        data = {k: v for k, v in data.items() if k not in rules.PERSONAL_FIELDS}
         names = usernames(uow.session, {task.claimed_by_id})
         due = sla_judge(ctx, uow.session, step.calendar_stamp).state(task.due_at) if task.state == READY else None
         return TaskDetail(

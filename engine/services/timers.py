@@ -26,7 +26,7 @@ from engine.errors import ConcurrentUpdate
 from engine.events import case_event
 from engine.persistence.case_store import StepWrites, load_case_step, save_step
 from engine.persistence.models import Timer
-from engine.services.steps import OPEN, keep_workflow, load_workflow, office, record_step, snapshot
+from engine.services.steps import OPEN, keep_workflow, load_workflow, office, open_record, record_step, snapshot
 
 log = logging.getLogger("mediasi.timers")
 
@@ -76,6 +76,7 @@ def fire_next(ctx: EngineContext) -> Fired | None:
             return Fired(case.number, ())
         definition = ctx.definitions.get(session, case.definition_id)
         workflow = load_workflow(ctx, case, definition, state)
+        open_record(session, case)
         before = snapshot(workflow)
         if row.task_id not in before.timers:  # the case stopped waiting on it without saying so
             _forget(session, [row.task_id])

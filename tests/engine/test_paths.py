@@ -34,8 +34,8 @@ PATHS: dict[str, tuple[dict[str, Any], list[Step], str]] = {
         {},
         steps(
             *TO_DECISION,
-            *ACCEPTED_TO_END[:-2],
-            Step("Task_laksanakan_mediasi", {"hasil_mediasi": "tidak_sepakat", "isi_kesepakatan": None}),
+            *ACCEPTED_TO_END[:-3],
+            Step("Task_laksanakan_mediasi", {"hasil_mediasi": "tidak_sepakat", "klausul_kesepakatan": None}),
             "Task_dokumentasi",
         ),
         "mediated",
@@ -55,7 +55,14 @@ PATHS: dict[str, tuple[dict[str, Any], list[Step], str]] = {
             "Task_telaah_permohonan",
             Step("Task_pendapat_psikologis", NOT_ELIGIBLE),
             *TIM[1:],
-            "Task_rekomendasi_ketua",
+            Step(
+                "Task_rekomendasi_ketua",
+                {
+                    "rekomendasi_ketua": "tolak",
+                    "kode_alasan_rekomendasi": "tidak_memenuhi_syarat",
+                    "alasan_rekomendasi": "Asesmen psikologis belum memenuhi syarat.",
+                },
+            ),
             "Task_tetapkan_penolakan",
         ),
         "rejected",
