@@ -42,8 +42,8 @@ from engine import runtime
 from engine.bpmn.catalog import Catalog
 from engine.bpmn.xml import parse_bpmn
 from engine.calendar import OFFICE_ZONE, WorkingCalendar
-from engine.errors import MediasiError, Problem
-from engine.legal import screening
+from engine.errors import DeploymentInvalid, MediasiError, Problem
+from engine.legal import rules, screening
 from engine.legal.guard import MEDIATED, MEDIATION_LETTERS, step_effects
 from engine.letters.kinds import KINDS
 
@@ -581,3 +581,59 @@ class _Search:
             if self.catalog.outcomes.get(task.task_spec.name) == MEDIATED:
                 return str(task.task_spec.name)
         return ""
+
+
+def form_problems(compiled: CompiledDefinition, filename: str) -> list[Problem]:
+    """Forms that ask what a legal rule reads but lack the fields the rule needs beside it.
+
+    Such a form could never satisfy the rule (engine.legal.rules.COMPANIONS), and a form that asks a
+    screening answer after the request must let a correction carry its reason code and text.
+    """
+    found = []
+    start = compiled.catalog.start_form
+    for name, schema in sorted(compiled.forms.items()):
+        properties = schema.get("properties", {})
+        for key, absent in rules.missing_companions(properties).items():
+            found.append(
+                Problem(name, None, f"formulir yang menanyakan {key!r} wajib memuat juga: {', '.join(absent)}")
+            )
+        asks = [f for f in screening.SCREENING_FIELDS if f in properties]
+        needed = [f for f in (rules.CORRECTION_CODE, rules.CORRECTION_REASON) if f not in properties]
+        if name != start and asks and needed:
+            found.append(
+                Problem(
+                    name,
+                    None,
+                    f"formulir menanyakan jawaban skrining ({', '.join(asks)}) sesudah permohonan, jadi wajib memuat "
+                    f"{', '.join(needed)} untuk koreksi yang dikonfirmasi Kepala Dinas",
+                )
+            )
+    return [Problem(filename, p.line, f"{p.file}: {p.message}") for p in found]
+
+
+def ensure_lawful(compiled: CompiledDefinition, xml: bytes, filename: str) -> None:
+    """Refuse (DeploymentInvalid) a version whose forms or diagram could let a non-mediable case be mediated."""
+    found = form_problems(compiled, filename) or problems(compiled, xml, filename)
+    if found:
+        raise DeploymentInvalid(found)
+
+
+def reachable_from(
+    compiled: CompiledDefinition, workflow: BpmnWorkflow, answers: Mapping[str, Any], *, budget: int = DEFAULT_BUDGET
+) -> Violation | None:
+    """Whether a running case, with its recorded screening `answers` held fixed, can reach mediation on `compiled`.
+
+    For a migration's dry run: `workflow` is the case's workflow already moved onto the version; it is
+    copied, never changed. Answers not recorded yet take the mediable defaults, as in the scenarios.
+    """
+    people = ("korban", "terlapor")  # the record keeps whether they are children, not the people
+    truth = {**BASE_ANSWERS, **{k: v for k, v in answers.items() if k not in people}}
+    scenario = Scenario("kasus_berjalan", "Kasus ini", {}, {})
+    decisions = decision_fields(compiled.xml) | set(LETTER_FIELDS)
+    copied = runtime.load_state(compiled.specs, runtime.dump_state(workflow))
+    with runtime.at(SIMULATION_MOMENT, _calendar):
+        search = _Search(compiled, scenario, truth, decisions, budget)
+        try:
+            return search._explore(copied)
+        except _OutOfBudget:
+            return search._violation("", (f"{BUDGET_MARK}:{budget}",))

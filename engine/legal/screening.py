@@ -378,6 +378,18 @@ def _assessment_blocks(held: Mapping[str, Any]) -> list[Block]:
     return found
 
 
+def settled_blocks(record: Mapping[str, Any] | None) -> list[Block]:
+    """The blocks that rest on an answer actually given (not on one still to come, like a later assessment)."""
+    held = answers(record)
+    undecided_exception = held.get("kategori_perkara") == "perdata_keluarga" and "child_civil" not in (record or {})
+    return [
+        b
+        for b in blocks(record)
+        if (b.field not in SCREENING_FIELDS or held.get(b.field) is not None)
+        and not (b.rule == "R4" and undecided_exception)
+    ]
+
+
 def agreement_block(record: Mapping[str, Any] | None) -> list[Block]:
     """R13: what still stands between an agreement and its issue: clauses and two people's attestations."""
     agreement = (record or {}).get("agreement")

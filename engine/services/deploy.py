@@ -18,6 +18,7 @@ from engine.definitions import LoadedDefinition
 from engine.errors import DeploymentInvalid, PermissionDenied, Problem
 from engine.events import SYSTEM_CHAIN, append_chain_event
 from engine.forms import check_form_name
+from engine.legal import conformance
 from engine.persistence.models import ProcessDefinition
 from engine.roles import Role
 
@@ -81,6 +82,7 @@ def deploy(
             ]
         )
     compiled = compile_definition(xml, filename, forms or forms_from_directory(ctx.settings.forms_dir), mapping)
+    conformance.ensure_lawful(compiled, xml, filename)  # every path deploys here: CLI, API, ZIP, modeler
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
         latest = _latest(uow.session, key)

@@ -34,10 +34,12 @@ from sqlalchemy.orm import Session
 from engine import runtime
 from engine.actors import Actor
 from engine.bpmn.diff import VersionDiff, diff_versions
+from engine.bpmn.validate import CompiledDefinition
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import InvalidInput, MediasiError, NotFound, PermissionDenied
 from engine.events import case_event
+from engine.legal import conformance, screening
 from engine.legal.corrections import pending_of
 from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step, save_step
 from engine.persistence.models import Case, CaseTask, ProcessDefinition
@@ -74,6 +76,8 @@ class CaseMigration:
 class _Versions:
     old: LoadedDefinition
     new: LoadedDefinition
+    compiled: CompiledDefinition  # the target, as conformance reads it
+    unlawful: str = ""  # why the target version itself breaks the law ("" when it does not)
 
 
 @dataclass
@@ -209,9 +213,11 @@ def _prepare(
     if case.definition_id != old.id:
         current = ctx.definitions.get(session, case.definition_id)
         raise MigrationRefused(f"kasus berjalan pada {current.key} versi {current.version}, bukan versi {old.version}")
+    if versions.unlawful:
+        raise MigrationRefused(versions.unlawful)
     if pending_of(case.screening):
         raise MigrationRefused("kasus menunggu konfirmasi koreksi skrining oleh Kepala Dinas")
-    open_record(session, case)
+    record = open_record(session, case)
     workflow = runtime.load_state(old.specs, state)
     before = snapshot(workflow)
     ready = {t.id: t.task_spec.name for t in runtime.ready_user_tasks(workflow)}
@@ -221,10 +227,24 @@ def _prepare(
     with runtime.at(now or ctx.clock.now(), lambda: ctx.calendar(session)):
         migrate_workflow(workflow, new.specs, version=new.version)
     _check_history(new, {row.element for row in rows})
+    _check_lawful(versions, workflow, record)
     after = {t.id: t.task_spec.name for t in runtime.ready_user_tasks(workflow)}
     claimed = {row.id for row in rows if row.state == READY and row.claimed_by_id is not None}
     carried = [_carry(old, new, i, element, after.get(i), i in claimed) for i, element in ready.items()]
     return _Prepared(case, workflow, before, [r for r in carried if r is not None])
+
+
+def _check_lawful(versions: _Versions, workflow: Any, record: dict[str, Any]) -> None:
+    """A case the law forbids to mediate may not move onto a version on which, from where it stands, it could be."""
+    settled = screening.settled_blocks(record)
+    if not settled:
+        return
+    found = conformance.reachable_from(versions.compiled, workflow, screening.answers(record))
+    if found is not None:
+        raise MigrationRefused(
+            f"pada versi {versions.new.version} kasus ini dapat mencapai mediasi, padahal aturan hukum "
+            f"melarangnya ({settled[0].rule}: {settled[0].message.rstrip('.')})"
+        )
 
 
 def _carry(
@@ -290,7 +310,21 @@ def _check_owner(actor: Actor, what: str) -> None:
 def _versions(session: Session, ctx: EngineContext, key: str, from_version: int, to_version: int) -> _Versions:
     if from_version >= to_version:
         raise InvalidInput(f"Versi asal ({from_version}) harus lebih lama daripada versi tujuan ({to_version}).")
-    return _Versions(_definition(session, ctx, key, from_version), _definition(session, ctx, key, to_version))
+    old, new = _definition(session, ctx, key, from_version), _definition(session, ctx, key, to_version)
+    row = session.get_one(ProcessDefinition, new.id)
+    compiled = CompiledDefinition(
+        key=new.key,
+        name=row.name,
+        xml=row.bpmn_xml.encode(),
+        sha256=row.sha256,
+        forms=new.forms,
+        lane_roles=new.lane_roles,
+        catalog=new.catalog,
+        specs=new.specs,
+    )
+    found = conformance.problems(compiled, compiled.xml, f"{key} versi {new.version}")
+    unlawful = "; ".join(p.message for p in found[:2])
+    return _Versions(old, new, compiled, f"versi tujuan melanggar aturan hukum: {unlawful}" if unlawful else "")
 
 
 def _definition(session: Session, ctx: EngineContext, key: str, version: int) -> LoadedDefinition:

@@ -26,6 +26,7 @@ from engine.bpmn.xml import MAX_BPMN_BYTES, NS, parse_bpmn
 from engine.context import EngineContext
 from engine.errors import Conflict, DeploymentInvalid, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import FormSchemaError, check_form_name, check_form_schema
+from engine.legal import conformance
 from engine.persistence.models import Case, ProcessDefinition, ProcessDraft
 from engine.roles import Role
 from engine.services import deploy as deploy_service
@@ -264,7 +265,9 @@ def validate_draft(ctx: EngineContext, *, actor: Actor, draft_id: uuid.UUID) -> 
     draft = get_draft(ctx, actor=actor, draft_id=draft_id)
     try:
         _check_key(draft)
-        compile_definition(draft.xml.encode(), _filename(draft), _form_source(draft.forms), draft.lane_roles)
+        xml = draft.xml.encode()
+        compiled = compile_definition(xml, _filename(draft), _form_source(draft.forms), draft.lane_roles)
+        conformance.ensure_lawful(compiled, xml, _filename(draft))
     except DeploymentInvalid as invalid:
         return locate_problems(draft.xml.encode(), invalid.problems)
     return []
