@@ -22,6 +22,7 @@ EXISTING = "__existing"
 LONG_TEXT = 200
 MAX_RADIOS = 5
 TEXTAREA_ROWS = 5
+ITEM_ROWS = 2
 CHOOSE = "— pilih —"
 UPLOADED = "Berkas sudah diunggah"
 NOT_INTEGER = "Harus berupa bilangan bulat."
@@ -47,9 +48,10 @@ def _kind(schema: Mapping[str, Any]) -> str:
     if kind == "boolean":
         return "checkbox" if schema.get("const") is True else "yesno"
     if kind == "array":
-        items = schema.get("items")
-        items = items if isinstance(items, Mapping) else {}
-        return "groups" if items.get("type") == "object" else "choices"
+        items = _items(schema)
+        if items.get("type") == "object":
+            return "groups"
+        return "strings" if items.get("type") == "string" and "enum" not in items else "choices"
     if kind in ("integer", "number", "object"):
         return str(kind)
     return "text"
@@ -211,6 +213,7 @@ def _render_field(f: _Field) -> Markup:
         "yesno": _render_radios,
         "checkbox": _render_checkbox,
         "choices": _render_choices,
+        "strings": _render_strings,
         "groups": _render_groups,
         "object": _render_nested,
     }
@@ -261,12 +264,17 @@ def _render_input(f: _Field) -> Markup:
     return _lines([_label(f), _notes(f), Markup("<input{}>").format(attrs)])
 
 
+def _area_text(value: Any) -> str:
+    """The content of a <textarea> holding `value`."""
+    text = _text(value)
+    lead = "\n" if text.startswith(("\n", "\r")) else ""  # the HTML parser drops one leading newline
+    return lead + text
+
+
 def _render_textarea(f: _Field) -> Markup:
     """A <textarea> for long text."""
-    value = _text(f.value)
-    lead = "\n" if value.startswith(("\n", "\r")) else ""  # the HTML parser drops one leading newline
     attrs = _attrs(**f.control(), rows=TEXTAREA_ROWS, maxlength=f.schema.get("maxLength"))
-    area = Markup("<textarea{}>{}{}</textarea>").format(attrs, lead, value)
+    area = Markup("<textarea{}>{}</textarea>").format(attrs, _area_text(f.value))
     return _lines([_label(f), _notes(f), area])
 
 
@@ -358,6 +366,15 @@ def _group_count(f: _Field, items: list[Any]) -> int:
     return max(min(count, maximum), len(items)) if isinstance(maximum, int) else count
 
 
+def _add_button(f: _Field, count: int) -> Markup:
+    """The "Tambah" button of an array, left out once it holds maxItems items."""
+    maximum = f.schema.get("maxItems")
+    if isinstance(maximum, int) and count >= maximum:
+        return Markup("")
+    add = Markup('<button type="submit" name="{}" value="{}" formnovalidate>Tambah {}</button>')
+    return add.format(ADD, f.path, f.title)
+
+
 def _render_groups(f: _Field) -> Markup:
     """A fieldset per item of an array of objects, with remove and add buttons."""
     items = list(f.value) if isinstance(f.value, list) else []
@@ -365,10 +382,7 @@ def _render_groups(f: _Field) -> Markup:
     removable = count > int(f.schema.get("minItems", 0))
     parts = [_legend(f), _notes(f)]
     parts += [_render_group(f, n, items[n] if n < len(items) else {}, removable) for n in range(count)]
-    maximum = f.schema.get("maxItems")
-    if not isinstance(maximum, int) or count < maximum:
-        add = Markup('<button type="submit" name="{}" value="{}" formnovalidate>Tambah {}</button>')
-        parts.append(add.format(ADD, f.path, f.title))
+    parts.append(_add_button(f, count))
     attrs = _attrs(class_="daftar", id=f.id, aria_describedby=f.described_by())
     return Markup("<fieldset{}>\n{}\n</fieldset>").format(attrs, _lines(parts))
 
@@ -387,6 +401,51 @@ def _render_group(f: _Field, n: int, item: Any, removable: bool) -> Markup:
         parts.append(remove.format(REMOVE, path))
     attrs = _attrs(class_="group", id=group.id, aria_describedby=group.described_by())
     return Markup("<fieldset{}>\n{}\n</fieldset>").format(attrs, _lines(parts))
+
+
+def _render_strings(f: _Field) -> Markup:
+    """A fieldset with a short textarea per item of an array of strings, with remove and add buttons."""
+    items = list(f.value) if isinstance(f.value, list) else []
+    count = _group_count(f, items)
+    removable = count > int(f.schema.get("minItems", 0))
+    parts = [_legend(f), _notes(f)]
+    parts += [_render_string_item(f, n, items[n] if n < len(items) else None, removable) for n in range(count)]
+    parts.append(_add_button(f, count))
+    attrs = _attrs(class_="daftar daftar-butir", id=f.id, aria_describedby=f.described_by())
+    return Markup("<fieldset{}>\n{}\n</fieldset>").format(attrs, _lines(parts))
+
+
+def _render_string_item(f: _Field, n: int, value: Any, removable: bool) -> Markup:
+    """The numbered textarea of one item of an array of strings, its error and its remove button.
+
+    The item's own error ("klausul.2") is shown beside it; an error on the whole array ("klausul")
+    marks every item invalid and is read with each of them, as the checkboxes of an array of enums are.
+    """
+    item_schema = _items(f.schema)
+    item = _Field(f.page, _join(f.path, n), f.name, item_schema, False, value)
+    title = f"{f.title} {n + 1}"
+    required = f.required and n < int(f.schema.get("minItems", 0))
+    more = [f"{f.id}-galat"] if f.error else []
+    attrs = _attrs(
+        id=item.id,
+        name=item.path,
+        aria_required="true" if required else None,
+        aria_invalid="true" if item.error or f.error else None,
+        aria_describedby=item.described_by(*more),
+        rows=ITEM_ROWS,
+        maxlength=item_schema.get("maxLength"),
+    )
+    parts = [
+        Markup("<label{}>{}</label>").format(_attrs(for_=item.id), title),
+        _notes(item),
+        Markup("<textarea{}>{}</textarea>").format(attrs, _area_text(value)),
+    ]
+    if removable:
+        remove = Markup(
+            '<button type="submit" name="{}" value="{}" aria-label="Hapus {}" formnovalidate>Hapus</button>'
+        )
+        parts.append(remove.format(REMOVE, item.path, title))
+    return Markup('<div class="butir">\n{}\n</div>').format(_lines(parts))
 
 
 # ---------------------------------------------------------------- parsing
@@ -445,6 +504,8 @@ def _parse_value(sub: _Submission, schema: Mapping[str, Any], src: str, dst: str
         return _parse_boolean(sub, src, dst)
     if kind == "choices":
         return [v.strip() for v in sub.form.getlist(src) if v.strip()] or None
+    if kind == "strings":
+        return _parse_strings(sub, src)
     if kind == "groups":
         return _parse_groups(sub, schema, src, dst)
     if kind == "object":
@@ -495,6 +556,24 @@ def _parse_groups(sub: _Submission, schema: Mapping[str, Any], src: str, dst: st
     for index, has_input in sorted(_submitted_groups(sub, items, src).items()):
         if has_input and _join(src, index) != removed:
             result.append(_parse_object(sub, items, _join(src, index), _join(dst, len(result))))
+    return result or None
+
+
+def _parse_strings(sub: _Submission, src: str) -> list[str] | None:
+    """Read the items of an array of strings in index order, dropping blank ones and the one being removed.
+
+    The list is compacted, so the indexes of the engine's errors ("klausul.2") are positions in the
+    returned list; re-rendering that list puts each error beside the item it is about.
+    """
+    removed = (sub.form.get(REMOVE) or "").strip()
+    pattern = re.compile(re.escape(src) + r"\.(0|[1-9][0-9]{0,3})")
+    indexes = sorted({int(match[1]) for key in sub.form if (match := pattern.fullmatch(key))})
+    result: list[str] = []
+    for index in indexes:
+        name = _join(src, index)
+        text = sub.text(name)
+        if text is not None and name != removed:
+            result.append(text)
     return result or None
 
 

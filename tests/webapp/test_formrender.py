@@ -159,7 +159,9 @@ def sample_value(schema: Mapping[str, Any]) -> Any:
         items = schema["items"]
         if items.get("type") == "object":
             return [sample_object(items), sample_object(items)]
-        return items["enum"][:2]
+        if "enum" in items:
+            return items["enum"][:2]
+        return [sample_value(items), "Butir kedua"]  # an array of plain strings
     if "enum" in schema:
         return schema["enum"][-1]
     if schema.get("format") == "file":
@@ -462,12 +464,184 @@ def test_dates_times_and_the_must_be_true_checkbox() -> None:
     assert (box.get("type"), box.get("value"), box.get("checked")) == ("checkbox", "true", "")
     assert box.get("aria-required") == "true"
     assert page.label_of("f-skrining_ulang_aman") == "Skrining keselamatan ulang: korban aman *"
-    assert page.by_id("f-isi_kesepakatan").get("aria-required") is None  # required only through if/then
+    klausul = page.by_id("f-klausul_kesepakatan-0")  # required only through if/then
+    assert (klausul.tag, klausul.get("aria-required")) == ("textarea", None)
     _, unchecked = render(load("laksanakan_mediasi.json"))
     assert unchecked.by_id("f-skrining_ulang_aman").get("checked") is None
     _, undangan = render(load("undangan_mediasi.json"), {"jam_mediasi": "09:30"})
     jam = undangan.by_id("f-jam_mediasi")
     assert (jam.get("type"), jam.get("value"), jam.get("inputmode")) == ("text", "09:30", None)
+
+
+CLAUSES = ["Pihak terlapor menafkahi anak Rp1.000.000 sebulan.", "Kedua pihak mengikuti konseling.", "Butir ketiga."]
+
+
+def clause_texts(page: Page) -> list[str]:
+    return [e.text for e in page.find("textarea") if (e.get("name") or "").startswith("klausul_kesepakatan.")]
+
+
+def test_an_array_of_strings_renders_a_prefilled_textarea_per_clause() -> None:
+    for name in ("laksanakan_mediasi.json", "perbaiki_kesepakatan.json"):
+        html, page = render(load(name), {"klausul_kesepakatan": CLAUSES})
+        fieldset = page.by_id("f-klausul_kesepakatan")
+        assert fieldset.tag == "fieldset" and fieldset.get("aria-describedby") == "f-klausul_kesepakatan-bantuan"
+        assert page.elements[page.elements.index(fieldset) + 1].text.startswith("Butir kesepakatan")
+        assert not page.find("input", name="klausul_kesepakatan")  # no checkboxes from a missing enum
+        assert clause_texts(page) == CLAUSES
+        for n in range(3):
+            area = page.by_id(f"f-klausul_kesepakatan-{n}")
+            assert (area.tag, area.get("name"), area.get("rows"), area.get("maxlength")) == (
+                "textarea",
+                f"klausul_kesepakatan.{n}",
+                "2",
+                "1000",
+            )
+            assert area.get("aria-invalid") is None and area.get("aria-describedby") is None
+            assert page.label_of(f"f-klausul_kesepakatan-{n}") == f"Butir kesepakatan {n + 1}"
+        assert "f-klausul_kesepakatan-3" not in html
+    _, perbaiki = render(load("perbaiki_kesepakatan.json"), {"klausul_kesepakatan": CLAUSES})
+    assert perbaiki.by_id("f-klausul_kesepakatan-0").get("aria-required") == "true"  # required, minItems 1
+    assert perbaiki.by_id("f-klausul_kesepakatan-1").get("aria-required") is None
+    _, empty = render(load("laksanakan_mediasi.json"))
+    assert clause_texts(empty) == [""]  # max(minItems, 1) empty clause
+    assert empty.by_id("f-klausul_kesepakatan-0").get("aria-required") is None
+    leading, _ = render(load("perbaiki_kesepakatan.json"), {"klausul_kesepakatan": ["\nBaris kedua", XSS]})
+    assert ">\n\nBaris kedua</textarea>" in leading  # a browser drops the first newline only
+    assert "<script" not in leading and "&lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in leading
+
+
+def test_an_array_of_strings_parses_back_in_order_without_blank_clauses() -> None:
+    schema = load("perbaiki_kesepakatan.json")
+    _, page = render(schema, {"klausul_kesepakatan": CLAUSES})
+    assert parse_fields(schema, page.submission(), no_files(), refuse_files) == ({"klausul_kesepakatan": CLAUSES}, {})
+    form = [
+        ("klausul_kesepakatan.10", "Keempat"),
+        ("klausul_kesepakatan.2", " Ketiga "),
+        ("klausul_kesepakatan.0", "Pertama,\r\nbaris kedua.\r\n"),
+        ("klausul_kesepakatan.1", "Kedua"),
+        ("klausul_kesepakatan.3", "   "),
+        ("klausul_kesepakatan.x", "bukan butir"),
+        ("klausul_kesepakatan.01", "bukan butir"),
+        ("klausul_kesepakatan", "bukan butir"),
+    ]
+    assert parse(schema, form) == (
+        {"klausul_kesepakatan": ["Pertama,\nbaris kedua.", "Kedua", "Ketiga", "Keempat"]},
+        {},
+    )
+    assert parse(schema, [("klausul_kesepakatan.0", ""), ("klausul_kesepakatan.1", " ")]) == ({}, {})
+
+
+def test_a_blank_clause_in_the_middle_is_dropped_so_error_indexes_match_the_rerendered_list() -> None:
+    schema = load("perbaiki_kesepakatan.json")
+    form = [("klausul_kesepakatan.0", "Pertama"), ("klausul_kesepakatan.1", ""), ("klausul_kesepakatan.2", "Ketiga")]
+    data, _ = parse(schema, form)
+    assert data == {"klausul_kesepakatan": ["Pertama", "Ketiga"]}
+    # The engine reports the index into the submitted (compacted) list: 1 is "Ketiga".
+    _, page = render(schema, data, {"klausul_kesepakatan.1": "Melanggar R13."})
+    assert clause_texts(page) == ["Pertama", "Ketiga"]
+    assert page.by_id("f-klausul_kesepakatan-1").get("aria-invalid") == "true"
+    assert page.by_id("f-klausul_kesepakatan-0").get("aria-invalid") is None
+
+
+def test_an_error_on_one_clause_is_shown_beside_that_clause() -> None:
+    message = "Butir ini terbaca memuat janji untuk tidak melapor (R13)."
+    html, page = render(
+        load("laksanakan_mediasi.json"), {"klausul_kesepakatan": CLAUSES}, {"klausul_kesepakatan.1": message}
+    )
+    second = page.by_id("f-klausul_kesepakatan-1")
+    assert (second.get("aria-invalid"), second.get("aria-describedby")) == ("true", "f-klausul_kesepakatan-1-galat")
+    error = page.by_id("f-klausul_kesepakatan-1-galat")
+    assert (error.tag, error.get("class"), error.text) == ("p", "galat", message)
+    label = page.one("label", for_="f-klausul_kesepakatan-1")
+    assert page.elements.index(label) < page.elements.index(error) < page.elements.index(second)
+    assert page.elements.index(second) < page.elements.index(page.by_id("f-klausul_kesepakatan-2"))
+    for n in (0, 2):
+        other = page.by_id(f"f-klausul_kesepakatan-{n}")
+        assert other.get("aria-invalid") is None and other.get("aria-describedby") is None
+    assert html.count(message) == 1
+    assert page.by_id("f-klausul_kesepakatan").get("aria-describedby") == "f-klausul_kesepakatan-bantuan"
+
+
+def test_an_error_on_the_whole_array_of_strings_is_shown_with_the_field_and_every_clause() -> None:
+    errors = {"klausul_kesepakatan": "Wajib diisi.", "klausul_kesepakatan.0": "Maksimal 1000 karakter."}
+    _, page = render(load("laksanakan_mediasi.json"), {"klausul_kesepakatan": CLAUSES[:2]}, errors)
+    assert page.by_id("f-klausul_kesepakatan").get("aria-describedby") == (
+        "f-klausul_kesepakatan-bantuan f-klausul_kesepakatan-galat"
+    )
+    assert page.by_id("f-klausul_kesepakatan-galat").text == "Wajib diisi."
+    first, second = page.by_id("f-klausul_kesepakatan-0"), page.by_id("f-klausul_kesepakatan-1")
+    assert first.get("aria-describedby") == "f-klausul_kesepakatan-0-galat f-klausul_kesepakatan-galat"
+    assert second.get("aria-describedby") == "f-klausul_kesepakatan-galat"
+    assert first.get("aria-invalid") == second.get("aria-invalid") == "true"
+
+
+def test_clauses_are_added_and_removed_within_min_and_max_items() -> None:
+    schema = load("perbaiki_kesepakatan.json")  # minItems 1, maxItems 30
+    add = {"name": "_add", "value": "klausul_kesepakatan"}
+    html, one = render(schema, {"klausul_kesepakatan": CLAUSES[:1]})
+    assert '<button type="submit" name="_add" value="klausul_kesepakatan" formnovalidate>' in html
+    assert one.one("button", **add).text == "Tambah Butir kesepakatan"
+    assert not one.find("button", name="_remove")  # one clause and minItems 1: nothing to remove
+    _, two = render(schema, {"klausul_kesepakatan": CLAUSES[:1]}, extra_groups={"klausul_kesepakatan": 1})
+    assert clause_texts(two) == [CLAUSES[0], ""]
+    removes = two.find("button", name="_remove")
+    assert [b.get("value") for b in removes] == ["klausul_kesepakatan.0", "klausul_kesepakatan.1"]
+    assert [(b.text, b.get("aria-label"), b.get("formnovalidate")) for b in removes][1] == (
+        "Hapus",
+        "Hapus Butir kesepakatan 2",
+        "",
+    )
+    thirty = [f"Butir {n}" for n in range(30)]
+    _, full = render(schema, {"klausul_kesepakatan": thirty}, extra_groups={"klausul_kesepakatan": 2})
+    assert clause_texts(full) == thirty  # maxItems: no empty 31st clause
+    assert not full.find("button", name="_add")
+    assert len(full.find("button", name="_remove")) == 30
+    _, capped = render(schema, {"klausul_kesepakatan": thirty[:29]}, extra_groups={"klausul_kesepakatan": 5})
+    assert len(clause_texts(capped)) == 30 and not capped.find("button", name="_add")
+
+
+def test_clause_add_and_remove_buttons_round_trip() -> None:
+    schema = load("perbaiki_kesepakatan.json")
+    _, page = render(schema, {"klausul_kesepakatan": CLAUSES})
+    added = MultiDict([*page.submission().items(multi=True), ("_add", "klausul_kesepakatan")])
+    assert group_action(added) == ("add", "klausul_kesepakatan", None)
+    data, _ = parse_fields(schema, added, no_files(), refuse_files)
+    _, more = render(schema, data, extra_groups={"klausul_kesepakatan": 1})
+    assert clause_texts(more) == [*CLAUSES, ""]
+    removed = MultiDict([*more.submission().items(multi=True), ("_remove", "klausul_kesepakatan.1")])
+    assert group_action(removed) == ("remove", "klausul_kesepakatan", 1)
+    after, errors = parse_fields(schema, removed, no_files(), refuse_files)
+    assert (after, errors) == ({"klausul_kesepakatan": [CLAUSES[0], CLAUSES[2]]}, {})
+    _, fewer = render(schema, after, extra_groups={})
+    assert clause_texts(fewer) == [CLAUSES[0], CLAUSES[2]]
+    last = parse(schema, [("klausul_kesepakatan.0", "Satu-satunya"), ("_remove", "klausul_kesepakatan.0")])
+    assert last == ({}, {})
+    _, again = render(schema, last[0])
+    assert clause_texts(again) == [""]  # minItems keeps one empty clause to fill
+
+
+def test_an_array_of_strings_without_limits_and_an_array_of_enums_stay_apart() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "catatan": {"type": "array", "items": {"type": "string"}},
+            "warna": {"type": "array", "items": {"type": "string", "enum": ["merah", "biru"]}},
+        },
+        "additionalProperties": False,
+    }
+    _, page = render(schema, {"warna": ["biru"]})
+    area = page.by_id("f-catatan-0")
+    assert (area.tag, area.get("maxlength"), area.text) == ("textarea", None, "")
+    assert page.label_of("f-catatan-0") == "catatan 1"
+    assert page.one("button", name="_remove").get("value") == "catatan.0"  # no minItems: even the only one
+    assert page.one("button", name="_add").get("value") == "catatan"
+    assert [b.get("value") for b in page.find("input", type="checkbox", name="warna")] == ["merah", "biru"]
+    assert page.one("input", name="warna", value="biru").get("checked") == ""
+    assert not page.find("textarea", name="warna.0")
+    assert parse(schema, [("catatan.0", "a"), ("catatan.1", "b"), ("warna", "merah")]) == (
+        {"catatan": ["a", "b"], "warna": ["merah"]},
+        {},
+    )
 
 
 def test_booleans_and_enums_of_other_forms() -> None:

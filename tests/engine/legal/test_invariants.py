@@ -247,7 +247,13 @@ def test_a_child_victims_violence_cannot_be_excepted_into_mediation(ctx: EngineC
     )
     case = case_service.start_case(ctx, actor=people["ani"], data=child)
     walk(lambda: ctx, people, case, steps("Task_periksa_kelengkapan"))
-    complete(ctx, people["rina"], case, "Task_telaah_permohonan", review(kategori_perkara="delik_aduan", jenis_kekerasan=["fisik"]))
+    complete(
+        ctx,
+        people["rina"],
+        case,
+        "Task_telaah_permohonan",
+        review(kategori_perkara="delik_aduan", jenis_kekerasan=["fisik"]),
+    )
     exception = FORMS["Task_tinjau_pengecualian"]
     error = refused_unchanged(ctx, lambda: complete(ctx, people["rina"], case, "Task_tinjau_pengecualian", exception))
     assert "pengecualian_disetujui" in error.errors or "kategori_perkara" in error.errors
