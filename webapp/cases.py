@@ -47,6 +47,9 @@ EVENT_TITLES = {
     "sla_paused": "Jam layanan dijeda",
     "sla_resumed": "Jam layanan berjalan lagi",
     "case_completed": "Kasus selesai",
+    "screening_correction_requested": "Koreksi skrining diajukan",
+    "screening_correction_confirmed": "Koreksi skrining dikonfirmasi",
+    "screening_correction_refused": "Koreksi skrining ditolak",
 }
 
 
@@ -106,9 +109,11 @@ def show(case_id: UUID) -> ResponseReturnValue:
     events = case_queries.case_events(ctx(), case_id, person) if staff else []
     documents = case_queries.case_documents(ctx(), case_id, person)  # an applicant's own uploads and letters
     complaint = case.process_key == COMPLAINT.process
+    screening = case_queries.case_screening(ctx(), case_id, person) if staff and not complaint else None
     return render_template(
         "cases/case.html",
         case=case,
+        screening=screening,
         events=events,
         documents=documents,
         staff=staff,

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.datastructures import FileStorage
 
+from engine.bpmn.catalog import CONFIRM_CORRECTION
 from engine.errors import FormInvalid, NotFound
 from engine.services import drafts as draft_service
 from engine.services import queries as case_queries
@@ -72,7 +73,14 @@ def work(task_id: UUID) -> ResponseReturnValue:
     except FormInvalid as invalid:
         return _render(task_id, data, invalid.errors, status=422)
     draft_service.discard_draft(ctx(), actor=actor(), task_id=task_id)
-    flash(f"Tugas \u201c{detail.task.title}\u201d selesai.", "info")
+    if detail.task.element != CONFIRM_CORRECTION and any(t.element == CONFIRM_CORRECTION for t in view.tasks):
+        flash(
+            "Koreksi skrining Anda dicatat. Tugas ini baru selesai setelah Kepala Dinas mengonfirmasi koreksinya; "
+            "bila ditolak, tugas kembali kepada Anda.",
+            "info",
+        )
+    else:
+        flash(f"Tugas \u201c{detail.task.title}\u201d selesai.", "info")
     if view.status != "open":
         flash(f"Kasus {view.number} selesai dengan hasil: {view.outcome}.", "info")
     return redirect(url_for("tasks.inbox"))

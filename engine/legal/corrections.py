@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from engine.legal.rules import CORRECTION_CODES, describe
-from engine.legal.screening import LABELS
+from engine.legal.screening import LABELS, SCREENING_FIELDS, answers, blocks
 
 CONFIRM_FORM_NAME = "konfirmasi_koreksi_skrining.json"
 CONFIRMED, REFUSED, PENDING, LAPSED = "dikonfirmasi", "ditolak", "menunggu", "gugur"
@@ -77,15 +78,17 @@ class CorrectionView:
     seq: int
     element: str
     requested_by: str
-    requested_at: str
+    requested_at: datetime
     code: str
     code_title: str
     reason: str
     changes: list[ChangeView]
     status: str  # menunggu, dikonfirmasi, ditolak, gugur
     decided_by: str | None = None
-    decided_at: str | None = None
+    decided_at: datetime | None = None
     note: str | None = None
+    confirm_task_id: str | None = None
+    element_title: str = ""
 
 
 def change_views(changes: list[Mapping[str, Any]], titles: Mapping[str, Mapping[str, str]]) -> list[ChangeView]:
@@ -117,15 +120,38 @@ def correction_views(record: Mapping[str, Any] | None, titles: Mapping[str, Mapp
             seq=int(c["seq"]),
             element=str(c["element"]),
             requested_by=str(c["by"]),
-            requested_at=str(c["at"]),
+            requested_at=datetime.fromisoformat(str(c["at"])),
             code=str(c["code"]),
             code_title=CORRECTION_CODES.get(str(c["code"]), str(c["code"])),
             reason=str(c["reason"]),
             changes=change_views(c["changes"], titles),
             status=str(c["status"]),
             decided_by=c.get("decided_by"),
-            decided_at=c.get("decided_at"),
+            decided_at=datetime.fromisoformat(c["decided_at"]) if c.get("decided_at") else None,
             note=c.get("note"),
+            confirm_task_id=c.get("confirm_task_id"),
+            element_title=str(c.get("element_title") or c["element"]),
         )
         for c in (record or {}).get("corrections", [])
     ]
+
+
+@dataclass(frozen=True)
+class ScreeningView:
+    """A case's legal screening as staff read it: the answers held, what forbids mediation, the corrections."""
+
+    answers: list[tuple[str, str]]  # (title, answer in words)
+    blocks: list[str]  # why mediation is impossible now (empty: nothing stands in the way)
+    corrections: list[CorrectionView]
+
+
+def screening_view(record: Mapping[str, Any] | None, titles: Mapping[str, Mapping[str, str]]) -> ScreeningView:
+    """The view of a record; enum values by their form titles."""
+    held = answers(record)
+    shown = [
+        (LABELS[field], view.after)
+        for field in SCREENING_FIELDS
+        if field in held
+        for view in change_views([{"field": field, "before": None, "after": held[field]}], titles)
+    ]
+    return ScreeningView(shown, [b.message for b in blocks(record)], correction_views(record, titles))

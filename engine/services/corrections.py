@@ -101,12 +101,14 @@ def hold(
         {
             "seq": event.seq,
             "element": task.element,
+            "element_title": definition.catalog.tasks[task.element].title,
             "by": actor.username,
             "at": now.isoformat(),
             "code": code,
             "reason": reason,
             "changes": listed,
             "status": PENDING,
+            "confirm_task_id": str(confirm_id),
         }
     )
     case.screening, case.updated_at = record, now

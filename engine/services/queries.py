@@ -14,6 +14,7 @@ from engine.access import STAFF_ROLES, readable_cases
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import InvalidInput, NotFound
+from engine.legal.corrections import ScreeningView, screening_view
 from engine.letters import kinds as letter_kinds
 from engine.persistence.case_store import CALENDAR_STAMP, calendar_stamp
 from engine.persistence.models import (
@@ -26,6 +27,7 @@ from engine.persistence.models import (
     User,
 )
 from engine.roles import Role
+from engine.services import screening_records
 from engine.services.steps import COMPLETED, OPEN, READY, case_variables, task_marks
 from engine.services.views import CaseSla, CaseView, EventView, SlaJudge, case_view, event_view, task_ref
 
@@ -210,6 +212,15 @@ def case_events(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | No
         ).all()
         catalog = ctx.definitions.get(uow.session, case.definition_id).catalog
         return [event_view(event, payload, catalog) for event, payload in rows]
+
+
+def case_screening(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> ScreeningView:
+    """A case's legal screening record: its answers, what forbids mediation, and every correction."""
+    with ctx.unit_of_work(write=False) as uow:
+        case = find_case(uow.session, case_ref, actor)
+        record = case.screening if case.screening is not None else screening_records.rebuild(uow.session, case.id)
+        titles = ctx.definitions.get(uow.session, case.definition_id).value_titles
+        return screening_view(record, titles)
 
 
 def case_documents(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> list[DocumentView]:

@@ -23,6 +23,7 @@ from engine.errors import Conflict, FormInvalid, InvalidInput, NotFound, TaskNot
 from engine.events import case_event
 from engine.forms import file_ids, validate_form
 from engine.legal import rules, screening
+from engine.legal.corrections import CorrectionView, correction_views
 from engine.persistence.case_store import (
     CALENDAR_STAMP,
     HELD,
@@ -72,6 +73,7 @@ class TaskDetail:
     facts: tuple[str, ...] = ()  # the variables this task shows; empty: all of them
     labels: dict[str, str] = field(default_factory=dict)  # variable -> title, from the version's forms
     value_titles: dict[str, dict[str, str]] = field(default_factory=dict)  # variable -> enum value -> title
+    correction: CorrectionView | None = None  # what a screening correction's confirmation task decides
 
 
 def _require_ready(task: TaskRecord, case: CaseRecord, info: TaskInfo) -> None:
@@ -321,7 +323,17 @@ def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID, wit
             facts=info.facts,
             labels=definition.labels,
             value_titles=definition.value_titles,
+            correction=_correction_of(uow.session, case, task, definition)
+            if task.element == CONFIRM_CORRECTION
+            else None,
         )
+
+
+def _correction_of(
+    session: Session, case: CaseRecord, task: TaskRecord, definition: LoadedDefinition
+) -> CorrectionView | None:
+    views = correction_views(open_record(session, case), definition.value_titles)
+    return next((c for c in views if c.confirm_task_id == str(task.id)), None)
 
 
 def attach_document(

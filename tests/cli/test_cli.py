@@ -199,3 +199,15 @@ def test_deploy_takes_a_zip_package(cli, tmp_path: Path) -> None:  # type: ignor
     assert status == 0 and "versi 2 diterapkan" in out
     path.write_bytes(b"bukan zip")
     assert "bukan berkas ZIP" in one_line_error(cli("deploy", str(path)))
+
+
+def test_a_version_that_mediates_sexual_violence_is_refused_on_one_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("init")
+    permissive = tmp_path / "mediasi_kekerasan.bpmn"
+    source = (PROJECT_ROOT / "processes" / "mediasi_kekerasan.bpmn").read_text()
+    permissive.write_text(source.replace('"seksual" not in jenis_kekerasan and ', "", 1))
+    (tmp_path / "mediasi_kekerasan.lanes.json").write_text(
+        (PROJECT_ROOT / "processes" / "mediasi_kekerasan.lanes.json").read_text()
+    )
+    err = one_line_error(cli("deploy", str(permissive)))
+    assert f"{permissive}:" in err and "Kekerasan seksual" in err and "dapat mencapai mediasi" in err

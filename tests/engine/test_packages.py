@@ -117,3 +117,9 @@ def test_the_api_deploys_a_package(ctx: EngineContext, deployed: object, tmp_pat
         "/api/v1/processes", data=b"xx", headers={"Authorization": f"Bearer {token}", "Content-Type": "application/zip"}
     )
     assert bad.status_code == 422 and "ZIP" in bad.json["errors"][0]["message"]
+
+
+def test_a_package_whose_diagram_mediates_sexual_violence_is_refused(ctx: EngineContext) -> None:
+    files = shipped()
+    files["mediasi_kekerasan.bpmn"] = BPMN.read_bytes().replace(b'"seksual" not in jenis_kekerasan and ', b"", 1)
+    assert 'skenario hukum "Kekerasan seksual" dapat mencapai mediasi' in refused(ctx, package(files))

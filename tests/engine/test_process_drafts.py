@@ -342,3 +342,16 @@ def test_the_two_person_rule_is_off_unless_set() -> None:
     assert Settings.from_environ({}).deploy_approval is False
     assert Settings.from_environ({"MEDIASI_DEPLOY_APPROVAL": "0"}).deploy_approval is False
     assert Settings.from_environ({"MEDIASI_DEPLOY_APPROVAL": "1"}).deploy_approval is True
+
+
+def test_the_modeler_check_and_deploy_refuse_a_version_that_mediates_sexual_violence(
+    ctx: EngineContext, owners: dict[str, Actor]
+) -> None:
+    olga = owners["olga"]
+    draft_id = drafts.create_draft(ctx, actor=olga, key=KEY, version=1)
+    permissive = SHIPPED.replace('"seksual" not in jenis_kekerasan and ', "", 1)
+    drafts.save_draft(ctx, actor=olga, draft_id=draft_id, revision=1, xml=permissive.encode())
+    problems = drafts.validate_draft(ctx, actor=olga, draft_id=draft_id)
+    assert any("Kekerasan seksual" in p.message and p.line for p in problems), problems
+    with pytest.raises(DeploymentInvalid):
+        drafts.deploy_draft(ctx, actor=olga, draft_id=draft_id, revision=2)
