@@ -228,6 +228,9 @@ def walk(
     return view
 
 
+TEXT_LISTS = {"klausul_kesepakatan"}  # lists of free text: one input per item, not checkboxes
+
+
 def as_form(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """JSON data as the fields of the rendered HTML form (names like korban.0.nama)."""
     fields: dict[str, Any] = {}
@@ -236,6 +239,8 @@ def as_form(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         if isinstance(value, list) and value and isinstance(value[0], dict):
             for i, item in enumerate(value):
                 fields |= as_form(item, f"{name}.{i}.")
+        elif isinstance(value, list) and key in TEXT_LISTS:
+            fields |= {f"{name}.{i}": str(v) for i, v in enumerate(value)}
         elif isinstance(value, list):
             fields[name] = [str(v) for v in value]
         elif isinstance(value, bool):

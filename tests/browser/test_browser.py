@@ -32,6 +32,9 @@ def fill(page: Any, data: dict[str, Any]) -> None:
     """Fill the rendered JSON Schema form with `data`, as a person would."""
     for name, value in as_form(data).items():
         values = value if isinstance(value, list) else [value]
+        item = re.fullmatch(r"(\w+)\.(\d+)", name)
+        if item and page.locator(f'[name="{name}"]').count() == 0:  # one more item of a list: "Tambah"
+            page.click(f'button[value="{item.group(1)}"]:has-text("Tambah")')
         first = page.locator(f'[name="{name}"]').first
         kind = first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
         if kind in ("input:radio", "input:checkbox"):
