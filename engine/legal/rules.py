@@ -38,6 +38,7 @@ COMPANIONS: dict[str, tuple[str, ...]] = {
     "rekomendasi_ketua": (DISSENT_REASON,),
     "alasan_rujukan": ("lembaga_rujukan", "pendampingan", "pendamping", "pelaku_anak_diversi"),
     "laporan_dibuat": ("nomor_laporan_polisi", "alasan_tanpa_laporan"),
+    "hasil_mediasi": ("klausul_kesepakatan",),  # an agreement reached is written as clauses
     "klausul_kesepakatan": (*ATTESTATION_FIELDS, R13_ACK, R13_ACK_REASON),
     "kesepakatan_disetujui": (*ATTESTATION_FIELDS, R13_ACK, R13_ACK_REASON),
     "pengecualian_disetujui": ("perkara_perdata_terkait", "penilaian_kepentingan_terbaik_anak"),

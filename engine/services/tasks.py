@@ -157,7 +157,7 @@ def _complete(
     record = open_record(session, case)
     errors = rules.check_submission(record, submitted)
     if errors:
-        raise FormInvalid(errors)
+        raise FormInvalid(_with_missing_fields(errors, schema))
     workflow = load_workflow(ctx, case, definition, step.state)
     writes = StepWrites(case=case, read_version=case.version)
     changes = screening.changes(record, submitted)
@@ -202,6 +202,21 @@ def _complete(
         done=task.id,
     )
     return writes, view, workflow
+
+
+def _with_missing_fields(errors: dict[str, str], schema: Mapping[str, Any] | None) -> dict[str, str]:
+    """A legal rule naming fields this version's form lacks (an older version): say so for the whole form."""
+    properties = (schema or {}).get("properties", {})
+    absent = sorted({key.split(".")[0] for key in errors} - set(properties) - {"_form"})
+    if not absent:
+        return errors
+    return {
+        **errors,
+        "_form": (
+            f"Aturan hukum mewajibkan isian yang tidak ada pada formulir versi proses kasus ini ({', '.join(absent)}). "
+            "Pemilik proses perlu memindahkan kasus ini ke versi proses terbaru."
+        ),
+    }
 
 
 def _check_documents(session: Session, case: CaseRecord, ids: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -17,9 +18,11 @@ from engine.legal.guard import LegalRefusal
 from engine.persistence.models import Case, CaseTask
 from engine.services import audit, migration, replays, users
 from engine.services import cases as case_service
+from engine.services import deploy as deploy_service
 from engine.services import queries as case_queries
 from engine.services import tasks as task_service
 from engine.services.views import CaseView
+from engine.settings import PROJECT_ROOT
 from tests.builders import (
     ACCEPTED_TO_END,
     ATTESTED,
@@ -36,7 +39,7 @@ from tests.builders import (
 from tests.builders import screening as review
 from tests.conftest import OPERATOR
 from tests.engine.legal.test_agreement import FORBIDDEN
-from tests.engine.test_deploy import ORIGINAL, deploy_bytes, mutated
+from tests.engine.test_deploy import LANES, ORIGINAL, deploy_bytes, mutated
 from tests.snapshots import snapshot
 
 People = dict[str, Actor]
@@ -390,3 +393,51 @@ def test_the_drafter_cannot_be_the_second_attestation_even_holding_the_ketua_rol
     assert "dua orang" in error.errors["r13_tanpa_janji_tidak_melapor"]
     view = complete(ctx, people["rina"], case, "Task_tinjau_kesepakatan", approve)
     assert [t.element for t in view.tasks] == ["Task_dokumentasi"]
+
+
+# -- a case on a version older than the rules ---------------------------------------------------------------------
+
+
+def _older_forms(name: str) -> bytes | None:
+    """The shipped forms, except an agreement written as one text with no attestations (as before R13 clauses)."""
+    path = PROJECT_ROOT / "forms" / name
+    if name != "laksanakan_mediasi.json":
+        return path.read_bytes() if path.is_file() else None
+    schema = json.loads(path.read_text())
+    for field in ["klausul_kesepakatan", *ATTESTED, "r13_peringatan_ditinjau", "alasan_peringatan_r13"]:
+        schema["properties"].pop(field)
+    schema["properties"]["isi_kesepakatan"] = {"type": "string", "title": "Isi kesepakatan", "maxLength": 5000}
+    schema.pop("if"), schema.pop("then")
+    return json.dumps(schema).encode()
+
+
+def _older_version(ctx: EngineContext) -> bytes:
+    xml = ORIGINAL.replace('value="berita_acara_mediasi" />', 'value="berita_acara_mediasi, kesepakatan" />', 1)
+    return xml.replace("hasil_mediasi == &quot;sepakat&quot;", "False").replace('hasil_mediasi == "sepakat"', "False")
+
+
+def test_a_case_on_an_older_version_keeps_its_history_but_cannot_issue_the_agreement(
+    ctx: EngineContext, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xml = _older_version(ctx).encode()
+    deploy = lambda: deploy_service.deploy(  # noqa: E731
+        ctx, actor=OPERATOR, xml=xml, filename="lama.bpmn", lane_roles=LANES, forms=_older_forms
+    )
+    error = refused_unchanged(ctx, deploy, DeploymentInvalid)  # today such forms are refused at deploy
+    assert any("hasil_mediasi" in p.message and "klausul_kesepakatan" in p.message for p in error.problems)
+    with monkeypatch.context() as patch:  # as it was deployed before the rule existed
+        patch.setattr(conformance, "ensure_lawful", lambda *_args: None)
+        deploy()
+    case = to_agreement(ctx, people)
+    agreed = {
+        k: v for k, v in FORMS["Task_laksanakan_mediasi"].items() if k not in ATTESTED and k != "klausul_kesepakatan"
+    }
+    agreed["isi_kesepakatan"] = "Terlapor membayar nafkah anak setiap bulan."
+    error = refused_unchanged(ctx, lambda: complete(ctx, people["tono"], case, "Task_laksanakan_mediasi", agreed))
+    assert set(ATTESTED) <= set(error.errors) and "versi proses terbaru" in error.errors["_form"]
+    # Without an agreement the older version still ends the case: its history is its own.
+    no_agreement = {**agreed, "hasil_mediasi": "tidak_sepakat"}
+    no_agreement.pop("isi_kesepakatan")
+    complete(ctx, people["tono"], case, "Task_laksanakan_mediasi", no_agreement)
+    assert complete(ctx, people["sari"], case, "Task_dokumentasi", FORMS["Task_dokumentasi"]).outcome == "mediated"
+    assert replays.replay_case(ctx, case_ref=case.number).result.ok
