@@ -38,6 +38,16 @@ def test_the_ketua_unticking_sexual_violence_over_the_api_is_422_then_waits_for_
     assert api("rina").post(f"/tasks/{telaah['id']}/complete", json={"data": untick}).status_code == 409
     [confirm] = [t for t in api("kadin").get("/tasks").json if t["case_number"] == case["number"]]
     assert confirm["name"] == "konfirmasi_koreksi_skrining"
+    shown = api("kadin").get(f"/tasks/{confirm['id']}").json
+    assert shown["form"]["title"] == "Konfirmasi Koreksi Skrining" and shown["correction"]["status"] == "menunggu"
+    assert shown["correction"]["changes"] == [
+        {
+            "field": "jenis_kekerasan",
+            "title": "Jenis kekerasan",
+            "before": "Kekerasan seksual, Kekerasan psikis",
+            "after": "Kekerasan psikis",
+        }
+    ]
     assert api("rina").post(f"/tasks/{confirm['id']}/complete", json={"data": {}}).status_code == 403
     decided = api("kadin").post(
         f"/tasks/{confirm['id']}/complete",

@@ -155,6 +155,11 @@ def _schemas() -> dict[str, Any]:
                         "form": {"type": ["object", "null"]},
                         "data": {"type": "object"},
                         "documentation": {"type": "string"},
+                        "correction": {
+                            "type": "object",
+                            "description": "Only on a screening correction's confirmation task: the answers "
+                            "before and after, the reason code and text, who asked and the status.",
+                        },
                     }
                 ),
             ]

@@ -45,7 +45,13 @@ def get_task(task_id: UUID) -> Response:
     detail = task_service.get_task(ctx(), actor=caller(), task_id=task_id)
     reads.record_read(ctx(), actor=caller(), type=reads.TASK_READ, case_id=detail.task.case_id, task_id=task_id)
     return json_response(
-        {**task_json(detail.task), "form": detail.form, "data": detail.data, "documentation": detail.documentation}
+        {
+            **task_json(detail.task),
+            "form": detail.form,
+            "data": detail.data,
+            "documentation": detail.documentation,
+            **({"correction": detail.correction} if detail.correction else {}),
+        }
     )
 
 
