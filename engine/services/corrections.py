@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import runtime, sla
+from engine import runtime
 from engine.actors import Actor
 from engine.bpmn.catalog import CONFIRM_CORRECTION
 from engine.context import EngineContext
@@ -34,21 +34,15 @@ from engine.legal.corrections import CONFIRM_FORM, CONFIRMED, PENDING, REFUSED, 
 from engine.legal.rules import CORRECTION_CODE, CORRECTION_REASON
 from engine.persistence.case_store import HELD, READY, CaseRecord, StepWrites, TaskRecord, TaskStep
 from engine.persistence.models import Event, EventPayload
-from engine.policy import pad_roles
 from engine.roles import Role
 from engine.services.screening_records import CORRECTION_CONFIRMED, CORRECTION_REFUSED, CORRECTION_REQUESTED
-from engine.services.steps import Office, load_workflow, record_step, snapshot
+from engine.services.steps import Office, complete_and_record, inbox_row, load_workflow, set_due
 from engine.services.views import CaseView, case_view, task_ref
-
-
-def pending(case: CaseRecord) -> dict[str, Any] | None:
-    """The correction a case waits on, if any."""
-    return pending_of(case.screening)
 
 
 def ensure_not_pending(case: CaseRecord, what: str) -> None:
     """Refuse (Conflict) to move a case whose correction waits for its second person."""
-    if pending(case):
+    if pending_of(case.screening):
         raise Conflict(
             f"Kasus {case.number} menunggu konfirmasi koreksi skrining oleh Kepala Dinas; {what} "
             "setelah koreksi itu dikonfirmasi atau ditolak."
@@ -113,28 +107,13 @@ def hold(
     )
     case.screening, case.updated_at = record, now
     writes.task_states.append((task.id, HELD))
-    writes.new_tasks.append(_confirm_row(case, confirm_id, now, office))
+    row = inbox_row(case, definition, confirm_id, CONFIRM_CORRECTION, now)
+    set_due([row], definition, case, now, office)
+    writes.new_tasks.append(row)
     catalog = definition.catalog
     tasks = [task_ref(catalog, confirm_id, CONFIRM_CORRECTION)]
     tasks += [task_ref(catalog, i, element) for i, element in ready if i != task.id]
     return case_view(case, catalog=catalog, version=definition.version, tasks=tasks)
-
-
-def _confirm_row(case: CaseRecord, task_id: uuid.UUID, now: datetime, office: Office) -> TaskRecord:
-    clocks = case.sla or {}
-    due = sla.task_due(clocks, None, now, office.calendar(), office.completeness_days) if sla.running(clocks) else None
-    return TaskRecord(
-        id=task_id,
-        case_id=case.id,
-        element=CONFIRM_CORRECTION,
-        candidate_roles=pad_roles((Role.KEPALA_DINAS.value,)),
-        for_applicant=False,
-        state=READY,
-        claimed_by_id=None,
-        created_at=now,
-        opened_seq=case.event_seq,
-        due_at=due,
-    )
 
 
 def decide(
@@ -154,7 +133,7 @@ def decide(
     """
     case, task = step.case, step.task
     validate_form(CONFIRM_FORM, dict(submitted))
-    waiting = pending(case)
+    waiting = pending_of(case.screening)
     if waiting is None or waiting.get("confirm_task_id") != str(task.id):
         raise Conflict("Koreksi skrining ini sudah tidak menunggu keputusan.")
     if actor.username == waiting.get("by") or (actor.user_id is not None and actor.user_id == waiting.get("by_id")):
@@ -193,18 +172,17 @@ def decide(
     requester = str(waiting["by"])
     case.screening = screening.fold(record, data, actor=requester, ketua=bool(waiting.get("ketua")), confirmed=fields)
     workflow = load_workflow(ctx, case, definition, step.state)
-    before = snapshot(workflow)
-    with runtime.at(now, office.calendar):
-        runtime.complete_user_task(workflow, held_id, data)
-    writes.completed = (held_id, now, waiting.get("by_id"))
-    held_element = request["element"]
-    writes.events.append(
-        case_event(
-            case, type="task_completed", actor=requester, at=now, payload=data, task_id=held_id, element=held_element
-        )
-    )
-    view = record_step(
-        writes, definition, workflow, before=before, actor=requester, now=now, office=office, done=held_id
+    view = complete_and_record(
+        writes,
+        definition,
+        workflow,
+        held_id,
+        request["element"],
+        data,
+        actor=requester,
+        actor_id=waiting.get("by_id"),
+        now=now,
+        office=office,
     )
     return writes, view, workflow
 

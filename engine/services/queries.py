@@ -218,7 +218,7 @@ def case_screening(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor |
     """A case's legal screening record: its answers, what forbids mediation, and every correction."""
     with ctx.unit_of_work(write=False) as uow:
         case = find_case(uow.session, case_ref, actor)
-        record = case.screening if case.screening is not None else screening_records.rebuild(uow.session, case.id)
+        record = screening_records.record_of(uow.session, case)
         titles = ctx.definitions.get(uow.session, case.definition_id).value_titles
         return screening_view(record, titles)
 

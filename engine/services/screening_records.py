@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.legal import screening
 from engine.persistence.case_store import CaseRecord
-from engine.persistence.models import Event, EventPayload
+from engine.persistence.models import Case, Event, EventPayload
 
 CORRECTION_REQUESTED = "screening_correction_requested"
 CORRECTION_CONFIRMED = "screening_correction_confirmed"
@@ -19,7 +19,7 @@ CORRECTION_REFUSED = "screening_correction_refused"
 _FOLDED = ("case_started", "task_completed", CORRECTION_CONFIRMED)
 
 
-def record_of(session: Session, case: CaseRecord) -> dict[str, Any]:
+def record_of(session: Session, case: Case | CaseRecord) -> dict[str, Any]:
     """The case's record; a case filed before records existed gets one rebuilt from its events."""
     if case.screening is not None:
         return case.screening

@@ -59,8 +59,7 @@ def snapshot(workflow: BpmnWorkflow) -> Before:
 
 def open_record(session: Session, case: CaseRecord) -> dict[str, Any]:
     """The case's screening record, rebuilt from its chain for a case filed before records existed."""
-    if case.screening is None:
-        case.screening = screening_records.record_of(session, case)
+    case.screening = screening_records.record_of(session, case)
     return case.screening
 
 
@@ -120,6 +119,33 @@ def task_marks(session: Session, definition: LoadedDefinition, case: Case) -> li
     return runtime.task_states(runtime.load_state(definition.specs, state))
 
 
+def complete_and_record(
+    writes: StepWrites,
+    definition: LoadedDefinition,
+    workflow: BpmnWorkflow,
+    task_id: uuid.UUID,
+    element: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str,
+    actor_id: int | None,
+    now: datetime,
+    office: Office,
+) -> CaseView:
+    """Complete `task` with `data` as `actor` (who submitted it) and record the step: the common part of
+    a person's completion and of a confirmed correction's held completion."""
+    before = snapshot(workflow)
+    with runtime.at(now, office.calendar):
+        runtime.complete_user_task(workflow, task_id, data)
+    writes.completed = (task_id, now, actor_id)
+    writes.events.append(
+        case_event(
+            writes.case, type="task_completed", actor=actor, at=now, payload=data, task_id=task_id, element=element
+        )
+    )
+    return record_step(writes, definition, workflow, before=before, actor=actor, now=now, office=office, done=task_id)
+
+
 def record_step(
     writes: StepWrites,
     definition: LoadedDefinition,
@@ -149,7 +175,7 @@ def record_step(
         letters, outcome = guard.step_effects(definition.catalog, workflow, before.completed)
         guard.check_step(case.screening, letters=letters, outcome=outcome)
     ready = runtime.ready_user_tasks(workflow)
-    new_rows = [_inbox_row(case, definition, t.id, t.task_spec.name, now) for t in ready if t.id not in before.ready]
+    new_rows = [inbox_row(case, definition, t.id, t.task_spec.name, now) for t in ready if t.id not in before.ready]
     writes.new_tasks += new_rows
     writes.cancelled += sorted(before.ready - {t.id for t in ready} - ({done} if done else set()))
     writes.cancelled_at = now
@@ -158,7 +184,7 @@ def record_step(
     _plan_letters(writes, definition, workflow, done=done, actor=actor, now=now, office=office)
     _plan_notices(writes, definition, workflow, done=done, now=now)
     _run_clocks(writes, definition, workflow, ready, before, done=done, actor=actor, now=now, office=office)
-    _set_due(new_rows, definition, case, now, office)
+    set_due(new_rows, definition, case, now, office)
     _lapse_correction(writes, now, ended=workflow.completed)
     if not workflow.completed:
         writes.state, writes.state_format = runtime.dump_state(workflow), runtime.SERIALIZER_VERSION
@@ -245,7 +271,7 @@ def _element_of(workflow: BpmnWorkflow, task_id: uuid.UUID | None) -> str:
     return task.task_spec.name if task is not None else ""
 
 
-def _set_due(
+def set_due(
     rows: Sequence[TaskRecord], definition: LoadedDefinition, case: CaseRecord, now: datetime, office: Office
 ) -> None:
     """Each new staff task's due moment: its own rule, else the earliest running clock."""
@@ -356,7 +382,7 @@ def _submitted(writes: StepWrites, done: uuid.UUID) -> dict[str, Any]:
     return {}
 
 
-def _inbox_row(
+def inbox_row(
     case: CaseRecord, definition: LoadedDefinition, task_id: uuid.UUID, element: str, now: datetime
 ) -> TaskRecord:
     info = definition.catalog.tasks.get(element)

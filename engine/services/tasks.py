@@ -46,12 +46,11 @@ from engine.services.steps import (
     READY,
     Office,
     case_variables,
+    complete_and_record,
     keep_workflow,
     load_workflow,
     office,
     open_record,
-    record_step,
-    snapshot,
     usernames,
 )
 from engine.services.views import CaseView, TaskView, task_view
@@ -125,12 +124,11 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
             writes, view, workflow = corrections.decide(
                 ctx, uow.session, step, definition, actor=actor, submitted=submitted, now=now, office=the_office
             )
-            save_step(uow.session, writes)
         else:
             writes, view, workflow = _complete(
                 ctx, uow.session, step, definition, info, actor, submitted, now, the_office
             )
-            save_step(uow.session, writes)
+        save_step(uow.session, writes)
     if workflow is not None:
         keep_workflow(ctx, case, workflow)
     return view
@@ -176,30 +174,17 @@ def _complete(
         )
         return writes, view, workflow
     case.screening = screening.fold(record, submitted, actor=actor.username, ketua=actor.has_any(Role.KETUA_LPPAR))
-    before = snapshot(workflow)
-    with runtime.at(now, the_office.calendar):
-        runtime.complete_user_task(workflow, task.id, submitted)
-    writes.completed = (task.id, now, actor.user_id)
-    writes.events.append(
-        case_event(
-            case,
-            type="task_completed",
-            actor=actor.username,
-            at=now,
-            payload=submitted,
-            task_id=task.id,
-            element=task.element,
-        )
-    )
-    view = record_step(
+    view = complete_and_record(
         writes,
         definition,
         workflow,
-        before=before,
+        task.id,
+        task.element,
+        submitted,
         actor=actor.username,
+        actor_id=actor.user_id,
         now=now,
         office=the_office,
-        done=task.id,
     )
     return writes, view, workflow
 
