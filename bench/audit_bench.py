@@ -1,6 +1,6 @@
 """Audit benchmark: verifying every hash chain and replaying every case, at 1, 100 and 10,000 cases.
 
-Each size gets its own SQLite database. 100 happy-path cases (a request and 14 completions
+Each size gets its own SQLite database. 100 happy-path cases (a request and 15 completions
 ending "mediated") are made through the engine's services; bigger sizes copy them under new case
 ids and numbers, with every event re-sealed for its new chain, so that each copy is a case the
 verifier and the replayer cannot tell from an engine-made one. It then times `audit.verify` over
@@ -202,7 +202,7 @@ def line(label: str, value: str) -> None:
 
 def print_report(figures: Sequence[SizeFigures]) -> None:
     print("Audit benchmark: whole-database verification and replay of every case (SQLite)")
-    print(f"  each case: a request and 14 completions ending {EXPECTED_OUTCOME!r}")
+    print(f"  each case: a request and {len(happy_path().steps)} completions ending {EXPECTED_OUTCOME!r}")
     print(f"  above {BASE_CASES} cases, the {BASE_CASES} engine-made cases are copied and re-sealed")
     for f in figures:
         print(f"\n{f.cases} case(s), {f.events} events")

@@ -1,6 +1,6 @@
 """Happy-path benchmark of the engine, from bare SpiffWorkflow to the services on a database.
 
-It measures, per happy-path case (a request and 14 completions ending "mediated"):
+It measures, per happy-path case (a request and 15 completions ending "mediated"):
 (a) SpiffWorkflow in memory, (b) the same with a save and load before every completion,
 (c) the engine services on SQLite and (d) on PostgreSQL; the SQL statements and commits per
 service call; and the growth of the SQLite file per completed case. Run it from the project
@@ -425,7 +425,8 @@ def counts_text(values: Sequence[int]) -> str:
 
 def print_header(results: Results) -> None:
     """Print what was run, and on what."""
-    print("Mediasi engine benchmark: happy path (start_case + 14 completions, outcome 'mediated')")
+    steps = len(happy_path().steps)
+    print(f"Mediasi engine benchmark: happy path (start_case + {steps} completions, outcome 'mediated')")
     line("Python", platform.python_version())
     line("SpiffWorkflow", version("SpiffWorkflow"))
     line("SQLAlchemy", version("SQLAlchemy"))

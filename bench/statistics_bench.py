@@ -1,6 +1,6 @@
 """Dashboard benchmark: the time of `engine.services.statistics.dashboard` at 100 and 1,000 cases.
 
-Each size gets its own SQLite database of completed happy-path cases (a request and 14 completions
+Each size gets its own SQLite database of completed happy-path cases (a request and 15 completions
 ending "mediated"): 100 made through the engine's services, bigger sizes copies of them made as
 bench.audit_bench makes them. A case's violence types are decoded from its final record, so the
 time grows with the number of cases; open cases are decoded from their saved workflow, which costs
