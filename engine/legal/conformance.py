@@ -275,6 +275,21 @@ def _check(compiled: CompiledDefinition, start_data: Mapping[str, Any] | None, b
     return [v for v in found if v is not None]
 
 
+def simulate(
+    compiled: CompiledDefinition,
+    scenario: Scenario,
+    *,
+    start_data: Mapping[str, Any] | None = None,
+    budget: int = DEFAULT_BUDGET,
+) -> Violation | None:
+    """The first way `scenario` reaches mediation on `compiled` (None: it never does), not cached."""
+    start_form = _violence_start_form(compiled)
+    if start_form is None:
+        return None
+    decisions = decision_fields(compiled.xml) | set(LETTER_FIELDS)
+    return _simulate(compiled, start_form, scenario, start_data, budget, decisions)
+
+
 def _violence_start_form(compiled: CompiledDefinition) -> Mapping[str, Any] | None:
     """The start form of a violence-case process (one that asks "jenis_kekerasan"), else None."""
     start_form = compiled.forms.get(compiled.catalog.start_form or "")
