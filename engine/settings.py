@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,15 @@ class Settings:
     mail_from: str = "mediasi@localhost"
     # The address users open the web app at, for absolute links in emails (none: paths only).
     base_url: str | None = None
+    # Limits of one script, condition or timer expression, run in a separate worker process.
+    script_cpu_seconds: float = 2.0
+    script_memory_mb: int = 256
+    script_wall_seconds: float = 5.0
+    # Addresses (IPs or CIDR networks) of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: tuple[str, ...] = ()
+    # Uploads: at most this many files per task, and this many megabytes per case.
+    max_uploads_per_task: int = 5
+    max_upload_mb_per_case: int = 50
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -78,6 +88,7 @@ class Settings:
             completeness_days=int(completeness),
             timer_interval=timer_interval,
             **_mail_settings(environ),
+            **_limit_settings(environ),
         )
 
 
@@ -91,6 +102,44 @@ def _mail_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise ConfigurationError(f"MEDIASI_BASE_URL harus diawali http:// atau https://: {base_url!r}")
     return {"smtp_url": smtp_url, "mail_from": mail_from, "base_url": base_url}
+
+
+def _limit_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The script, proxy and upload limits (MEDIASI_SCRIPT_*, MEDIASI_TRUSTED_PROXIES, MEDIASI_MAX_*)."""
+    return {
+        "script_cpu_seconds": _positive(environ, "MEDIASI_SCRIPT_CPU_SECONDS", "2", 60),
+        "script_memory_mb": int(_positive(environ, "MEDIASI_SCRIPT_MEMORY_MB", "256", 8192, whole=True)),
+        "script_wall_seconds": _positive(environ, "MEDIASI_SCRIPT_WALL_SECONDS", "5", 300),
+        "trusted_proxies": _networks(environ.get("MEDIASI_TRUSTED_PROXIES", "")),
+        "max_uploads_per_task": int(_positive(environ, "MEDIASI_MAX_UPLOADS_PER_TASK", "5", 1000, whole=True)),
+        "max_upload_mb_per_case": int(_positive(environ, "MEDIASI_MAX_UPLOAD_MB_PER_CASE", "50", 100_000, whole=True)),
+    }
+
+
+def _positive(environ: Mapping[str, str], name: str, default: str, ceiling: float, *, whole: bool = False) -> float:
+    """A number in (0, ceiling] read from `name`, or a configuration error naming it."""
+    raw = environ.get(name, default).strip()
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = -1
+    if not 0 < value <= ceiling:
+        kind = "bilangan bulat" if whole else "bilangan"
+        raise ConfigurationError(f"{name} harus {kind} antara 0 dan {ceiling:g}: {raw!r}")
+    return value
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    """MEDIASI_TRUSTED_PROXIES: comma-separated IP addresses or CIDR networks, each checked."""
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise ConfigurationError(f"MEDIASI_TRUSTED_PROXIES berisi alamat tidak sah: {item!r}") from exc
+    return tuple(networks)
 
 
 def normalize_database_url(url: str) -> str:
