@@ -1,45 +1,40 @@
-"""A sliding-window limit on failed sign-ins, per user name and per address.
+"""The client address that sign-in and registration limits are counted by.
 
-Kept in this process's memory: with several web workers each keeps its own window, so the
-effective limit is the worker count times this one.
+X-Forwarded-For is believed only when the direct peer is one of MEDIASI_TRUSTED_PROXIES; then the
+client is the right-most address in it that is not itself a trusted proxy (anything left of that
+was written by the client and may be forged).
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
+from collections.abc import Iterable
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+
+from flask import Request
+
+Network = IPv4Network | IPv6Network
 
 
-class FailureLimiter:
-    """Counts failures per key within `window` seconds and blocks after `limit` of them."""
+def trusted_networks(cidrs: Iterable[str]) -> tuple[Network, ...]:
+    """The proxies' networks, parsed once."""
+    return tuple(ip_network(cidr, strict=False) for cidr in cidrs)
 
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
 
-    def retry_after(self, key: str) -> int:
-        """Seconds until `key` may try again (0: now)."""
-        with self._lock:
-            times = self._prune(key)
-            if len(times) < self.limit:
-                return 0
-            return int(times[0] + self.window - time.monotonic()) + 1
+def client_address(request: Request, trusted: tuple[Network, ...]) -> str:
+    """The address of the client behind any trusted proxies."""
+    peer = request.remote_addr or "?"
+    if not _is_trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            return hop[:64]
+    return hops[0][:64] if hops else peer
 
-    def failed(self, key: str) -> None:
-        """Record one failure for `key`."""
-        with self._lock:
-            self._prune(key).append(time.monotonic())
 
-    def succeeded(self, key: str) -> None:
-        """Forget `key`'s failures."""
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def _prune(self, key: str) -> deque[float]:
-        times = self._failures[key]
-        while times and times[0] <= time.monotonic() - self.window:
-            times.popleft()
-        return times
+def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in trusted)

@@ -160,6 +160,8 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     # Notifications created after this moment count as unread (engine.services.notifications).
     notifications_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sessions carry this number; bumping it (sign-out, password reset, deactivation) ends them all.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     roles: Mapped[list[RoleMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -189,6 +191,20 @@ class ApiToken(Base):
     token_hash: Mapped[hash_hex] = mapped_column(unique=True)
     created_at: Mapped[moment]
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SigninAttempt(Base):
+    """Recent failed sign-ins of one (address, account name), or registrations of one address.
+
+    Keyed by a hash so the table holds no user names; pruned by engine.services.signin_limits.
+    """
+
+    __tablename__ = "signin_attempt"
+
+    key: Mapped[hash_hex] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    failures: Mapped[int]
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class ProcessDefinition(Base):

@@ -7,11 +7,12 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
@@ -287,6 +288,8 @@ def set_active(ctx: EngineContext, *, actor: Actor, username: str, active: bool)
     with ctx.unit_of_work() as uow:
         user = _user(uow.session, username)
         user.active = active
+        if not active:
+            _end_sessions(uow.session, user, ctx.clock.now())
         append_chain_event(
             uow.session,
             SYSTEM_CHAIN,
@@ -302,7 +305,9 @@ def reset_password(ctx: EngineContext, *, actor: Actor, username: str) -> str:
     _require_admin(actor)
     password = secrets.token_urlsafe(12)
     with ctx.unit_of_work() as uow:
-        _user(uow.session, username).password_hash = hash_password(password)
+        user = _user(uow.session, username)
+        user.password_hash = hash_password(password)
+        _end_sessions(uow.session, user, ctx.clock.now())
         append_chain_event(
             uow.session,
             SYSTEM_CHAIN,
@@ -312,6 +317,49 @@ def reset_password(ctx: EngineContext, *, actor: Actor, username: str) -> str:
             payload={"username": username},
         )
     return password
+
+
+def _end_sessions(session: Session, user: User, now: datetime) -> None:
+    """Bump the account's session version and revoke its API tokens, so no old credential works."""
+    user.session_version += 1
+    session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+
+
+def sign_out(ctx: EngineContext, *, actor: Actor) -> None:
+    """End every session and API token of the signing-out account (all its devices)."""
+    if actor.user_id is None:
+        return
+    with ctx.unit_of_work() as uow:
+        user = uow.session.get(User, actor.user_id)
+        if user is None:
+            return
+        _end_sessions(uow.session, user, ctx.clock.now())
+        append_chain_event(
+            uow.session, SYSTEM_CHAIN, type="user_logged_out", actor=actor.username, at=ctx.clock.now(), payload={}
+        )
+
+
+def session_version(ctx: EngineContext, user_id: int) -> int:
+    """The number a new session of this account carries."""
+    with ctx.unit_of_work(write=False) as uow:
+        user = uow.session.get(User, user_id)
+        if user is None:
+            raise NotFound("Pengguna tidak ditemukan.")
+        return user.session_version
+
+
+def actor_for_session(ctx: EngineContext, user_id: int, version: int) -> Actor:
+    """The active user of a session, if the session's version is still the account's.
+
+    :raises NotFound: for an unknown or inactive user, or a session ended since it began.
+    """
+    with ctx.unit_of_work(write=False) as uow:
+        user = uow.session.get(User, user_id)
+        if user is None or not user.active or user.session_version != version:
+            raise NotFound("Sesi tidak berlaku lagi.")
+        return _actor(user)
 
 
 def _user(session: Session, username: str) -> User:

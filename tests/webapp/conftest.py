@@ -14,16 +14,13 @@ from engine.context import EngineContext
 from engine.services import users as user_service
 from tests.conftest import OPERATOR
 from webapp import create_app
-from webapp.auth import by_address, by_name
 
 EXTRA = {"audi": "auditor", "dedi": "dpo", "adam": "admin"}
 
 
 @pytest.fixture
 def web(ctx: EngineContext, deployed: object) -> Flask:
-    """The app for page tests: CSRF off (its own test turns it on), sign-in limits reset."""
-    by_name._failures.clear()
-    by_address._failures.clear()
+    """The app for page tests: CSRF off (its own test turns it on)."""
     return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, ctx=ctx)
 
 

@@ -7,6 +7,13 @@ Create Date: 2026-12-03 00:30:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+# As in 0001: epoch microseconds on SQLite, timestamptz on PostgreSQL.
+MOMENT = sa.BigInteger().with_variant(postgresql.TIMESTAMP(timezone=True), "postgresql")
+
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
@@ -14,8 +21,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("user_account") as batch:
+        batch.add_column(sa.Column("session_version", sa.Integer(), nullable=False, server_default="1"))
+    op.create_table(
+        "signin_attempt",
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("address", sa.String(64), nullable=False, index=True),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_at", MOMENT, nullable=False, index=True),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("signin_attempt")
+    with op.batch_alter_table("user_account") as batch:
+        batch.drop_column("session_version")
