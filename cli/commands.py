@@ -324,9 +324,10 @@ def audit(ctx: EngineContext, args: argparse.Namespace) -> None:
         return
     result = audit_service.verify(ctx, case_ref=args.case, anchor=args.anchor)
     if not result.ok:
-        raise MediasiError(f"Riwayat TIDAK utuh: {result.first_break} ({result.events} peristiwa diperiksa).")
+        problems = "; ".join(result.problems())
+        raise MediasiError(f"Riwayat TIDAK utuh: {problems} ({result.events} peristiwa diperiksa).")
     anchored = " Jangkar cocok: tidak ada yang ditulis ulang atau dipotong sebelumnya." if args.anchor else ""
-    print(f"Riwayat utuh: {result.chains} rantai, {result.events} peristiwa.{anchored}")
+    print(f"Riwayat utuh: {result.chains} rantai, {result.events} peristiwa, {result.documents} dokumen.{anchored}")
 
 
 def replay(ctx: EngineContext, args: argparse.Namespace) -> None:

@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ctx: EngineConte
 
     from webapp import admin, api, audit, auth, cases, exports, notifications, pages, processes, reports, tasks
     from webapp.extensions import csrf, login_manager
+    from webapp.limits import register_limits
     from webapp.security import register_page_errors, security_headers
     from webapp.templating import register_templating
 
@@ -57,6 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ctx: EngineConte
     ):
         app.register_blueprint(blueprint)
     register_page_errors(app)
+    register_limits(app)
     security_headers(app)
     register_templating(app)
     return app

@@ -132,8 +132,11 @@ def check_chain(case_id: UUID) -> ResponseReturnValue:
 @bp.get("/kasus/<uuid:case_id>/putar-ulang.json")
 @roles_required(*AUDITOR)
 def replay(case_id: UUID) -> Response:
-    """The case replayed from its events, every step with its data (the case page logged the read)."""
-    return jsonify(replays.replay_case(ctx(), case_ref=case_id, actor=actor()).as_json())
+    """The case replayed from its events, every step with its data: a read of its own, logged."""
+    person = actor()
+    report = replays.replay_case(ctx(), case_ref=case_id, actor=person)
+    reads.record_read(ctx(), actor=person, type=reads.CASE_READ, case_id=case_id, detail={"view": "replay"})
+    return jsonify(report.as_json())
 
 
 @bp.get("/kasus/<uuid:case_id>/diagram/<int:definition_id>")

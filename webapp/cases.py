@@ -130,7 +130,9 @@ def show(case_id: UUID) -> ResponseReturnValue:
 @roles_required(*STAFF)
 def diagram(case_id: UUID) -> Response:
     """The case's diagram with its progress, for the bpmn-js viewer."""
-    view = case_queries.case_diagram(ctx(), case_id, actor())
+    person = actor()
+    view = case_queries.case_diagram(ctx(), case_id, person)
+    reads.record_read(ctx(), actor=person, type=reads.CASE_READ, case_id=case_id, detail={"view": "diagram"})
     return Response(
         view.xml,
         mimetype="application/xml",

@@ -27,6 +27,7 @@ from engine.context import EngineContext
 from engine.errors import InvalidInput
 from engine.events import GENESIS, SYSTEM_CHAIN, append_chain_event, canonical_json, chain_name, event_hash, iso_utc
 from engine.persistence.models import Case, ChainHead, Event, EventPayload
+from engine.services.document_integrity import DocumentMismatch, check_documents
 from engine.services.queries import find_case
 
 ANCHOR_EVENT = "audit_anchored"
@@ -69,15 +70,22 @@ class Verification:
     events: int
     first_break: ChainBreak | None
     anchor: str | None = None
+    documents: int = 0
+    bad_documents: tuple[DocumentMismatch, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.first_break is None
+        return self.first_break is None and not self.bad_documents
+
+    def problems(self) -> list[str]:
+        """Every finding, in Indonesian: the chain's first break, then each document that does not match."""
+        found = [str(self.first_break)] if self.first_break is not None else []
+        return found + [str(d) for d in self.bad_documents]
 
     def summary(self) -> str:
         """One line, in Indonesian, for the CLI and the UI."""
-        if self.first_break is not None:
-            return f"RUSAK: {self.first_break}"
+        if not self.ok:
+            return f"RUSAK: {'; '.join(self.problems())}"
         anchored = f"; jangkar {self.anchor[:16]}… cocok" if self.anchor else ""
         return f"Utuh: {self.chains} rantai, {self.events} peristiwa diperiksa{anchored}."
 
@@ -88,6 +96,8 @@ class Verification:
             "chains": self.chains,
             "events": self.events,
             "summary": self.summary(),
+            "documents": self.documents,
+            "bad_documents": [d.as_json() for d in self.bad_documents],
             "first_break": None
             if broken is None
             else {"chain": broken.chain, "label": broken.label, "seq": broken.seq, "reason": broken.reason},
@@ -105,7 +115,7 @@ class Head:
 
 
 def verify(ctx: EngineContext, *, case_ref: str | None = None, anchor: str | None = None) -> Verification:
-    """Recompute every chain (or one case's) and report the first event that does not hold.
+    """Recompute every chain (or one case's) and every document's SHA-256, and report what does not hold.
 
     With `anchor` (the hex hash printed by `anchor`), also prove that every chain still reaches at
     least the head the anchor recorded, through the very event it recorded.
@@ -118,7 +128,9 @@ def verify(ctx: EngineContext, *, case_ref: str | None = None, anchor: str | Non
         chains, events, broken = _check_all(session, heads, whole=case_ref is None)
         if broken is None and anchor is not None:
             broken = _check_anchor(session, anchor, case_ref)
-        return Verification(chains, events, broken, anchor if broken is None else None)
+        case_id = find_case(session, case_ref).id if case_ref is not None else None
+        documents, bad = check_documents(session, case_id)
+        return Verification(chains, events, broken, anchor if broken is None else None, documents, tuple(bad))
 
 
 def chain_status(ctx: EngineContext, *, actor: Actor, case_ref: str) -> Verification:
@@ -126,7 +138,8 @@ def chain_status(ctx: EngineContext, *, actor: Actor, case_ref: str) -> Verifica
     with ctx.unit_of_work(write=False) as uow:
         case = find_case(uow.session, case_ref, actor)
         chains, events, broken = _check_all(uow.session, [_head_of(case)], whole=False)
-        return Verification(chains, events, broken)
+        documents, bad = check_documents(uow.session, case.id)
+        return Verification(chains, events, broken, None, documents, tuple(bad))
 
 
 def _head_of(case: Case) -> Head:

@@ -17,7 +17,7 @@ from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.events import ACCESS_CHAIN, SYSTEM_CHAIN
 from engine.persistence.models import Case, Event, EventPayload
 from engine.roles import Role
-from engine.services.queries import Page, check_paging
+from engine.services.queries import Page, check_paging, check_search
 
 # The shared chains and who may browse them: the access chain is about people's reading, the
 # system chain about accounts and deployments; neither holds case content.
@@ -58,6 +58,7 @@ def search_cases(
     if not actor.has_any(Role.AUDITOR):
         raise PermissionDenied("Hanya auditor yang dapat mencari riwayat semua kasus.")
     page, per_page = check_paging(page, per_page)
+    check_search(who, task)
     if since is not None and until is not None and since > until:
         raise InvalidInput("Tanggal awal harus sebelum atau sama dengan tanggal akhir.")
     conditions: list[Any] = [Event.case_id.is_not(None)]

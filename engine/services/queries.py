@@ -35,6 +35,7 @@ T = TypeVar("T")
 STATUSES = (OPEN, COMPLETED, "cancelled")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
+MAX_SEARCH = 200  # characters of a search text; longer is never a name or number, and SQLite refuses huge LIKEs
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def list_cases(
     if status is not None and status not in STATUSES:
         raise InvalidInput("Status harus open, completed atau cancelled.")
     page, per_page = check_paging(page, per_page)
+    check_search(search)
     applicant = aliased(User)
     query = select(Case).outerjoin(applicant, applicant.id == Case.applicant_user_id)
     if actor is not None:
@@ -188,6 +190,12 @@ def check_paging(page: int, per_page: int) -> tuple[int, int]:
     if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput(f"page antara 1 dan {MAX_PAGE}, per_page antara 1 dan {MAX_PER_PAGE}.")
     return page, per_page
+
+
+def check_search(*texts: str) -> None:
+    """InvalidInput when a search text is longer than MAX_SEARCH characters."""
+    if any(len(text) > MAX_SEARCH for text in texts):
+        raise InvalidInput(f"Teks pencarian terlalu panjang (maksimal {MAX_SEARCH} karakter).")
 
 
 def applicant_names(session: Session, cases: list[Case]) -> dict[uuid.UUID, str]:

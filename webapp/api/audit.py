@@ -10,7 +10,7 @@ from engine.errors import FormInvalid
 from engine.services import audit as audit_service
 from engine.services import audit_search, evidence, reads, replays
 from webapp.api import bp
-from webapp.api.support import caller, ctx, json_response, page_args, page_response
+from webapp.api.support import caller, ctx, json_response, page_args, page_response, query_text
 from webapp.web import evidence_download
 
 
@@ -69,8 +69,8 @@ def search() -> Response:
     result = audit_search.search_cases(
         ctx(),
         actor=caller(),
-        who=request.args.get("actor", ""),
-        task=request.args.get("task", ""),
+        who=query_text("actor"),
+        task=query_text("task"),
         since=audit_search.parse_day(request.args.get("since", ""), "since"),
         until=audit_search.parse_day(request.args.get("until", ""), "until"),
         page=page,

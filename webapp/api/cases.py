@@ -13,7 +13,9 @@ from engine.services import queries as case_queries
 from engine.services import reads
 from engine.services.views import CaseView, ClockView
 from webapp.api import bp
-from webapp.api.support import body, caller, ctx, json_response, page_args, page_response
+from webapp.api.support import body, caller, ctx, json_response, page_args, page_response, query_text
+
+MAX_KEY = 100  # a process key is an id from the BPMN file
 
 
 def case_json(view: CaseView) -> dict[str, Any]:
@@ -56,31 +58,53 @@ def clock_json(clock: ClockView) -> dict[str, Any]:
     }
 
 
+APPLICANT_FIELDS = {"nama": True, "telepon": True, "alamat": False}  # field -> required
+
+
 def _applicant(raw: Any) -> case_service.WalkInApplicant | None:
+    """The walk-in applicant of a fulltimer's request, with every wrong field named."""
     if raw is None:
         return None
-    if not isinstance(raw, dict) or set(raw) - {"nama", "telepon", "alamat"}:
-        raise FormInvalid({"applicant": 'Harus berupa {"nama", "telepon", "alamat"?} tanpa isian lain.'})
-    if not all(isinstance(raw.get(k, ""), str) for k in ("nama", "telepon")) or not isinstance(
-        raw.get("alamat") or "", str
-    ):
-        raise FormInvalid({"applicant": "nama, telepon dan alamat harus berupa teks."})
-    return case_service.WalkInApplicant(
-        nama=raw.get("nama", ""), telepon=raw.get("telepon", ""), alamat=raw.get("alamat")
-    )
+    if not isinstance(raw, dict):
+        raise FormInvalid({"applicant": 'Harus berupa objek {"nama", "telepon", "alamat"?}.'})
+    errors = {f"applicant.{field}": "Isian tidak dikenal." for field in raw if field not in APPLICANT_FIELDS}
+    for field, required in APPLICANT_FIELDS.items():
+        value = raw.get(field)
+        if required and (value is None or (isinstance(value, str) and not value.strip())):
+            errors[f"applicant.{field}"] = "Wajib diisi."
+        elif value is not None and not isinstance(value, str):
+            errors[f"applicant.{field}"] = "Harus berupa teks."
+    if errors:
+        raise FormInvalid(errors)
+    return case_service.WalkInApplicant(nama=raw["nama"], telepon=raw["telepon"], alamat=raw.get("alamat"))
+
+
+def _new_case(data: dict[str, Any]) -> tuple[str, dict[str, Any], case_service.WalkInApplicant | None]:
+    """The process key, form data and walk-in applicant of a new request, every field checked at once."""
+    errors: dict[str, str] = {}
+    process = data.get("process", case_service.DEFAULT_PROCESS)
+    if not isinstance(process, str) or not process.strip() or len(process) > MAX_KEY:
+        errors["process"] = f"Harus berupa kunci proses (teks, 1-{MAX_KEY} karakter)."
+    if not isinstance(data["data"], dict):
+        errors["data"] = "Harus berupa objek JSON."
+    applicant = None
+    try:
+        applicant = _applicant(data.get("applicant"))
+        if applicant is not None:
+            applicant.check()
+    except FormInvalid as invalid:
+        errors |= invalid.errors
+    if errors:
+        raise FormInvalid(errors)
+    return process, data["data"], applicant
 
 
 @bp.post("/cases")
 def start_case() -> Response:
     """File a request."""
     actor = caller()
-    data = body(required=["data"], optional=["process", "applicant"])
-    process = data.get("process", case_service.DEFAULT_PROCESS)
-    if not isinstance(process, str):
-        raise FormInvalid({"process": "Harus berupa teks."})
-    view = case_service.start_case(
-        ctx(), actor=actor, data=data["data"], process_key=process, applicant=_applicant(data.get("applicant"))
-    )
+    process, form, applicant = _new_case(body(required=["data"], optional=["process", "applicant"]))
+    view = case_service.start_case(ctx(), actor=actor, data=form, process_key=process, applicant=applicant)
     return json_response(case_json(as_it_stands(view)), 201)
 
 
@@ -93,7 +117,7 @@ def list_cases() -> Response:
         ctx(),
         actor=actor,
         status=request.args.get("status"),
-        search=request.args.get("q", ""),
+        search=query_text("q"),
         page=page,
         per_page=per_page,
     )
@@ -154,6 +178,7 @@ def case_events(case_id: UUID) -> Response:
 def case_documents(case_id: UUID) -> Response:
     """The case's documents."""
     documents = case_queries.case_documents(ctx(), case_id, caller())
+    reads.record_read(ctx(), actor=caller(), type=reads.CASE_READ, case_id=case_id, detail={"view": "documents"})
     return json_response(
         [
             {

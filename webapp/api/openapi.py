@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp.limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_JSON_ITEMS, MAX_QUERY_TEXT
+
 OBJ = "object"
 UUID = {"type": "string", "format": "uuid"}
 WHEN = {"type": "string", "format": "date-time"}
 MAYBE_WHEN = {"type": ["string", "null"], "format": "date-time"}
 # Where a due moment stands: on time, due within one working day, overdue; null without one.
 SLA_STATE = {"enum": [None, "tepat_waktu", "segera", "terlambat"]}
+SEARCH_TEXT = {"type": "string", "maxLength": MAX_QUERY_TEXT}
+LIMITS = (
+    f"Batas permintaan: badan JSON paling besar {MAX_JSON_BYTES // 1024 // 1024} MB, paling dalam {MAX_JSON_DEPTH} "
+    f"tingkat dan paling banyak {MAX_JSON_ITEMS} kunci dan unsur (di atasnya 413 atau 400); teks pencarian "
+    f"(q, actor, task) paling panjang {MAX_QUERY_TEXT} karakter (400); karakter NUL di alamat ditolak (400)."
+)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -34,7 +42,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "Tidak diizinkan",
         404: "Tidak ditemukan",
         409: "Bentrok dengan keadaan kasus",
-        413: "Berkas terlalu besar",
+        413: "Berkas atau badan JSON terlalu besar",
         422: "Data tidak valid",
     }
     return {str(code): _json(_ref("Error"), texts[code]) for code in codes}
@@ -206,10 +214,14 @@ def _schemas() -> dict[str, Any]:
         ),
         "NewCase": _obj(
             {
-                "process": {"type": "string"},
+                "process": {"type": "string", "minLength": 1, "maxLength": 100},
                 "data": {"type": "object"},
                 "applicant": _obj(
-                    {"nama": {"type": "string"}, "telepon": {"type": "string"}, "alamat": {"type": "string"}},
+                    {
+                        "nama": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "telepon": {"type": "string"},
+                        "alamat": {"type": ["string", "null"], "maxLength": 500},
+                    },
                     ["nama", "telepon"],
                     extra=False,
                 ),
@@ -267,16 +279,16 @@ def _paths() -> dict[str, Any]:
         "/cases": {
             "get": _op(
                 "Kasus yang boleh dibaca pemanggil",
-                {"200": _json(_page("CaseSummary"), "OK"), **_errors(401, 422)},
+                {"200": _json(_page("CaseSummary"), "OK"), **_errors(400, 401, 422)},
                 params=[
                     *PAGE_PARAMS,
                     {"name": "status", "in": "query", "schema": {"enum": ["open", "completed", "cancelled"]}},
-                    {"name": "q", "in": "query", "schema": {"type": "string"}},
+                    {"name": "q", "in": "query", "schema": SEARCH_TEXT},
                 ],
             ),
             "post": _op(
                 "Ajukan permohonan",
-                {"201": _json(_ref("Case"), "Dibuat"), **_errors(400, 401, 403, 404, 422)},
+                {"201": _json(_ref("Case"), "Dibuat"), **_errors(400, 401, 403, 404, 413, 422)},
                 body={"required": True, "content": {"application/json": {"schema": _ref("NewCase")}}},
             ),
         },
@@ -290,7 +302,7 @@ def _paths() -> dict[str, Any]:
         "/cases/{case_id}/withdraw": {
             "post": _op(
                 "Pencabutan persetujuan korban",
-                {"200": _json(_ref("Case"), "OK"), **_errors(400, 401, 403, 404, 409, 422)},
+                {"200": _json(_ref("Case"), "OK"), **_errors(400, 401, 403, 404, 409, 413, 422)},
                 params=[case_id],
                 body=reason,
             )
@@ -298,7 +310,7 @@ def _paths() -> dict[str, Any]:
         "/cases/{case_id}/stop": {
             "post": _op(
                 "Penghentian demi keselamatan",
-                {"200": _json(_ref("Case"), "OK"), **_errors(400, 401, 403, 404, 409, 422)},
+                {"200": _json(_ref("Case"), "OK"), **_errors(400, 401, 403, 404, 409, 413, 422)},
                 params=[case_id],
                 body=reason,
             )
@@ -362,7 +374,7 @@ def _paths() -> dict[str, Any]:
         "/tasks/{task_id}/complete": {
             "post": _op(
                 "Selesaikan tugas",
-                {"200": _json(_obj({"case": _ref("Case")}), "OK"), **_errors(400, 401, 403, 404, 409, 422)},
+                {"200": _json(_obj({"case": _ref("Case")}), "OK"), **_errors(400, 401, 403, 404, 409, 413, 422)},
                 params=[task_id],
                 body={"required": True, "content": {"application/json": {"schema": _ref("Completion")}}},
             )
@@ -387,7 +399,7 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
         "info": {
             "title": "Mediasi API",
             "version": "1",
-            "description": "Bantuan Mediasi Kasus Kekerasan, DPMPPA Kota Pekalongan.",
+            "description": f"Bantuan Mediasi Kasus Kekerasan, DPMPPA Kota Pekalongan. {LIMITS}",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
@@ -517,11 +529,11 @@ def _audit_paths() -> dict[str, Any]:
         "/audit/search": {
             "get": _op(
                 "Cari kasus menurut pelaku, tugas dan rentang tanggal (auditor)",
-                {"200": _json(_page("CaseHit"), "OK"), **_errors(401, 403, 422)},
+                {"200": _json(_page("CaseHit"), "OK"), **_errors(400, 401, 403, 422)},
                 params=[
                     *PAGE_PARAMS,
-                    {"name": "actor", "in": "query", "schema": {"type": "string"}},
-                    {"name": "task", "in": "query", "schema": {"type": "string"}},
+                    {"name": "actor", "in": "query", "schema": SEARCH_TEXT},
+                    {"name": "task", "in": "query", "schema": SEARCH_TEXT},
                     {"name": "since", "in": "query", "schema": day},
                     {"name": "until", "in": "query", "schema": day},
                 ],
@@ -610,7 +622,7 @@ def _migration_paths() -> dict[str, Any]:
             "post": _op(
                 "Uji coba atau migrasi kasus terbuka dari versi `from` ke versi `to` yang lebih baru; "
                 "hasil per kasus (pemilik proses). Dalam uji coba `migrated` selalu false.",
-                {"200": _json(_ref("Migration"), "OK"), **_errors(400, 401, 403, 404, 422)},
+                {"200": _json(_ref("Migration"), "OK"), **_errors(400, 401, 403, 404, 413, 422)},
                 params=[key],
                 body={"required": True, "content": {"application/json": {"schema": _ref("MigrationRequest")}}},
             )

@@ -25,6 +25,7 @@ from engine.errors import (
     Unauthenticated,
 )
 from engine.services import users as user_service
+from webapp import limits
 from webapp.web import ctx
 
 STATUS = [
@@ -68,9 +69,12 @@ def body(*, required: Iterable[str] = (), optional: Iterable[str] = ()) -> dict[
     """The JSON object of the request, with unknown and missing fields refused field by field."""
     if not request.is_json:
         raise BadRequest("Kirim JSON dengan Content-Type: application/json.")
+    raw = limits.json_body_bytes()
     try:
-        data = json.loads(request.get_data(as_text=True) or "null")
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = limits.parse_json(raw or b"null")
+    except limits.JsonRefused as exc:
+        raise BadRequest(str(exc)) from None
+    except ValueError as exc:  # UnicodeDecodeError included
         raise BadRequest(f"JSON tidak sah: {exc}") from None
     if not isinstance(data, dict):
         raise FormInvalid({"_form": "Isi permintaan harus berupa objek JSON."})
@@ -80,6 +84,14 @@ def body(*, required: Iterable[str] = (), optional: Iterable[str] = ()) -> dict[
     if errors:
         raise FormInvalid(errors)
     return data
+
+
+def query_text(name: str) -> str:
+    """A search text from the query string, refused past MAX_QUERY_TEXT characters."""
+    value = request.args.get(name, "")
+    if len(value) > limits.MAX_QUERY_TEXT:
+        raise BadRequest(f"Parameter {name} terlalu panjang (maksimal {limits.MAX_QUERY_TEXT} karakter).")
+    return value
 
 
 def page_args() -> tuple[int, int]:
@@ -142,7 +154,8 @@ def error_response(error: BaseException) -> Response:
             if status == 401:
                 response.headers["WWW-Authenticate"] = "Bearer"
             return response
-    raise error
+    limits.log.error("Kesalahan mesin tanpa status HTTP: %r", error, exc_info=error)
+    return json_response({"error": "internal_error", "message": "Terjadi kesalahan pada server."}, 500)
 
 
 def register_error_handlers(blueprint: Any) -> None:

@@ -1,0 +1,105 @@
+"""`audit verify` hashes every stored document again: replaced bytes are found, not only edited events."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from engine.actors import Actor
+from engine.context import EngineContext
+from engine.persistence.models import Case, Document
+from engine.services import audit
+from engine.services import cases as case_service
+from engine.services import signatories as letter_settings
+from engine.services import tasks as task_service
+from engine.services.views import CaseView
+from tests.builders import application, ready_task, walk
+from tests.conftest import OPERATOR
+from tests.engine.test_paths import PATHS
+
+People = dict[str, Actor]
+FORGED = b"%PDF-1.4 surat palsu"
+
+
+@pytest.fixture
+def lettered(ctx: EngineContext, people: People) -> CaseView:
+    """A case the Kepala Dinas rejected (its letters issued as PDFs), with one upload on another case."""
+    letter_settings.ensure_letter_defaults(ctx, actor=OPERATOR)
+    overrides, path, _ = PATHS["rejected by the Kepala Dinas"]
+    case = case_service.start_case(ctx, actor=people["ani"], data=application(**overrides))
+    walk(lambda: ctx, people, case, path)
+    other = case_service.start_case(ctx, actor=people["budi"], data=application())
+    task_id = ready_task(ctx, other.id, "Task_periksa_kelengkapan")
+    task_service.attach_document(
+        ctx, actor=people["rina"], task_id=task_id, filename="kuasa.pdf", content=b"%PDF-1.4 x"
+    )
+    return case
+
+
+def letter_of(ctx: EngineContext, case: CaseView) -> Document:
+    with ctx.unit_of_work(write=False) as uow:
+        query = select(Document).where(Document.case_id == case.id, Document.kind != "unggahan")
+        row = uow.session.scalars(query.order_by(Document.created_at)).first()
+        assert row is not None
+        uow.session.expunge(row)
+        return row
+
+
+def replace_bytes(ctx: EngineContext, document: Document, content: bytes, *, rehash: bool = False) -> None:
+    """Replace a document's bytes in the database, as an insider with SQL access would."""
+    values: dict[str, Any] = {"content": content}
+    if rehash:
+        values["sha256"] = hashlib.sha256(content).hexdigest()
+    with ctx.database.engine.begin() as connection:
+        connection.execute(update(Document).where(Document.id == document.id).values(**values))
+
+
+def test_intact_documents_verify(ctx: EngineContext, lettered: CaseView) -> None:
+    result = audit.verify(ctx)
+    assert result.ok and result.bad_documents == () and result.documents >= 2
+
+
+def test_a_replaced_pdf_is_reported_with_its_case_and_file(ctx: EngineContext, lettered: CaseView) -> None:
+    letter = letter_of(ctx, lettered)
+    replace_bytes(ctx, letter, FORGED)
+    result = audit.verify(ctx)
+    assert not result.ok and result.first_break is None  # every chain still holds
+    [bad] = result.bad_documents
+    assert (bad.case_number, bad.document_id, bad.filename) == (lettered.number, letter.id, letter.filename)
+    assert "baris" in bad.reason
+    assert lettered.number in result.summary() and letter.filename in result.summary()
+    assert not audit.verify(ctx, case_ref=lettered.number).ok
+
+
+def test_a_replaced_pdf_with_its_row_rehashed_is_caught_by_its_event(ctx: EngineContext, lettered: CaseView) -> None:
+    letter = letter_of(ctx, lettered)
+    replace_bytes(ctx, letter, FORGED, rehash=True)
+    [bad] = audit.verify(ctx).bad_documents
+    assert bad.document_id == letter.id and "peristiwa" in bad.reason
+
+
+def test_another_case_is_not_blamed(ctx: EngineContext, lettered: CaseView) -> None:
+    replace_bytes(ctx, letter_of(ctx, lettered), FORGED)
+    with ctx.unit_of_work(write=False) as uow:
+        numbers = uow.session.scalars(select(Case.number).where(Case.id != lettered.id)).all()
+    assert numbers
+    for number in numbers:
+        assert audit.verify(ctx, case_ref=number).ok
+
+
+def test_cli_exits_non_zero_and_names_the_document(
+    ctx: EngineContext, lettered: CaseView, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.main import main
+
+    monkeypatch.setenv("MEDIASI_DATABASE_URL", ctx.settings.database_url)
+    assert main(["audit", "verify"]) == 0
+    assert "dokumen" in capsys.readouterr().out
+    letter = letter_of(ctx, lettered)
+    replace_bytes(ctx, letter, FORGED)
+    assert main(["audit", "verify"]) == 1
+    err = capsys.readouterr().err
+    assert "TIDAK utuh" in err and lettered.number in err and letter.filename in err
