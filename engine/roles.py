@@ -26,6 +26,13 @@ ROLE_NAMES: frozenset[str] = frozenset(r.value for r in Role)
 # walk-in applicant): a relation to the case, not a role that any account holds.
 APPLICANT = "applicant"
 
+# The roles that may work a staff lane. Pemohon accounts reach a case only as its applicant, and the
+# oversight roles (auditor, dpo) and the administrators (admin, process_owner) read or govern cases
+# but never work their tasks: a lane map naming them is refused at deploy.
+STAFF_LANE_ROLES: frozenset[str] = frozenset(
+    {Role.FULLTIMER, Role.KETUA_LPPAR, Role.TIM_TEKNIS, Role.SEKRETARIS, Role.KEPALA_DINAS}
+)
+
 ROLE_TITLES: dict[str, str] = {
     "pemohon": "Pemohon",
     "fulltimer": "Fulltimer (Divisi Penerimaan Pengaduan)",

@@ -12,6 +12,8 @@ import ast
 import builtins
 import json
 import operator
+import re
+import warnings
 from collections.abc import Callable, Iterable, MutableMapping
 from functools import lru_cache
 from types import CodeType
@@ -78,8 +80,24 @@ _REFUSED_NODES: dict[type[ast.AST], str] = {
 }
 
 
+# Attributes that lead from a value to the interpreter's frames, code or globals (and from there
+# to the real builtins): a generator expression's `gi_frame.f_globals`, for one. Refused at deploy
+# by `check_source` and at run time by the attribute guard.
+_INTERPRETER_PREFIXES: tuple[str, ...] = ("gi_", "cr_", "ag_", "f_", "tb_", "co_", "func_", "im_")
+_INTERPRETER_NAMES: frozenset[str] = frozenset({"mro", "format_map"})
+
+
 class SandboxViolation(Exception):
     """Code broke a sandbox rule at run time."""
+
+
+def refused_attribute(name: str) -> str | None:
+    """Why attribute `name` may not be read by a script (None when it may)."""
+    if name.startswith("_"):
+        return f"atribut {name!r} tidak diizinkan (diawali garis bawah)"
+    if name.startswith(_INTERPRETER_PREFIXES) or name in _INTERPRETER_NAMES:
+        return f"atribut {name!r} tidak diizinkan (membuka bagian dalam interpreter)"
+    return None
 
 
 def check_source(source: str, mode: Mode) -> list[tuple[int, str]]:
@@ -88,7 +106,26 @@ def check_source(source: str, mode: Mode) -> list[tuple[int, str]]:
         tree = ast.parse(source, mode=mode)
     except SyntaxError as exc:
         return [(exc.lineno or 1, f"sintaks Python tidak valid: {exc.msg}")]
-    return [(getattr(node, "lineno", 1), msg) for node, msg in _violations(tree)]
+    problems = [(getattr(node, "lineno", 1), msg) for node, msg in _violations(tree)]
+    return problems or _compile_problems(source, mode)
+
+
+def _compile_problems(source: str, mode: Mode) -> list[tuple[int, str]]:
+    """What RestrictedPython refuses to compile (a `match` statement, for one), as the runtime would."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            _compile(source, mode)
+    except SyntaxError as exc:
+        errors = exc.args[0] if exc.args and isinstance(exc.args[0], tuple | list) else (str(exc),)
+        return [_compile_problem(str(error)) for error in errors]
+    return []
+
+
+def _compile_problem(error: str) -> tuple[int, str]:
+    found = re.match(r"Line (\d+): (.*)", error)
+    line, message = (int(found.group(1)), found.group(2)) if found else (1, error)
+    return line, f"tidak dapat dikompilasi di sandbox: {message}"
 
 
 def _violations(tree: ast.AST) -> Iterable[tuple[ast.AST, str]]:
@@ -96,8 +133,8 @@ def _violations(tree: ast.AST) -> Iterable[tuple[ast.AST, str]]:
         refused = _REFUSED_NODES.get(type(node))
         if refused:
             yield node, refused
-        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            yield node, f"atribut {node.attr!r} tidak diizinkan (diawali garis bawah)"
+        elif isinstance(node, ast.Attribute) and refused_attribute(node.attr):
+            yield node, str(refused_attribute(node.attr))
         elif isinstance(node, ast.Name):
             message = _name_violation(node.id)
             if message:
@@ -139,9 +176,16 @@ def _inplacevar(op: str, target: Any, value: Any) -> Any:
     return operations[op](target, value)
 
 
+def _getattr(obj: Any, name: str, default: Any = None) -> Any:
+    refused = refused_attribute(name)
+    if refused:
+        raise SandboxViolation(refused)
+    return safer_getattr(obj, name, default)
+
+
 _SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in ALLOWED_BUILTINS}
 _GUARDS: dict[str, Any] = {
-    "_getattr_": safer_getattr,
+    "_getattr_": _getattr,
     "_getitem_": default_guarded_getitem,
     "_getiter_": default_guarded_getiter,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from engine.errors import DeploymentInvalid, InvalidInput, MediasiError, Problem
-from engine.roles import APPLICANT, ROLE_TITLES, Role
+from engine.roles import APPLICANT, ROLE_TITLES, STAFF_LANE_ROLES, Role
 from engine.services import migration
 from engine.services import process_drafts as drafts
 from engine.titles import OUTCOME_TITLES
@@ -39,9 +39,9 @@ NEW_FORM = {
 }
 # Marker classes of a version diff on the diagrams (app.css colours all but layout-only moves).
 DIFF_MARKERS = {"added": "beda-tambah", "changed": "beda-ubah", "removed": "beda-hapus", "moved": "beda-geser"}
-# Who may work a lane, as the side panel offers them: the case's own applicant, then every role.
+# Who may work a lane, as the side panel offers them: the case's own applicant, then the staff roles.
 LANE_CHOICES = [(APPLICANT, "Pemohon kasus itu sendiri (applicant)")] + [
-    (role.value, ROLE_TITLES.get(role.value, role.value)) for role in Role
+    (role.value, ROLE_TITLES.get(role.value, role.value)) for role in Role if role in STAFF_LANE_ROLES
 ]
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -26,7 +26,7 @@ from engine.bpmn.xml import NS, parse_bpmn
 from engine.errors import DeploymentInvalid, Problem
 from engine.forms import FormSchemaError, check_form_schema
 from engine.letters.kinds import KINDS, parse_declaration
-from engine.roles import APPLICANT, ROLE_NAMES
+from engine.roles import APPLICANT, ROLE_NAMES, STAFF_LANE_ROLES
 from engine.sla import parse_clock_specs, parse_task_due
 
 FormSource = Callable[[str], bytes | None]
@@ -51,6 +51,23 @@ class CompiledDefinition:
         """Identity of everything that makes a version: diagram, forms and lane mapping."""
         blob = json.dumps([self.sha256, self.forms, self.lane_roles], sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _lane_roles_problem(lane: str, roles: Sequence[str]) -> str | None:
+    """Why a lane's roles may not be deployed: unknown, or not roles that work cases' tasks."""
+    unknown = [r for r in roles if r not in ROLE_NAMES and r != APPLICANT]
+    if unknown:
+        return f"peta lajur-peran untuk {lane!r} memuat peran tidak dikenal: {', '.join(unknown)}"
+    if APPLICANT in roles and len(roles) > 1:
+        return f"lajur pemohon {lane!r} hanya boleh berisi 'applicant', tanpa peran lain"
+    refused = [r for r in roles if r != APPLICANT and r not in STAFF_LANE_ROLES]
+    if refused:
+        allowed = ", ".join(sorted(STAFF_LANE_ROLES))
+        return (
+            f"peran {', '.join(refused)} tidak boleh mengerjakan lajur {lane!r}; "
+            f"lajur staf hanya untuk {allowed}, lajur pemohon hanya untuk applicant"
+        )
+    return None
 
 
 @cache
@@ -168,9 +185,9 @@ class _DiagramReader:
             if not roles:
                 self._problem(lane, f"tidak ada peran yang mengerjakan lajur {name!r}; tambahkan pada peta lajur-peran")
                 continue
-            unknown = [r for r in roles if r not in ROLE_NAMES and r != APPLICANT]
-            if unknown:
-                self._problem(lane, f"peta lajur-peran untuk {name!r} memuat peran tidak dikenal: {', '.join(unknown)}")
+            problem = _lane_roles_problem(name, roles)
+            if problem:
+                self._problem(lane, problem)
             self.used_lane_roles[name] = list(roles)
 
     def _roles_for(self, node: etree._Element, lane: str | None, props: Mapping[str, str]) -> tuple[str, ...]:

@@ -187,6 +187,26 @@ def test_unknown_role_in_lane_map_is_refused(ctx: EngineContext) -> None:
     assert any("peran tidak dikenal: psikolog" in p for p in problems)
 
 
+@pytest.mark.parametrize(
+    ("lane", "roles", "message"),
+    [
+        ("Ketua LP-PAR", ["pemohon"], "peran pemohon tidak boleh mengerjakan lajur 'Ketua LP-PAR'"),
+        ("Ketua LP-PAR", ["auditor", "dpo"], "peran auditor, dpo tidak boleh mengerjakan lajur 'Ketua LP-PAR'"),
+        ("Kepala Dinas", ["kepala_dinas", "admin"], "peran admin tidak boleh mengerjakan lajur 'Kepala Dinas'"),
+        ("Tim Teknis", ["process_owner"], "peran process_owner tidak boleh mengerjakan lajur 'Tim Teknis'"),
+        ("Pemohon", ["applicant", "fulltimer"], "lajur pemohon 'Pemohon' hanya boleh berisi 'applicant'"),
+        ("Pemohon", ["pemohon"], "peran pemohon tidak boleh mengerjakan lajur 'Pemohon'"),
+    ],
+)
+def test_a_lane_map_naming_non_staff_roles_is_refused_at_the_lane(
+    ctx: EngineContext, lane: str, roles: list[str], message: str
+) -> None:
+    xml = BPMN.read_bytes()
+    problems = refused(ctx, xml, {**LANES, lane: roles})
+    lane_line = line_of(xml, f'name="{lane}"')
+    assert f"uji.bpmn:{lane_line}: {message}" in " ".join(problems), problems
+
+
 def test_unquoted_timer_duration_is_refused(ctx: EngineContext) -> None:
     timer = (
         '<bpmn:boundaryEvent id="BoundaryEvent_pengingat" name="Pengingat" attachedToRef="Task_koordinasi" '

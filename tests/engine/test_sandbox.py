@@ -45,6 +45,9 @@ def test_deploy_rules_refuse_escapes_in_expressions(source: str, message: str) -
         ("class A:\n    pass", "definisi kelas tidak diizinkan"),
         ("global x\nx = 1", "pernyataan global tidak diizinkan"),
         ("x = 1\ny = x.__dict__", "'__dict__' tidak diizinkan"),
+        ("g = (i for i in [1])\nb = g.gi_frame.f_back", "'gi_frame' tidak diizinkan (membuka"),
+        ("c = '{x}'.format_map", "'format_map' tidak diizinkan"),
+        ("match x:\n    case 1:\n        y = 2", "sandbox: Match statements are not allowed"),
     ],
 )
 def test_deploy_rules_refuse_escapes_in_scripts(source: str, message: str) -> None:
@@ -62,6 +65,8 @@ def test_ordinary_conditions_and_scripts_pass() -> None:
     [
         '"{0.__class__}".format(1)',  # str.format reaches attributes; refused at run time
         "x.__class__",  # a name check that slipped past deploy still fails here
+        "[i for i in x].copy().gi_frame",
+        "(i for i in x).gi_frame",
         "getattr(x, 'append')",
         "open('/etc/passwd')",
         "__import__('os')",
