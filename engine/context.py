@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import script_worker
 from engine.calendar import Override, WorkingCalendar
 from engine.clock import Clock, SystemClock
 from engine.definitions import DefinitionCache
@@ -34,6 +35,9 @@ class EngineContext:
     def create(cls, settings: Settings, clock: Clock | None = None) -> EngineContext:
         """Connect to the configured database."""
         database = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        script_worker.configure(
+            script_worker.Limits(settings.script_cpu_seconds, settings.script_memory_mb, settings.script_wall_seconds)
+        )
         return cls(settings=settings, database=database, clock=clock or SystemClock())
 
     def unit_of_work(self, *, write: bool = True) -> UnitOfWork:

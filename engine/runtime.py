@@ -31,7 +31,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine import sandbox
+from engine import sandbox, script_worker
 from engine.bpmn.specs import ProcessSpecs
 from engine.calendar import WorkingCalendar
 from engine.errors import Conflict, ProcessFailed, TaskNotReady
@@ -94,13 +94,13 @@ TIMER_FUNCTIONS: dict[str, Any] = {"hari_kerja": hari_kerja}
 
 
 class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
-    """SpiffWorkflow's script environment, routed through `engine.sandbox`, with the timer functions."""
+    """SpiffWorkflow's script environment: the sandbox, in a limited worker process, with the timer functions."""
 
     def evaluate(self, expression: str, context: Any, external_context: Any = None) -> Any:
-        return sandbox.evaluate(expression, context, {**TIMER_FUNCTIONS, **(external_context or {})})
+        return script_worker.POOL.evaluate(expression, context, {**TIMER_FUNCTIONS, **(external_context or {})})
 
     def execute(self, script: str, context: Any, external_context: Any = None) -> bool:
-        sandbox.execute(script, context, {**TIMER_FUNCTIONS, **(external_context or {})})
+        script_worker.POOL.execute(script, context, {**TIMER_FUNCTIONS, **(external_context or {})})
         return True
 
     def call_service(self, context: Any, **kwargs: Any) -> Any:
@@ -325,7 +325,10 @@ def _describe_failure(exc: Exception) -> str:
     task = getattr(exc, "task", None)
     where = f" pada {task.task_spec.bpmn_name or task.task_spec.name}" if task is not None else ""
     cause = getattr(exc, "exception", None) or exc
-    return f"Langkah otomatis{where} gagal: {type(cause).__name__}: {cause}"
+    if isinstance(cause, script_worker.ScriptLimitExceeded):
+        return f"Langkah otomatis{where} dihentikan: {cause}"
+    kind = cause.kind if isinstance(cause, script_worker.ScriptError) else type(cause).__name__
+    return f"Langkah otomatis{where} gagal: {kind}: {cause}"
 
 
 def finished_outcome(workflow: BpmnWorkflow, outcomes: Mapping[str, str]) -> str | None:

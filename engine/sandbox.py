@@ -30,6 +30,9 @@ from RestrictedPython.Guards import (
 
 Mode = Literal["eval", "exec"]
 
+MAX_RESULT_ITEMS = 200_000
+MAX_RESULT_CHARS = 5_000_000
+
 ALLOWED_BUILTINS: frozenset[str] = frozenset(
     {
         "True",
@@ -220,7 +223,28 @@ def execute(source: str, context: MutableMapping[str, Any], extra: dict[str, Any
     context.update(result)
 
 
+def require_bounded(value: Any) -> None:
+    """Refuse a result of more than MAX_RESULT_ITEMS values or MAX_RESULT_CHARS characters of text.
+
+    A list of a hundred references to a list of a million is small in memory, but not once saved.
+    """
+    items, chars, stack = 0, 0, [value]
+    while stack:
+        current = stack.pop()
+        items += 1
+        if isinstance(current, str):
+            chars += len(current)
+        elif isinstance(current, dict):
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, list | tuple):
+            stack.extend(current)
+        if items > MAX_RESULT_ITEMS or chars > MAX_RESULT_CHARS:
+            raise SandboxViolation("hasil skrip terlalu besar untuk disimpan sebagai variabel proses")
+
+
 def _require_json(values: dict[str, Any]) -> None:
+    require_bounded(values)
     try:
         json.dumps(values, allow_nan=False)
     except (TypeError, ValueError) as exc:
