@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -29,7 +30,7 @@ RUNAWAYS = {
 
 
 @pytest.fixture
-def pool() -> script_worker.ScriptPool:
+def pool() -> Iterator[script_worker.ScriptPool]:
     pool = script_worker.ScriptPool(script_worker.Limits(cpu_seconds=1, memory_mb=128, wall_seconds=10), size=2)
     yield pool
     pool.close()
