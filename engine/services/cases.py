@@ -92,7 +92,9 @@ def start_case(
     submitted = json_copy(data)
     _check_starter(actor, applicant)
     now = ctx.clock.now()
-    with ctx.unit_of_work() as uow:
+    # Computed in a read transaction (the start event's scripts may take up to their limits);
+    # the write lock is taken for the number and the writes only.
+    with ctx.unit_of_work(write=False) as uow:
         definition = ctx.definitions.get(uow.session, latest_definition_id(uow.session, process_key))
         schema = definition.form(definition.catalog.start_form)
         if schema is not None:
@@ -105,6 +107,8 @@ def start_case(
         the_office = office(ctx, uow.session)
         with runtime.at(now, the_office.calendar):
             workflow = runtime.start_workflow(definition.specs, submitted)
+    with ctx.unit_of_work() as uow:
+        the_office.session = uow.session
         case = CaseRecord(
             id=uuid.uuid4(),
             number=_next_number(uow.session, definition.catalog.case_prefix, now),
@@ -226,7 +230,7 @@ def cancel_case(ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str)
     if not (actor.is_operator or actor.has_any(Role.KETUA_LPPAR)):
         raise PermissionDenied("Hanya Ketua LP-PAR yang dapat membatalkan kasus.")
     now = ctx.clock.now()
-    with ctx.unit_of_work() as uow:
+    with ctx.unit_of_work(write=False) as uow:
         case_ref_id = find_case(uow.session, case_ref, None if actor.is_operator else actor).id
         case, state, stamp = load_case_step(uow.session, case_ref_id)
         definition = ctx.definitions.get(uow.session, case.definition_id)
@@ -248,6 +252,7 @@ def cancel_case(ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str)
             office=office(ctx, uow.session, stamp),
             cancelled=True,
         )
+    with ctx.unit_of_work() as uow:
         save_step(uow.session, writes)
     return view
 
@@ -259,7 +264,7 @@ def _end_by_signal(
     if not reason or len(reason) > MAX_REASON:
         raise InvalidInput(f"Alasan wajib diisi (maksimal {MAX_REASON} karakter).")
     now = ctx.clock.now()
-    with ctx.unit_of_work() as uow:
+    with ctx.unit_of_work(write=False) as uow:
         case, state, stamp = load_case_step(uow.session, find_case(uow.session, case_ref, actor).id)
         _check_may_end(actor, case, withdrawal=signal == WITHDRAW_SIGNAL)
         definition = ctx.definitions.get(uow.session, case.definition_id)
@@ -278,6 +283,8 @@ def _end_by_signal(
         view = record_step(
             writes, definition, workflow, before=before, actor=actor.username, now=now, office=the_office
         )
+    with ctx.unit_of_work() as uow:
+        the_office.session = uow.session
         save_step(uow.session, writes)
     keep_workflow(ctx, case, workflow)
     return view

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -64,23 +64,29 @@ def open_record(session: Session, case: CaseRecord) -> dict[str, Any]:
 
 
 class Office:
-    """The office's working-day calendar for one step, built only if the step needs it."""
+    """The office's working-day calendar for one step, built only if the step needs it.
 
-    def __init__(self, source: Callable[[], WorkingCalendar], completeness_days: int = 1) -> None:
-        self._source = source
+    A step computes in a read transaction and writes in another: the writing part moves the
+    office to its session (`session = ...`), so the calendar is never read through a closed one.
+    """
+
+    def __init__(self, ctx: EngineContext, session: Session, stamp: tuple[int, int] | None = None) -> None:
+        self._ctx = ctx
+        self._stamp = stamp
         self._calendar: WorkingCalendar | None = None
-        self.completeness_days = completeness_days
+        self.session = session
+        self.completeness_days = ctx.settings.completeness_days
 
-    def calendar(self) -> WorkingCalendar:
-        """The calendar (built on first use)."""
+    def calendar(self, session: Session | None = None) -> WorkingCalendar:
+        """The calendar (built on first use, in `session` when given, else the office's session)."""
         if self._calendar is None:
-            self._calendar = self._source()
+            self._calendar = self._ctx.calendar(session or self.session, self._stamp)
         return self._calendar
 
 
 def office(ctx: EngineContext, session: Session, stamp: tuple[int, int] | None = None) -> Office:
     """The office of a step running in `session`; `stamp` is the calendar stamp read with the case."""
-    return Office(lambda: ctx.calendar(session, stamp), ctx.settings.completeness_days)
+    return Office(ctx, session, stamp)
 
 
 def load_workflow(
@@ -349,7 +355,7 @@ def _plan_letters(
                 now=now,
                 titles=definition.value_titles,
                 slot=len(writes.events),
-                calendar=lambda _session: office.calendar(),
+                calendar=office.calendar,
             )
         )
 

@@ -114,7 +114,9 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
     """
     submitted = json_copy(data)
     now = ctx.clock.now()
-    with ctx.unit_of_work() as uow:
+    # The step is computed in a read transaction (scripts may take up to their limits); only its
+    # writes take the write lock, and the case's version counter refuses them if it moved meanwhile.
+    with ctx.unit_of_work(write=False) as uow:
         step, definition, info = _load(ctx, uow.session, task_id, actor)
         task, case = step.task, step.case
         _require_ready(task, case, info)
@@ -128,6 +130,8 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
             writes, view, workflow = _complete(
                 ctx, uow.session, step, definition, info, actor, submitted, now, the_office
             )
+    with ctx.unit_of_work() as uow:
+        the_office.session = uow.session
         save_step(uow.session, writes)
     if workflow is not None:
         keep_workflow(ctx, case, workflow)

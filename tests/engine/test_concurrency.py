@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from engine import runtime
 from engine.actors import Actor
 from engine.context import EngineContext
-from engine.errors import ConcurrentUpdate, Conflict, TaskNotReady
+from engine.errors import Conflict
 from engine.persistence.models import Case, Event
 from engine.services import cases as case_service
 from engine.services import queries as case_queries
@@ -72,28 +72,24 @@ def test_stale_version_is_a_conflict(
     ctx: EngineContext,
     people: dict[str, Actor],
     monkeypatch: pytest.MonkeyPatch,
-    database_url: str,
 ) -> None:
     """Both completions load the case before either saves; exactly the later save is refused.
 
-    SQLite serializes writers at BEGIN IMMEDIATE, so there the second one waits, then finds the
-    task done; PostgreSQL lets both read, and the version counter refuses the second save.
+    A step computes in a read transaction on both databases (the write lock is taken only for its
+    writes), so both read the same version and the version counter refuses the second save.
     """
     case = case_service.start_case(ctx, actor=people["ani"], data=application())
-    sqlite = database_url.startswith("sqlite")
     both_loaded = threading.Barrier(2, timeout=5)
     real_load = runtime.load_state
 
     def load_then_wait(*args: Any) -> Any:
         workflow = real_load(*args)
-        if not sqlite:
-            both_loaded.wait()
+        both_loaded.wait()
         return workflow
 
     monkeypatch.setattr(runtime, "load_state", load_then_wait)
     results = race(make_ctx, [people["rina"], people["rudi"]], case.tasks[0].id)
-    expected = TaskNotReady if sqlite else ConcurrentUpdate
-    assert sorted(type(r).__name__ for r in results) == sorted(["CaseView", expected.__name__]), results
+    assert sorted(type(r).__name__ for r in results) == ["CaseView", "ConcurrentUpdate"], results
     assert completions(ctx, case.id) == (1, 2)
 
 
