@@ -11,12 +11,17 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource, Unresolvable
 
-from engine.errors import FormInvalid
+from engine.errors import FormInvalid, ProcessFailed
 
 FORM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.json$")
 FILE_FORMAT = "file"
 ROOT_FIELD = "_form"
+MAX_KEYS = 200  # top-level fields of one submission; refused before validating anything
+MAX_ERRORS = 50  # field errors reported; the rest are counted in one more entry
+REF_KEYWORDS = ("$ref", "$dynamicRef")
 
 _TYPE_NAMES = {
     "string": "teks",
@@ -68,9 +73,27 @@ def check_form_schema(raw: bytes) -> dict[str, Any]:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise FormSchemaError(f"JSON Schema tidak valid: {exc.message}") from None
+    for ref in _remote_refs(schema):
+        raise FormSchemaError(f"$ref {ref!r} tidak diizinkan: hanya rujukan lokal (#/...)")
     for path in _open_objects(schema, "#"):
         raise FormSchemaError(f'objek {path} harus menetapkan "additionalProperties": false')
     return schema
+
+
+def _remote_refs(schema: Any) -> Iterator[str]:
+    """Yield every `$ref` (or `$dynamicRef`) anywhere in `schema` that points outside the form itself."""
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key in REF_KEYWORDS and isinstance(value, str) and not _is_local(value):
+                yield value
+            yield from _remote_refs(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _remote_refs(item)
+
+
+def _is_local(ref: str) -> bool:
+    return ref == "#" or ref.startswith("#/")
 
 
 def _open_objects(schema: Any, path: str) -> Iterator[str]:
@@ -85,22 +108,52 @@ def _open_objects(schema: Any, path: str) -> Iterator[str]:
         yield from _open_objects(schema["items"], f"{path}/items")
 
 
+def _refuse_retrieval(uri: str) -> Resource[Any]:
+    """A form never fetches a schema: not over the network, not from a file."""
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class mypy cannot see through
+
+
+_NO_RETRIEVAL: Registry[Any] = Registry(retrieve=_refuse_retrieval)  # type: ignore[call-arg]  # same
+
+
 @lru_cache(maxsize=256)
 def _validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json), format_checker=_format_checker)
+    return Draft202012Validator(json.loads(schema_json), format_checker=_format_checker, registry=_NO_RETRIEVAL)
 
 
 def validate_form(schema: Mapping[str, Any], data: Any) -> None:
-    """Check `data` against a form; raise FormInvalid with one message per field."""
+    """Check `data` against a form; raise FormInvalid with one message per field (at most MAX_ERRORS + 1).
+
+    :raises FormInvalid: for the data; ProcessFailed when the form itself refers outside itself.
+    """
     if not isinstance(data, dict):
         raise FormInvalid({ROOT_FIELD: "Data formulir harus berupa objek JSON."})
+    if len(data) > MAX_KEYS:
+        raise FormInvalid({ROOT_FIELD: f"Data formulir memuat {len(data)} isian; paling banyak {MAX_KEYS}."})
     validator = _validator(json.dumps(schema, sort_keys=True))
+    try:
+        found = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    except Unresolvable as exc:
+        raise ProcessFailed(
+            f"Formulir memuat rujukan yang tidak dapat dipakai ({exc}); hubungi pemilik proses."
+        ) from None
     errors: dict[str, str] = {}
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+    for error in found:
         for field, message in _describe(error):
             errors.setdefault(field, message)
     if errors:
-        raise FormInvalid(errors)
+        raise FormInvalid(_capped(errors))
+
+
+def _capped(errors: dict[str, str]) -> dict[str, str]:
+    """The first MAX_ERRORS errors, then one entry (the whole form's) counting the rest."""
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    root = errors.pop(ROOT_FIELD, None)
+    kept = dict(list(errors.items())[:MAX_ERRORS])
+    more = f"dan {len(errors) - MAX_ERRORS} galat lainnya"
+    kept[ROOT_FIELD] = f"{root} ({more})" if root else more
+    return kept
 
 
 def file_ids(schema: Mapping[str, Any], data: Any) -> list[str]:

@@ -17,6 +17,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
 from engine.bpmn.catalog import Catalog, TaskInfo
@@ -107,6 +108,7 @@ def compile_definition(xml: bytes, filename: str, forms: FormSource, lane_roles:
     except ValidationException as exc:
         problems.append(_spiff_problem(tree, filename, exc))
         raise DeploymentInvalid(problems) from None
+    problems.extend(_dry_run(tree, filename, specs))
     reader = _DiagramReader(tree, filename, specs, forms, lane_roles)
     catalog = reader.catalog(key)
     problems.extend(reader.problems)
@@ -128,6 +130,36 @@ def _spiff_problem(tree: etree._ElementTree, filename: str, exc: ValidationExcep
     found = tree.getroot().xpath("//*[@id=$id]", id=exc.id) if exc.id else []
     line = found[0].sourceline if found else None
     return Problem(filename, line, f"BPMN tidak dapat dijalankan: {exc.args[0]}", exc.id or None)
+
+
+def _dry_run(tree: etree._ElementTree, filename: str, specs: ProcessSpecs) -> Iterable[Problem]:
+    """Instantiate the process and each subprocess as a case start would, without running a step.
+
+    SpiffWorkflow parses some diagrams it cannot start (a start event with the id `Start` takes the
+    place of its own start task); those would fail every case, so they are refused here.
+    """
+    for spec in (specs.spec, *specs.subprocess_specs.values()):
+        try:
+            BpmnWorkflow(spec, specs.subprocess_specs)
+        except Exception as exc:  # noqa: BLE001 - whatever the engine raises, the diagram cannot start
+            yield _start_problem(tree, filename, spec, exc)
+
+
+def _start_problem(tree: etree._ElementTree, filename: str, spec: Any, exc: Exception) -> Problem:
+    """Locate a failed start: the element of the task spec at fault, else the process or subprocess."""
+    failed = getattr(getattr(exc, "task_spec", None), "name", None)
+    root = tree.getroot()
+    found = (root.xpath("//*[@id=$id]", id=failed) if failed else []) or root.xpath("//*[@id=$id]", id=spec.name)
+    element = found[0] if found else root
+    message = str(exc).strip().rstrip(".") or type(exc).__name__
+    if element.get("id") in (*ENGINE_SPEC_NAMES, f"{spec.name}.EndJoin"):
+        message += f"; id {element.get('id')!r} dipakai oleh mesin, ganti id elemen ini"
+    return Problem(
+        filename, element.sourceline, f"proses tidak dapat dijalankan oleh mesin: {message}", element.get("id")
+    )
+
+
+ENGINE_SPEC_NAMES = ("Start", "End")  # task specs SpiffWorkflow adds to every process spec
 
 
 def _check_xsd(tree: etree._ElementTree, filename: str) -> None:
