@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from datetime import datetime
+from pathlib import Path
 
 from cli.main import UsageError, operator, parse_json
 from engine.actors import Actor
@@ -41,9 +42,8 @@ def _actor(ctx: EngineContext, args: argparse.Namespace) -> Actor:
 def init(ctx: EngineContext, args: argparse.Namespace) -> None:
     migrate.upgrade(ctx.database)
     print("Skema basis data mutakhir.")
-    for done in deploy_service.deploy_directory(ctx, actor=operator()):
-        state = "diterapkan" if done.created else "tidak berubah"
-        print(f"Proses {done.key} versi {done.version}: {state}.")
+    for path in sorted(ctx.settings.processes_dir.glob("*.bpmn")):
+        _init_process(ctx, path)
     for seeded in letter_settings.ensure_letter_defaults(ctx, actor=operator()):
         print(f"Surat: {seeded} ditambahkan; ubah di Admin › Surat.")
     if args.demo:
@@ -51,6 +51,17 @@ def init(ctx: EngineContext, args: argparse.Namespace) -> None:
         for demo in created:
             print(f"Pengguna demo {demo.username} ({demo.role}) dibuat.")
         print(f"Kata sandi semua pengguna demo: {user_service.DEMO_PASSWORD}")
+
+
+def _init_process(ctx: EngineContext, path: Path) -> None:
+    """Deploy one shipped diagram; under the two-person rule only a process's first version."""
+    try:
+        done = deploy_service.deploy_file(ctx, path, actor=operator(), initial=True)
+    except deploy_service.ApprovalRequired:
+        print(f"{path.name}: berubah, tetapi versi baru perlu persetujuan; ajukan: mediasi deploy {path} --user NAMA")
+        return
+    state = "diterapkan" if done.created else "tidak berubah"
+    print(f"Proses {done.key} versi {done.version}: {state}.")
 
 
 def serve(ctx: EngineContext, args: argparse.Namespace) -> None:
@@ -89,6 +100,8 @@ def worker(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
+    """Deploy each FILE, or submit it for approval under the two-person rule."""
+    actor = _deployer(ctx, args)
     lane_roles = deploy_service.read_lane_roles(args.lanes) if args.lanes else None
     for path in args.files:
         if not path.is_file():
@@ -96,15 +109,37 @@ def deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
         if path.suffix.lower() == ".zip":
             if lane_roles is not None:
                 raise UsageError("paket ZIP membawa peta lajurnya sendiri; --lanes tidak berlaku")
-            done = package_service.deploy_package(ctx, actor=operator(), content=path.read_bytes(), filename=str(path))
-        elif lane_roles is not None:
-            done = deploy_service.deploy(
-                ctx, actor=operator(), xml=path.read_bytes(), filename=str(path), lane_roles=lane_roles
-            )
+            done = package_service.deploy_package(ctx, actor=actor, content=path.read_bytes(), filename=str(path))
         else:
-            done = deploy_service.deploy_file(ctx, path, actor=operator())
-        state = "diterapkan" if done.created else "sama dengan versi terakhir; tidak diterapkan ulang"
-        print(f"{path}: proses {done.key} versi {done.version} {state}.")
+            lanes = lane_roles if lane_roles is not None else deploy_service.lanes_beside(path)
+            done = deploy_service.deploy_or_submit(
+                ctx, actor=actor, xml=path.read_bytes(), filename=str(path), lane_roles=lanes
+            )
+        print(f"{path}: {_deploy_outcome(done)}")
+
+
+def _deployer(ctx: EngineContext, args: argparse.Namespace) -> Actor:
+    if args.user:
+        return user_service.actor_for(ctx, args.user)
+    if ctx.settings.deploy_approval:
+        raise UsageError("--user NAMA wajib diisi: versi baru diajukan atas nama pemilik proses (aturan dua orang)")
+    return operator()
+
+
+def _deploy_outcome(done: deploy_service.Deployment | deploy_service.Submission) -> str:
+    if isinstance(done, deploy_service.Submission):
+        return (
+            f"proses {done.key} diajukan, menunggu persetujuan pemilik proses lain; pengajuan {done.id} "
+            f"(setujui: mediasi approve {done.id} --user NAMA)."
+        )
+    state = "diterapkan" if done.created else "sama dengan versi terakhir; tidak diterapkan ulang"
+    return f"proses {done.key} versi {done.version} {state}."
+
+
+def approve(ctx: EngineContext, args: argparse.Namespace) -> None:
+    """A second process owner approves a submission: it goes live in its submitter's name."""
+    done = deploy_service.deploy_submission(ctx, approver=_actor(ctx, args), submission_id=args.submission)
+    print(f"Pengajuan {args.submission} disetujui: {_deploy_outcome(done)}")
 
 
 def user(ctx: EngineContext, args: argparse.Namespace) -> None:

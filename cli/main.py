@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("deploy", commands.deploy, "terapkan berkas BPMN (peta lajur dari NAMA.lanes.json) atau paket ZIP")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--lanes", type=Path, help="berkas JSON peta lajur-peran untuk semua FILE")
+    p.add_argument("--user", help="pemilik proses yang menerapkan; wajib dengan MEDIASI_DEPLOY_APPROVAL=1 (mengajukan)")
+    p = add("approve", commands.approve, "setujui pengajuan versi proses (aturan dua orang): approve ID --user NAMA")
+    p.add_argument("submission", type=_uuid, metavar="ID", help="id pengajuan yang dicetak `mediasi deploy`")
+    p.add_argument("--user", help="pemilik proses yang menyetujui (bukan pengajunya)")
 
     p = add("user", commands.user, "kelola pengguna: user add NAMA --role PERAN [--email ALAMAT] | user email NAMA")
     p.add_argument("action", choices=["add", "email"])
@@ -198,7 +202,7 @@ def _uuid(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"bukan id tugas yang sah: {value!r}") from None
+        raise argparse.ArgumentTypeError(f"bukan id yang sah: {value!r}") from None
 
 
 def parse_json(text: str | None, what: str) -> Any:

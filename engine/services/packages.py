@@ -2,29 +2,35 @@
 
 A package is self-contained: the forms the diagram names are taken from the ZIP, never from the
 server's forms folder, so the version deployed is exactly what was sent. The ZIP is read with
-limits (entries, sizes, names) before anything is parsed.
+limits (entries, sizes, names) before anything is parsed; a corrupt or unreadable ZIP is an invalid
+package, never a crash. Under the two-person rule a package is submitted, like any other deploy.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import PurePosixPath
 
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import DeploymentInvalid, Problem
 from engine.forms import check_form_name
-from engine.services.deploy import LANES_SUFFIX, Deployment, deploy, parse_lane_roles
+from engine.services.deploy import LANES_SUFFIX, Deployment, Submission, deploy_or_submit, parse_lane_roles
 
 MAX_ENTRIES = 200
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
 MAX_TOTAL_BYTES = 10 * 1024 * 1024
 LANES_NAMES = ("lanes.json",)
+# What zipfile raises on damaged bytes (a bad CRC, a broken deflate stream, a cut-off file, a
+# nonsensical offset or name), and on entries it cannot read (encrypted, an unknown method).
+_CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError)
+_UNSUPPORTED = (NotImplementedError, RuntimeError)
 
 
-def deploy_package(ctx: EngineContext, *, actor: Actor, content: bytes, filename: str) -> Deployment:
-    """Deploy the diagram in a ZIP with the forms and lane map beside it.
+def deploy_package(ctx: EngineContext, *, actor: Actor, content: bytes, filename: str) -> Deployment | Submission:
+    """Deploy the diagram in a ZIP with the forms and lane map beside it (submit it, under the two-person rule).
 
     The ZIP holds exactly one `.bpmn` file; forms are `*.json` files at its root or in `forms/`;
     the lane map is `<diagram>.lanes.json` or `lanes.json` (without one, the previous version's
@@ -52,7 +58,7 @@ def deploy_package(ctx: EngineContext, *, actor: Actor, content: bytes, filename
     def form_source(name: str) -> bytes | None:
         return forms.get(check_form_name(name))
 
-    return deploy(
+    return deploy_or_submit(
         ctx,
         actor=actor,
         xml=files[diagram],
@@ -65,7 +71,7 @@ def deploy_package(ctx: EngineContext, *, actor: Actor, content: bytes, filename
 def _read_zip(content: bytes, filename: str) -> dict[str, bytes]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile:
+    except (*_CORRUPT, *_UNSUPPORTED):
         raise _invalid(filename, "bukan berkas ZIP yang sah") from None
     entries = [info for info in archive.infolist() if not info.is_dir()]
     if len(entries) > MAX_ENTRIES:
@@ -77,12 +83,26 @@ def _read_zip(content: bytes, filename: str) -> dict[str, bytes]:
         name = _entry_name(info.filename, filename)
         if info.file_size > MAX_ENTRY_BYTES:
             raise _invalid(filename, f"berkas {name} melebihi {MAX_ENTRY_BYTES // 1024 // 1024} MB")
-        with archive.open(info) as entry:
-            data = entry.read(MAX_ENTRY_BYTES + 1)  # the header's size can lie; never read more
+        data = _read_entry(archive, info, name, filename)
         if len(data) > MAX_ENTRY_BYTES:
             raise _invalid(filename, f"berkas {name} melebihi {MAX_ENTRY_BYTES // 1024 // 1024} MB")
         files[name] = data
     return files
+
+
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, filename: str) -> bytes:
+    """An entry's bytes, checked against its CRC; never more than MAX_ENTRY_BYTES + 1 (the header's size can lie)."""
+    try:
+        with archive.open(info) as entry:
+            return entry.read(MAX_ENTRY_BYTES + 1)
+    except _CORRUPT:
+        raise _invalid(
+            filename, f"berkas {name} di dalam paket rusak (isi atau CRC-nya tidak cocok); buat ulang paketnya"
+        ) from None
+    except _UNSUPPORTED:
+        raise _invalid(
+            filename, f"berkas {name} terenkripsi atau dimampatkan dengan metode yang tidak didukung; gunakan ZIP biasa"
+        ) from None
 
 
 def _entry_name(raw: str, filename: str) -> str:

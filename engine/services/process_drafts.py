@@ -2,9 +2,12 @@
 
 A draft is a copy of one version's diagram, lane map and forms (each form kept as the JSON text its
 author wrote). "Terapkan" deploys it through the deploy service, or, under the two-person rule
-(`Settings.deploy_approval`), submits it; a different process owner's approval then deploys it,
-with both names in the deploy event. Every save raises the draft's revision: a save or an approval
-based on an older revision is refused, so nobody overwrites or approves content they have not seen.
+(`Settings.deploy_approval`), submits it; a different process owner's approval then deploys it
+(`deploy.deploy_submission`, which checks the approval again where the version is stored), with
+both names in the deploy event. Submissions made over the API, the CLI or a ZIP package are rows
+of the same table, so they are listed, opened and approved here too. Every save raises the draft's
+revision: a save or an approval based on an older revision is refused, so nobody overwrites or
+approves content they have not seen.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
-from engine.bpmn.validate import FormSource, compile_definition, executable_process_id
+from engine.bpmn.validate import compile_definition, executable_process_id
 from engine.bpmn.xml import MAX_BPMN_BYTES, NS, parse_bpmn
 from engine.context import EngineContext
 from engine.errors import Conflict, DeploymentInvalid, InvalidInput, NotFound, PermissionDenied, Problem
@@ -30,9 +33,8 @@ from engine.legal import conformance
 from engine.persistence.models import Case, ProcessDefinition, ProcessDraft
 from engine.roles import Role
 from engine.services import deploy as deploy_service
-from engine.services import users as user_service
+from engine.services.deploy import DEPLOYED, DRAFT, SUBMITTED, forms_from_texts
 
-DRAFT, SUBMITTED, DEPLOYED = "draft", "submitted", "deployed"
 MAX_FORM_BYTES = 256 * 1024
 MAX_FORMS = 200
 MAX_LANES = 100
@@ -266,7 +268,7 @@ def validate_draft(ctx: EngineContext, *, actor: Actor, draft_id: uuid.UUID) -> 
     try:
         _check_key(draft)
         xml = draft.xml.encode()
-        compiled = compile_definition(xml, _filename(draft), _form_source(draft.forms), draft.lane_roles)
+        compiled = compile_definition(xml, _filename(draft), forms_from_texts(draft.forms), draft.lane_roles)
         conformance.ensure_lawful(compiled, xml, _filename(draft))
     except DeploymentInvalid as invalid:
         return locate_problems(draft.xml.encode(), invalid.problems)
@@ -283,7 +285,7 @@ def deploy_draft(ctx: EngineContext, *, actor: Actor, draft_id: uuid.UUID, revis
     if draft.status != DRAFT:
         raise Conflict("Draf ini sudah diajukan untuk persetujuan.")
     if not ctx.settings.deploy_approval:
-        return _deploy(ctx, draft, actor=actor, approved_by=None)
+        return _deploy(ctx, draft, actor=actor)
     problems = validate_draft(ctx, actor=actor, draft_id=draft_id)
     if problems:
         raise DeploymentInvalid(problems)
@@ -298,16 +300,13 @@ def approve_draft(ctx: EngineContext, *, actor: Actor, draft_id: uuid.UUID, revi
 
     :raises PermissionDenied (not a process owner, or the submitter), NotFound, Conflict, DeploymentInvalid:
     """
-    if not actor.has_any(Role.PROCESS_OWNER):
-        raise PermissionDenied("Hanya pemilik proses yang dapat menyetujui versi baru.")
     draft = get_draft(ctx, actor=actor, draft_id=draft_id)
     _refuse_stale(draft.revision, revision, draft.status)
-    if draft.status != SUBMITTED or draft.submitted_by is None:
-        raise Conflict("Draf ini tidak sedang menunggu persetujuan.")
-    if draft.submitted_by == actor.username:
-        raise PermissionDenied("Versi baru harus disetujui pemilik proses lain, bukan pengajunya.")
-    submitter = user_service.actor_for(ctx, draft.submitted_by)
-    return _deploy(ctx, draft, actor=submitter, approved_by=actor.username)
+    try:
+        done = deploy_service.deploy_submission(ctx, approver=actor, submission_id=draft_id, revision=revision)
+    except DeploymentInvalid as invalid:
+        raise DeploymentInvalid(locate_problems(draft.xml.encode(), invalid.problems)) from None
+    return DraftDeployment(DEPLOYED, done.version, done.created)
 
 
 def return_draft(ctx: EngineContext, *, actor: Actor, draft_id: uuid.UUID) -> None:
@@ -362,7 +361,8 @@ def locate_problems(xml: bytes, problems: Sequence[Problem]) -> list[Problem]:
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def _deploy(ctx: EngineContext, draft: DraftView, *, actor: Actor, approved_by: str | None) -> DraftDeployment:
+def _deploy(ctx: EngineContext, draft: DraftView, *, actor: Actor) -> DraftDeployment:
+    """Deploy the draft directly (the two-person rule is off: the deploy service refuses otherwise)."""
     _check_key(draft)
     try:
         done = deploy_service.deploy(
@@ -371,16 +371,14 @@ def _deploy(ctx: EngineContext, draft: DraftView, *, actor: Actor, approved_by: 
             xml=draft.xml.encode(),
             filename=_filename(draft),
             lane_roles=draft.lane_roles,
-            forms=_form_source(draft.forms),
-            approved_by=approved_by,
+            forms=forms_from_texts(draft.forms),
         )
     except DeploymentInvalid as invalid:
         raise DeploymentInvalid(locate_problems(draft.xml.encode(), invalid.problems)) from None
     with ctx.unit_of_work() as uow:
         row = _draft_row(uow.session, draft.id)
-        row.status, row.deployed_version, row.approved_by = DEPLOYED, done.version, approved_by
-        if approved_by is None:
-            row.submitted_by, row.submitted_at = actor.username, ctx.clock.now()
+        row.status, row.deployed_version = DEPLOYED, done.version
+        row.submitted_by, row.submitted_at = actor.username, ctx.clock.now()
     return DraftDeployment(DEPLOYED, done.version, done.created)
 
 
@@ -393,14 +391,6 @@ def _check_key(draft: DraftView) -> None:
         raise DeploymentInvalid(
             [Problem(filename, process.sourceline, f"id proses harus tetap {draft.key!r}, bukan {key!r}", key)]
         )
-
-
-def _form_source(forms: Mapping[str, str]) -> FormSource:
-    def read(name: str) -> bytes | None:
-        text = forms.get(check_form_name(name))
-        return text.encode() if text is not None else None
-
-    return read
 
 
 def _drawn_owner(node: etree._Element, drawn: set[str]) -> str | None:

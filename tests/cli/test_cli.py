@@ -211,3 +211,44 @@ def test_a_version_that_mediates_sexual_violence_is_refused_on_one_line(cli, tmp
     )
     err = one_line_error(cli("deploy", str(permissive)))
     assert f"{permissive}:" in err and "Kekerasan seksual" in err and "dapat mencapai mediasi" in err
+
+
+def test_deploy_submits_and_another_owner_approves_under_the_two_person_rule(  # type: ignore[no-untyped-def]
+    cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.engine.test_packages import package, shipped
+
+    monkeypatch.setenv("MEDIASI_DEPLOY_APPROVAL", "1")
+    status, out, _ = cli("init")
+    assert status == 0 and "Proses mediasi_kekerasan versi 1: diterapkan." in out  # the one exception: no version yet
+    for name in ("olga", "pia"):
+        assert cli("user", "add", name, "--role", "process_owner")[0] == 0
+    changed = _diagram_copy(tmp_path / "baru", 'name="Dirujuk ke APH"')
+    assert "--user NAMA wajib diisi" in one_line_error(cli("deploy", str(changed)), status=2)
+    status, out, _ = cli("deploy", str(changed), "--user", "olga")
+    assert status == 0 and "proses mediasi_kekerasan diajukan, menunggu persetujuan" in out
+    submission = out.split("pengajuan ")[1].split()[0]
+    assert "bukan pengajunya" in one_line_error(cli("approve", submission, "--user", "olga"))
+    status, out, _ = cli("approve", submission, "--user", "pia")
+    assert status == 0 and f"Pengajuan {submission} disetujui: proses mediasi_kekerasan versi 2 diterapkan." in out
+    assert "tidak sedang menunggu" in one_line_error(cli("approve", submission, "--user", "pia"))
+
+    path = tmp_path / "paket.zip"
+    path.write_bytes(package(shipped()))
+    status, out, _ = cli("deploy", str(path), "--user", "pia")
+    assert status == 0 and "diajukan" in out  # the shipped content differs from version 2
+    # init with a changed shipped diagram makes nothing live, and says how to submit it
+    monkeypatch.setenv("MEDIASI_PROCESSES_DIR", str(_diagram_copy(tmp_path / "kiriman", 'name="Dirujuk lagi"').parent))
+    status, out, _ = cli("init")
+    assert status == 0 and "versi baru perlu persetujuan; ajukan: mediasi deploy" in out
+    assert "versi 2" in cli("deploy", str(changed), "--user", "olga")[1]  # still the latest: unchanged
+
+
+def _diagram_copy(folder: Path, name: str) -> Path:
+    """The shipped diagram with "Dirujuk" renamed, and its lane map beside it, in `folder`."""
+    folder.mkdir()
+    source = PROJECT_ROOT / "processes"
+    path = folder / "mediasi_kekerasan.bpmn"
+    path.write_bytes((source / "mediasi_kekerasan.bpmn").read_bytes().replace(b'name="Dirujuk"', name.encode()))
+    (folder / "mediasi_kekerasan.lanes.json").write_bytes((source / "mediasi_kekerasan.lanes.json").read_bytes())
+    return path

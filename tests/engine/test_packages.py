@@ -32,6 +32,40 @@ def package(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def stored(files: dict[str, bytes]) -> bytes:
+    """A package without compression, so that its members' bytes can be found and damaged."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def bad_crc() -> bytes:
+    """A package whose diagram's bytes no longer match their CRC-32 (one byte changed in transit)."""
+    content = stored(shipped())
+    at = content.index(b"<bpmn:definitions")
+    return content[:at] + b"<bpmn:definitionZ" + content[at + len(b"<bpmn:definitions") :]
+
+
+def broken_deflate() -> bytes:
+    """A package whose diagram's compressed stream is garbage in the middle."""
+    content = package(shipped())
+    start = content.index(b"mediasi_kekerasan.bpmn") + len(b"mediasi_kekerasan.bpmn")
+    return content[: start + 40] + b"\xff" * 64 + content[start + 104 :]
+
+
+def encrypted() -> bytes:
+    """A package whose members say they are encrypted (flag bit 0 in their headers)."""
+    content = bytearray(stored(shipped()))
+    for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = content.find(signature)
+        while at != -1:
+            content[at + flags] |= 0x01
+            at = content.find(signature, at + 4)
+    return bytes(content)
+
+
 def shipped(*, forms_dir: str = "forms/", lanes: str = "mediasi_kekerasan.lanes.json") -> dict[str, bytes]:
     files = {"mediasi_kekerasan.bpmn": BPMN.read_bytes(), lanes: LANES.read_bytes()}
     files |= {f"{forms_dir}{path.name}": path.read_bytes() for path in FORMS}
@@ -82,6 +116,9 @@ def test_a_form_missing_from_the_package_is_not_taken_from_the_server(ctx: Engin
         (package({"../x.json": b"{}", "a.bpmn": b""}), "tidak diizinkan"),
         (package({"sub/dir/x.json": b"{}", "a.bpmn": b""}), "tidak diizinkan"),
         (package({"mediasi_kekerasan.bpmn": BPMN.read_bytes(), "lanes.json": b"[1]"}), "peta lajur-peran"),
+        (bad_crc(), "berkas mediasi_kekerasan.bpmn di dalam paket rusak"),
+        (broken_deflate(), "berkas mediasi_kekerasan.bpmn di dalam paket rusak"),
+        (encrypted(), "terenkripsi"),
     ],
 )
 def test_bad_packages_are_refused_and_change_nothing(ctx: EngineContext, content: bytes, says: str) -> None:

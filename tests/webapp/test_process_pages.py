@@ -253,6 +253,37 @@ def test_two_person_rule(strict_web: Flask, owners: object) -> None:
     assert "Diterapkan oleh</dt><dd>olga</dd>" in version
 
 
+def test_an_api_submission_of_a_new_process_is_approved_on_its_page(
+    strict_web: Flask, owners: dict[str, Actor], ctx: EngineContext
+) -> None:
+    from tests.engine.test_packages import package, shipped
+
+    files = shipped(lanes="lanes.json")
+    files["mediasi_kekerasan.bpmn"] = (
+        SHIPPED.replace('id="mediasi_kekerasan"', 'id="mediasi_uji"')
+        .replace('processRef="mediasi_kekerasan"', 'processRef="mediasi_uji"')
+        .encode()
+    )
+    token = user_service.create_token(ctx, actor=OPERATOR, username="olga")
+    submitted = strict_web.test_client().post(
+        "/api/v1/processes",
+        data=package(files),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/zip"},
+    )
+    assert submitted.status_code == 202 and submitted.json["base_version"] == 0, submitted.json
+    draft = f"/proses/draf/{submitted.json['submission']}"
+    olga, pia = signed_in(strict_web, "olga"), signed_in(strict_web, "pia")
+    listed = pia.get("/proses").get_data(as_text=True)
+    assert "mediasi_uji (proses baru)" in listed and "Menunggu persetujuan (olga)" in listed
+    review = pia.get(draft).get_data(as_text=True)
+    assert "Setujui dan terapkan" in review and "/proses/mediasi_uji/0" not in review
+    assert "Setujui dan terapkan" not in olga.get(draft).get_data(as_text=True)
+    assert olga.post(f"{draft}/setujui", data={"revision": "1"}).status_code == 403
+    approved = pia.post(f"{draft}/setujui", data={"revision": "1"})
+    assert approved.status_code == 302 and approved.headers["Location"] == "/proses/mediasi_uji/1"
+    assert "Diterapkan oleh</dt><dd>olga</dd>" in pia.get("/proses/mediasi_uji/1").get_data(as_text=True)
+
+
 def _form_text(client: FlaskClient, draft: str, name: str) -> str:
     page = client.get(f"{draft}/formulir/{name}").get_data(as_text=True)
     match = re.search(r'<textarea id="skema"[^>]*>(.*?)</textarea>', page, re.S)
