@@ -3,7 +3,8 @@
 
 Every tick fires whatever is due and then sleeps `Settings.timer_interval` seconds, or less when the
 next timer is due sooner. All coordination is in the database (SKIP LOCKED and the cases' version
-counters), so any number of loops may run against one database.
+counters), so any number of loops may run against one database. A timer whose step fails is put off
+with a back-off and recorded as an incident (engine.services.timers), so the tick goes on to the next.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ log = logging.getLogger("mediasi.scheduler")
 class Tick:
     """What one tick did."""
 
-    fired: list[timers.Fired] = field(default_factory=list)
+    fired: list[timers.Fired] = field(default_factory=list)  # failed steps included, with their error
     mailed: int = 0
 
 

@@ -34,7 +34,20 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ctx: EngineConte
         app.config.update(test_config)
     app.extensions["mediasi"] = ctx
 
-    from webapp import admin, api, audit, auth, cases, exports, notifications, pages, processes, reports, tasks
+    from webapp import (
+        admin,
+        api,
+        audit,
+        auth,
+        cases,
+        exports,
+        incidents,
+        notifications,
+        pages,
+        processes,
+        reports,
+        tasks,
+    )
     from webapp.extensions import csrf, login_manager
     from webapp.limits import register_limits
     from webapp.security import register_page_errors, security_headers
@@ -52,6 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ctx: EngineConte
         processes.bp,
         admin.bp,
         notifications.bp,
+        incidents.bp,
         reports.bp,
         exports.bp,
         api.bp,

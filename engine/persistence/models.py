@@ -535,13 +535,63 @@ class Timer(Base):
     """
 
     __tablename__ = "timer"
+    __table_args__ = (
+        # Due rows are found in two index ranges: timers never tried (by due_at) and timers whose
+        # step failed (by retry_at), so a failing timer waiting out its back-off is never scanned.
+        Index(
+            "ix_timer_due_at",
+            "due_at",
+            sqlite_where=text("retry_at IS NULL"),
+            postgresql_where=text("retry_at IS NULL"),
+        ),
+        Index(
+            "ix_timer_retry_at",
+            "retry_at",
+            sqlite_where=text("retry_at IS NOT NULL"),
+            postgresql_where=text("retry_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int_pk]
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     task_id: Mapped[uuid.UUID] = mapped_column(CompactUuid, unique=True)  # the waiting timer event's task
     element: Mapped[str] = mapped_column(String(100))
-    due_at: Mapped[moment] = mapped_column(index=True)
+    due_at: Mapped[moment]
     created_at: Mapped[moment]
+    # A timer whose step failed (engine.services.timers): how often, and when it may be tried again.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Incident(Base):
+    """A step the engine could not apply (a timer's, or a user task's), open until it succeeds.
+
+    One open row per case and element: each further failure counts a retry and keeps the newest
+    error. `error` is the engine's message (engine.errors.ProcessFailed), never form data.
+    """
+
+    __tablename__ = "incident"
+    __table_args__ = (
+        Index(
+            "uq_incident_open",
+            "case_id",
+            "element",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int_pk]
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    element: Mapped[str] = mapped_column(String(100))  # the BPMN id of the timer or task
+    kind: Mapped[str] = mapped_column(String(16))  # "timer" or "task"
+    error: Mapped[str] = mapped_column(Text)
+    first_at: Mapped[moment]
+    last_at: Mapped[moment]
+    retries: Mapped[int]
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Notification(Base):

@@ -52,6 +52,8 @@ EXPORTS = {
 NO_CASE = {
     "static": "berkas statis",
     "pages.home": "halaman depan",
+    "incidents.index": "daftar insiden (nomor kasus, elemen, galat; tanpa data kasus)",
+    "api.list_incidents": "daftar insiden (nomor kasus, elemen, galat; tanpa data kasus)",
     "admin.calendar": "kalender kerja",
     "admin.users": "akun pengguna",
     "admin.letters": "pengaturan surat",

@@ -249,10 +249,24 @@ def _paths() -> dict[str, Any]:
                 params=PAGE_PARAMS,
             ),
             "post": _op(
-                "Terapkan diagram BPMN, atau paket ZIP diagram + formulir + peta lajur (pemilik proses)",
+                "Terapkan diagram BPMN, atau paket ZIP diagram + formulir + peta lajur (pemilik proses); dengan "
+                "aturan dua orang (MEDIASI_DEPLOY_APPROVAL=1) diajukan, berlaku setelah disetujui pemilik proses lain",
                 {
                     "201": _json(_obj({"key": {"type": "string"}, "version": {"type": "integer"}}), "Versi baru"),
                     "200": _json(_obj({"key": {"type": "string"}, "version": {"type": "integer"}}), "Sama"),
+                    "202": _json(
+                        _obj(
+                            {
+                                "status": {"const": "submitted"},
+                                "submission": UUID,
+                                "key": {"type": "string"},
+                                "base_version": {"type": "integer", "minimum": 0},
+                                "revision": {"type": "integer", "minimum": 1},
+                                "message": {"type": "string"},
+                            }
+                        ),
+                        "Diajukan; menunggu persetujuan pemilik proses lain",
+                    ),
                     **_errors(400, 401, 403, 422),
                 },
                 body={
@@ -263,6 +277,30 @@ def _paths() -> dict[str, Any]:
                     },
                 },
             ),
+        },
+        "/processes/submissions/{submission_id}/approve": {
+            "post": _op(
+                "Setujui pengajuan versi proses (pemilik proses selain pengajunya): versi itu berlaku, atas nama "
+                "pengajunya; `revision` (opsional) menyetujui hanya revisi yang sudah dibaca",
+                {
+                    "201": _json(_obj({"key": {"type": "string"}, "version": {"type": "integer"}}), "Versi baru"),
+                    "200": _json(_obj({"key": {"type": "string"}, "version": {"type": "integer"}}), "Sama"),
+                    **_errors(400, 401, 403, 404, 409, 422),
+                },
+                params=[_id("submission_id")],
+                body={
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": OBJ,
+                                "properties": {"revision": {"type": "integer", "minimum": 1}},
+                                "additionalProperties": False,
+                            }
+                        }
+                    },
+                },
+            )
         },
         "/processes/{key}": {
             "get": _op(
@@ -389,11 +427,12 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
         schemas["NewCase"]["properties"]["data"] = _plain_schema(start_form)
     schemas.update(_audit_schemas())
     schemas.update(_migration_schemas())
-    from webapp.api import exports, statistics  # described beside their routes
+    from webapp.api import exports, incidents, statistics  # described beside their routes
     from webapp.api.notifications import openapi_paths, openapi_schemas
 
     schemas.update(openapi_schemas())
     schemas.update(statistics.openapi_schemas())
+    schemas.update(incidents.openapi_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -410,6 +449,7 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
             **openapi_paths(),
             **exports.openapi_paths(),
             **statistics.openapi_paths(),
+            **incidents.openapi_paths(),
         },
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
