@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from engine import script_worker
 from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.context import EngineContext
@@ -153,6 +154,26 @@ def test_a_failing_timer_step_is_put_off_and_leaves_its_case_as_it_was(
     assert row is not None and (row.attempts, row.retry_at) == (2, AFTER + timedelta(minutes=3))
     assert without_bookkeeping(ctx) == before
     assert fired_events(ctx, failing.id) == []
+
+
+def test_a_runaway_script_after_a_timer_is_stopped_and_put_off(
+    ctx: EngineContext, clock: FixedClock, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's "PT1S" timer into `while True: pass`: it hung the scheduler at every restart."""
+    monkeypatch.setattr(script_worker.POOL, "limits", script_worker.Limits(1, 128, 10))
+    xml = failing_reminder("while True:\n    pass")
+    deploy_service.deploy(ctx, actor=OPERATOR, xml=xml, filename="uji.bpmn", lane_roles=LANES)
+    case = at_decision(ctx, people)
+    before = without_bookkeeping(ctx)
+    clock.set(AFTER)
+    (failed,) = fire_due(ctx)
+    assert failed.error is not None and "batas waktu CPU" in failed.error
+    assert without_bookkeeping(ctx) == before
+    row = timer_row(ctx, case.id)
+    assert row is not None and (row.attempts, row.retry_at) == (1, AFTER + timedelta(minutes=1))
+    assert fire_due(ctx) == []  # the next tick goes straight on
+    (incident,) = incident_rows(ctx)
+    assert incident.kind == "timer" and "batas waktu CPU" in incident.error
 
 
 def test_one_open_incident_counts_the_failures_of_a_step(ctx: EngineContext, clock: FixedClock, failing: Any) -> None:
