@@ -65,6 +65,7 @@ bench: install
 	$(BIN)/python -m bench.engine_bench
 	$(BIN)/python -m bench.audit_bench
 	$(BIN)/python -m bench.statistics_bench
+	$(BIN)/python -m bench.script_bench
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache *.egg-info
