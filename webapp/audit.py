@@ -41,6 +41,7 @@ SHARED_EVENT_TITLES = {
     "password_reset": "Kata sandi diatur ulang",
     "api_token_created": "Token API dibuat",
     "user_logged_in": "Masuk",
+    "user_logged_out": "Keluar",
     "login_failed": "Gagal masuk",
     "process_deployed": "Proses diterapkan",
     audit_service.ANCHOR_EVENT: "Jangkar audit dicatat",

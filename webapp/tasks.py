@@ -11,13 +11,13 @@ from flask_login import login_required
 from werkzeug.datastructures import FileStorage
 
 from engine.bpmn.catalog import CONFIRM_CORRECTION
-from engine.errors import FormInvalid, NotFound
+from engine.errors import FormInvalid, InvalidInput, NotFound
 from engine.services import drafts as draft_service
 from engine.services import queries as case_queries
 from engine.services import reads
 from engine.services import tasks as task_service
 from webapp.facts import case_facts
-from webapp.formrender import group_action, parse_fields, render_fields
+from webapp.formrender import EXISTING, group_action, parse_fields, render_fields
 from webapp.web import actor, ctx
 
 bp = Blueprint("tasks", __name__, url_prefix="/tugas")
@@ -58,7 +58,10 @@ def work(task_id: UUID) -> ResponseReturnValue:
     # Completing restores the workflow once, in the engine; the page needs only the form here.
     detail = task_service.get_task(ctx(), actor=actor(), task_id=task_id, with_data=False)
     schema = detail.form or {"type": "object", "properties": {}}
-    data, errors = parse_fields(schema, request.form, request.files, _uploader(task_id))
+    refused: dict[str, str] = {}
+    data, errors = parse_fields(schema, request.form, request.files, _uploader(task_id, refused))
+    if refused:  # a file not stored: say so beside its field before anything else is done with the form
+        return _render(task_id, data, {**errors, **refused}, status=422)
     extra = _extra_groups(data)
     if extra is not None:
         return _render(task_id, data, {}, extra_groups=extra)
@@ -86,15 +89,21 @@ def work(task_id: UUID) -> ResponseReturnValue:
     return redirect(url_for("tasks.inbox"))
 
 
-def _uploader(task_id: UUID) -> Any:
-    def store(_path: str, upload: FileStorage) -> str:
-        document_id = task_service.attach_document(
-            ctx(),
-            actor=actor(),
-            task_id=task_id,
-            filename=upload.filename or "berkas",
-            content=upload.read(),
-        )
+def _uploader(task_id: UUID, refused: dict[str, str]) -> Any:
+    """Store each uploaded file; a refused one puts its reason in `refused` under its field's path."""
+
+    def store(path: str, upload: FileStorage) -> str:
+        try:
+            document_id = task_service.attach_document(
+                ctx(),
+                actor=actor(),
+                task_id=task_id,
+                filename=upload.filename or "berkas",
+                content=upload.read(),
+            )
+        except InvalidInput as invalid:  # wrong type, too large, over the task's or the case's limit
+            refused[path] = invalid.message
+            return request.form.get(path + EXISTING, "")  # keep the file uploaded before, if any
         return str(document_id)
 
     return store

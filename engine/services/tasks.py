@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import runtime
@@ -19,9 +19,9 @@ from engine.actors import Actor
 from engine.bpmn.catalog import CONFIRM_CORRECTION, TaskInfo
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
-from engine.errors import Conflict, FormInvalid, InvalidInput, NotFound, TaskNotReady
+from engine.errors import Conflict, FormInvalid, InvalidInput, NotFound, ProcessFailed, TaskNotReady
 from engine.events import case_event
-from engine.forms import file_ids, validate_form
+from engine.forms import FILE_FORMAT, file_ids, validate_form
 from engine.legal import rules, screening
 from engine.legal.corrections import CorrectionView, correction_views
 from engine.persistence.case_store import (
@@ -38,7 +38,7 @@ from engine.persistence.case_store import (
 from engine.persistence.models import Case, CaseTask, Document
 from engine.policy import ensure_may_work, may_work
 from engine.roles import Role
-from engine.services import corrections
+from engine.services import corrections, incidents
 from engine.services.cases import json_copy
 from engine.services.queries import sla_judge
 from engine.services.steps import (
@@ -56,6 +56,8 @@ from engine.services.steps import (
 from engine.services.views import CaseView, TaskView, task_view
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MB = 1024 * 1024
+UPLOAD = "unggahan"  # the kind of an uploaded document (issued letters have their own kinds)
 # What a file is comes from its first bytes, not from the name or type the browser claims.
 SIGNATURES = ((b"%PDF-", "application/pdf"), (b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
 SAFE_FILENAME = re.compile(r"^[^/\\\x00-\x1f]{1,255}$")
@@ -116,23 +118,31 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
     now = ctx.clock.now()
     # The step is computed in a read transaction (scripts may take up to their limits); only its
     # writes take the write lock, and the case's version counter refuses them if it moved meanwhile.
-    with ctx.unit_of_work(write=False) as uow:
-        step, definition, info = _load(ctx, uow.session, task_id, actor)
-        task, case = step.task, step.case
-        _require_ready(task, case, info)
-        ensure_may_work(actor, task, case, lane=info.lane)
-        the_office = office(ctx, uow.session, step.calendar_stamp)
-        if task.element == CONFIRM_CORRECTION:
-            writes, view, workflow = corrections.decide(
-                ctx, uow.session, step, definition, actor=actor, submitted=submitted, now=now, office=the_office
-            )
-        else:
-            writes, view, workflow = _complete(
-                ctx, uow.session, step, definition, info, actor, submitted, now, the_office
-            )
+    failed_at: tuple[uuid.UUID, str] | None = None
+    try:
+        with ctx.unit_of_work(write=False) as uow:
+            step, definition, info = _load(ctx, uow.session, task_id, actor)
+            task, case = step.task, step.case
+            _require_ready(task, case, info)
+            ensure_may_work(actor, task, case, lane=info.lane)
+            failed_at = (case.id, task.element)
+            the_office = office(ctx, uow.session, step.calendar_stamp)
+            if task.element == CONFIRM_CORRECTION:
+                writes, view, workflow = corrections.decide(
+                    ctx, uow.session, step, definition, actor=actor, submitted=submitted, now=now, office=the_office
+                )
+            else:
+                writes, view, workflow = _complete(
+                    ctx, uow.session, step, definition, info, actor, submitted, now, the_office
+                )
+    except ProcessFailed as failed:  # a script or condition of the diagram failed: the process owner's incident
+        if failed_at is not None:
+            incidents.record_failure(ctx, *failed_at, incidents.TASK, failed.message)
+        raise
     with ctx.unit_of_work() as uow:
         the_office.session = uow.session
         save_step(uow.session, writes)
+        incidents.resolve(uow.session, case_id=case.id, elements=[task.element], by=actor.username, now=now)
     if workflow is not None:
         keep_workflow(ctx, case, workflow)
     return view
@@ -345,20 +355,31 @@ def attach_document(
 ) -> uuid.UUID:
     """Store an uploaded PDF, JPEG or PNG for a ready task; its id goes into a `"format": "file"` field.
 
-    The type is read from the content, never taken from what the client claims.
+    The type is read from the content, never taken from what the client claims. Only a task whose
+    form has a file field takes uploads, at most `max_uploads_per_task` of them, and a case's
+    uploads together stay within `max_upload_mb_per_case`. The limits are counted and the file
+    stored in one write transaction that holds the case's row, so concurrent uploads count in turn.
+
+    :raises NotFound, NotInLane, TaskNotReady, InvalidInput:
     """
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        step, _, info = _load(ctx, uow.session, task_id, actor)
+        _lock_case_of(uow.session, task_id)
+        step, definition, info = _load(ctx, uow.session, task_id, actor)
         task, case = step.task, step.case
         _require_ready(task, case, info)
         ensure_may_work(actor, task, case, lane=info.lane)
+        if not _has_file_field(definition.form(info.form)):
+            raise InvalidInput(
+                f"Tugas {info.title!r} tidak menerima unggahan: formulirnya tidak memiliki isian berkas."
+            )
         media_type = _upload_type(filename, content)
+        _check_upload_limits(ctx, uow.session, case.id, task.id, len(content))
         document = Document(
             id=uuid.uuid4(),
             case_id=case.id,
             task_id=task.id,
-            kind="unggahan",
+            kind=UPLOAD,
             number=None,
             filename=filename,
             media_type=media_type,
@@ -390,3 +411,40 @@ def attach_document(
         )
         save_step(uow.session, writes)
         return document.id
+
+
+def _lock_case_of(session: Session, task_id: uuid.UUID) -> None:
+    """Hold the row of the task's case until commit, so that two uploads to one case count in turn.
+
+    PostgreSQL locks the row (the second upload waits, then reads the first one's document); SQLite's
+    write transaction already holds the database's write lock.
+    """
+    case_id = select(CaseTask.case_id).where(CaseTask.id == task_id).scalar_subquery()
+    session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
+
+
+def _has_file_field(schema: Mapping[str, Any] | None) -> bool:
+    """Whether a form (or a field, group or list in it) is a `"format": "file"` field, as `file_ids` reads them."""
+    if schema is None:
+        return False
+    if schema.get("format") == FILE_FORMAT:
+        return True
+    children = [*schema.get("properties", {}).values(), schema.get("items")]
+    return any(_has_file_field(child) for child in children if isinstance(child, Mapping))
+
+
+def _check_upload_limits(
+    ctx: EngineContext, session: Session, case_id: uuid.UUID, task_id: uuid.UUID, size: int
+) -> None:
+    """Refuse an upload past the task's count or the case's megabytes (InvalidInput)."""
+    per_task, per_case_mb = ctx.settings.max_uploads_per_task, ctx.settings.max_upload_mb_per_case
+    of_task = func.count().filter(Document.task_id == task_id)
+    query = select(of_task, func.coalesce(func.sum(Document.size), 0)).where(
+        Document.case_id == case_id, Document.kind == UPLOAD
+    )
+    count, used = session.execute(query).one()
+    if count >= per_task:
+        raise InvalidInput(f"Tugas ini sudah memiliki {count} berkas; paling banyak {per_task} berkas per tugas.")
+    if used + size > per_case_mb * MB:
+        left = f"{max(per_case_mb * MB - used, 0) / MB:.1f}".replace(".", ",")
+        raise InvalidInput(f"Unggahan satu kasus paling banyak {per_case_mb} MB; sisa untuk kasus ini {left} MB.")

@@ -16,7 +16,7 @@ from engine.services import cases as case_service
 from engine.services import signatories as letter_settings
 from engine.services import tasks as task_service
 from engine.services.views import CaseView
-from tests.builders import application, ready_task, walk
+from tests.builders import Step, application, ready_task, walk
 from tests.conftest import OPERATOR
 from tests.engine.test_paths import PATHS
 
@@ -32,9 +32,11 @@ def lettered(ctx: EngineContext, people: People) -> CaseView:
     case = case_service.start_case(ctx, actor=people["ani"], data=application(**overrides))
     walk(lambda: ctx, people, case, path)
     other = case_service.start_case(ctx, actor=people["budi"], data=application())
-    task_id = ready_task(ctx, other.id, "Task_periksa_kelengkapan")
+    incomplete = Step("Task_periksa_kelengkapan", {"berkas_lengkap": False, "catatan_kelengkapan": "Surat kuasa."})
+    walk(lambda: ctx, people, other, [incomplete])
+    task_id = ready_task(ctx, other.id, "Task_lengkapi_berkas")  # a task with a file field
     task_service.attach_document(
-        ctx, actor=people["rina"], task_id=task_id, filename="kuasa.pdf", content=b"%PDF-1.4 x"
+        ctx, actor=people["budi"], task_id=task_id, filename="kuasa.pdf", content=b"%PDF-1.4 x"
     )
     return case
 

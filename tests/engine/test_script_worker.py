@@ -14,6 +14,7 @@ from engine.policy import Actor
 from engine.sandbox import SandboxViolation
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
+from engine.services import incidents
 from engine.services import tasks as task_service
 from tests.builders import Step, application, ready_task, steps, walk
 from tests.conftest import OPERATOR
@@ -105,4 +106,8 @@ def test_a_deployed_runaway_script_fails_its_step_and_changes_nothing(
             ctx, actor=people["rina"], task_id=task_id, data=Step("Task_telaah_permohonan").payload()
         )
     assert "Periksa aturan lunak" in str(caught.value) and message in str(caught.value)
-    assert snapshot(ctx) == before
+    after = snapshot(ctx)
+    assert {**after, "incident": None} == {**before, "incident": None}  # the case is as it was
+    [incident] = incidents.list_open(ctx, OPERATOR)  # and the process owner sees why
+    assert (incident.case_id, incident.element, incident.kind) == (case.id, "Task_telaah_permohonan", "task")
+    assert message in incident.error and incident.retries == 1

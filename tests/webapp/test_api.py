@@ -12,8 +12,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from engine.actors import Actor
+from engine.context import EngineContext
 from engine.settings import PROJECT_ROOT
 from tests.builders import TIM, Step, application
+from tests.uploads import resubmit_with_file
 from tests.webapp.conftest import Api
 
 ApiFor = Callable[[str], Api]
@@ -246,9 +249,10 @@ MATRIX: dict[str, dict[str, int]] = {
     "GET /processes": dict.fromkeys(WHO, 200),
     "POST /processes": {"olga": 200},
     "GET /processes/mediasi_kekerasan": dict.fromkeys(WHO, 200),
-    # The document is rina's upload: the applicant sees her own uploads and letters to her, not staff's.
-    "GET /documents/{document}": {"ani": 404, "rina": 200, "audi": 200},
-    "POST /tasks/{task}/files": {"rina": 201, "ani": 403, "audi": 403},
+    # The document is ani's own upload (staff's uploads she does not see: test_api_audit).
+    "GET /documents/{document}": {"ani": 200, "rina": 200, "audi": 200},
+    # The completeness check has no file field: whoever may work it is refused the upload (422).
+    "POST /tasks/{task}/files": {"rina": 422, "ani": 403, "audi": 403},
     "POST /tasks/{task}/release": {"rina": 409, "ani": 403, "audi": 403},  # 409: rina has not claimed it
     "POST /tasks/{task}/complete": {"rina": 200, "ani": 403, "audi": 403},
     # Audit: the access log is for the auditor and the dpo (who reads no case content, but may see
@@ -277,13 +281,13 @@ DEFAULT = {
 
 @pytest.mark.parametrize("endpoint", list(MATRIX))
 @pytest.mark.parametrize("who", WHO)
-def test_role_matrix(api: ApiFor, who: str, endpoint: str) -> None:
+def test_role_matrix(api: ApiFor, ctx: EngineContext, everyone: dict[str, Actor], who: str, endpoint: str) -> None:
     case = start(api)
     task_id = task_of(case, "Task_periksa_kelengkapan")
     method, path = endpoint.split(" ")
     if "{document}" in path:
-        pdf = {"file": (io.BytesIO(b"%PDF-1.4 surat"), "surat.pdf", "application/pdf")}
-        path = path.replace("{document}", api("rina").post(f"/tasks/{task_id}/files", data=pdf).json["id"])
+        _, document = resubmit_with_file(ctx, everyone, case["id"])
+        path = path.replace("{document}", str(document))
     path = path.replace("{case}", case["id"]).replace("{task}", task_id)
     body: dict[str, Any] = {}
     if endpoint in ("POST /cases/{case}/withdraw", "POST /cases/{case}/stop"):

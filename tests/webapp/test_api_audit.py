@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from engine.actors import Actor
 from engine.context import EngineContext
 from tests.builders import FORMS
+from tests.uploads import resubmit_with_file, staff_upload
 from tests.webapp.conftest import Api
 from tests.webapp.test_api import complete, start, task_of
 
@@ -27,17 +29,12 @@ def access_log(api: ApiFor, case: dict[str, Any]) -> list[dict[str, Any]]:
     return response.json["items"]  # type: ignore[no-any-return]
 
 
-def upload(api: ApiFor, task_id: str) -> str:
-    pdf = {"file": (io.BytesIO(b"%PDF-1.4 surat kuasa"), "kuasa.pdf", "application/pdf")}
-    response = api("rina").post(f"/tasks/{task_id}/files", data=pdf)
-    assert response.status_code == 201
-    return response.json["id"]  # type: ignore[no-any-return]
-
-
-def test_reads_are_logged_with_the_reader_and_lists_are_not(api: ApiFor) -> None:
+def test_reads_are_logged_with_the_reader_and_lists_are_not(
+    api: ApiFor, ctx: EngineContext, everyone: dict[str, Actor]
+) -> None:
     case = start(api)
-    task_id = task_of(case, "Task_periksa_kelengkapan")
-    document_id = upload(api, task_id)
+    checked_again, uploaded = resubmit_with_file(ctx, everyone, case["id"])
+    task_id, document_id = str(checked_again), str(uploaded)
     assert access_log(api, case) == []  # filing and uploading are changes, not reads
 
     api("rina").get("/cases")
@@ -46,7 +43,7 @@ def test_reads_are_logged_with_the_reader_and_lists_are_not(api: ApiFor) -> None
 
     assert api("rina").get(f"/cases/{case['id']}").status_code == 200
     assert api("rina").get(f"/tasks/{task_id}").status_code == 200
-    assert api("ani").get(f"/documents/{document_id}").status_code == 404  # staff's upload: not hers
+    assert api("budi").get(f"/documents/{document_id}").status_code == 404  # another applicant's case
     assert api("audi").get(f"/documents/{document_id}").status_code == 200
     log = access_log(api, case)
     assert [(a["type"], a["actor"]) for a in reversed(log)] == [
@@ -57,12 +54,14 @@ def test_reads_are_logged_with_the_reader_and_lists_are_not(api: ApiFor) -> None
     assert log[1]["task_id"] == task_id and log[0]["detail"]["document"] == document_id
 
 
-def test_an_applicant_lists_her_uploads_and_letters_but_not_staff_uploads(api: ApiFor) -> None:
+def test_an_applicant_lists_her_uploads_and_letters_but_not_staff_uploads(
+    api: ApiFor, ctx: EngineContext, everyone: dict[str, Actor]
+) -> None:
     case = start(api)
-    task_id = task_of(case, "Task_periksa_kelengkapan")
-    upload(api, task_id)  # rina's, for the Ketua's check
-    assert api("ani").get(f"/cases/{case['id']}/documents").json == []
-    assert len(api("rina").get(f"/cases/{case['id']}/documents").json) == 1
+    document_id = str(staff_upload(ctx, everyone, case["id"]))  # Sari's, for the Tim Teknis' preparation
+    assert document_id not in {d["id"] for d in api("ani").get(f"/cases/{case['id']}/documents").json}
+    assert document_id in {d["id"] for d in api("rina").get(f"/cases/{case['id']}/documents").json}
+    assert api("ani").get(f"/documents/{document_id}").status_code == 404
 
 
 def test_refused_reads_are_not_logged_as_reads(api: ApiFor) -> None:
@@ -105,11 +104,12 @@ def test_chain_status_over_the_api(api: ApiFor, ctx: EngineContext) -> None:
     assert not status["ok"] and status["first_break"]["seq"] == 1 and "RUSAK" in status["summary"]
 
 
-def test_evidence_package_holds_everything_and_its_manifest_holds(api: ApiFor) -> None:
+def test_evidence_package_holds_everything_and_its_manifest_holds(
+    api: ApiFor, ctx: EngineContext, everyone: dict[str, Actor]
+) -> None:
     case = start(api)
-    task_id = task_of(case, "Task_periksa_kelengkapan")
-    upload(api, task_id)
-    complete(api, "rina", task_id, FORMS["Task_periksa_kelengkapan"])
+    task_id, _ = resubmit_with_file(ctx, everyone, case["id"])
+    complete(api, "rina", str(task_id), FORMS["Task_periksa_kelengkapan"])
     response = api("audi").get(f"/cases/{case['id']}/evidence")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert f"bukti-{case['number']}-" in response.headers["Content-Disposition"]
@@ -128,7 +128,13 @@ def test_evidence_package_holds_everything_and_its_manifest_holds(api: ApiFor) -
         assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
 
     events = json.loads(archive.read("events.json"))
-    assert [e["type"] for e in events] == ["case_started", "document_uploaded", "task_completed"]
+    assert [e["type"] for e in events] == [
+        "case_started",
+        "task_completed",
+        "document_uploaded",
+        "task_completed",
+        "task_completed",
+    ]
     assert events[1]["prev_hash"] == events[0]["hash"]
     rows = list(csv.DictReader(io.StringIO(archive.read("events.csv").decode("utf-8-sig"))))
     assert [r["hash"] for r in rows] == [e["hash"] for e in events]

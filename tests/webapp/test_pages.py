@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 import pytest
@@ -13,10 +12,10 @@ from flask.testing import FlaskClient
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.services import reads
-from engine.services import tasks as task_service
 from engine.services import users as user_service
 from tests.builders import FORMS, Step, application, as_form
 from tests.conftest import OPERATOR
+from tests.uploads import resubmit_with_file
 from tests.webapp.conftest import PASSWORD, signed_in
 from webapp import create_app
 
@@ -297,9 +296,10 @@ def test_case_task_and_document_pages_log_their_reader(
     accounts: dict[str, Actor],
     ctx: EngineContext,
 ) -> None:
-    ani, rina = signed_in(web, "ani"), signed_in(web, "rina")
-    case_path = file_request(ani)
+    budi, rina = signed_in(web, "budi"), signed_in(web, "rina")
+    case_path = file_request(signed_in(web, "ani"))
     case_id = case_path.rsplit("/", 1)[1]
+    _, document_id = resubmit_with_file(ctx, accounts, case_id)  # Ani's upload, the check ready again
     rina.get("/kasus")
     rina.get("/tugas")
     assert logged(ctx, case_id) == []  # lists are not reads
@@ -307,11 +307,7 @@ def test_case_task_and_document_pages_log_their_reader(
     assert rina.get(case_path).status_code == 200
     task_path = inbox_task(rina, "Periksa kelengkapan berkas")
     assert rina.get(task_path).status_code == 200
-    task_id = uuid.UUID(task_path.rsplit("/", 1)[1])
-    document_id = task_service.attach_document(
-        ctx, actor=accounts["rina"], task_id=task_id, filename="kuasa.pdf", content=b"%PDF-1.4 kuasa"
-    )
-    assert ani.get(f"{case_path}/dokumen/{document_id}").status_code == 404  # staff's upload, not hers
+    assert budi.get(f"{case_path}/dokumen/{document_id}").status_code == 404  # another applicant's case
     assert rina.get(f"{case_path}/dokumen/{document_id}").status_code == 200
     assert logged(ctx, case_id) == [("case_read", "rina"), ("task_read", "rina"), ("document_read", "rina")]
 

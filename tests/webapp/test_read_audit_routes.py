@@ -8,7 +8,6 @@ a page known to show no single case's data.
 
 from __future__ import annotations
 
-import io
 import uuid
 from typing import Any
 
@@ -26,6 +25,7 @@ from engine.services import cases as case_service
 from engine.services import users as user_service
 from tests.builders import application
 from tests.conftest import OPERATOR
+from tests.uploads import resubmit_with_file
 from tests.webapp.conftest import PASSWORD, signed_in
 
 # Path parameters that name one case's data: a GET route with one of them must log a read.
@@ -166,14 +166,9 @@ def test_every_route_returning_case_data_logs_a_read(
     web: Flask, ctx: EngineContext, accounts: dict[str, Actor]
 ) -> None:
     started = case_service.start_case(ctx, actor=accounts["ani"], data=application())
-    task_id = next(t.id for t in started.tasks if t.element == "Task_periksa_kelengkapan")
+    task_id, document_id = resubmit_with_file(ctx, accounts, started.id)  # Ani's upload; the check ready again
     reader = Reader(web, ctx)
-    pdf = {"file": (io.BytesIO(b"%PDF-1.4 surat kuasa"), "kuasa.pdf", "application/pdf")}
-    uploaded = web.test_client().post(
-        f"/api/v1/tasks/{task_id}/files", data=pdf, headers={"Authorization": f"Bearer {reader._token('rina')}"}
-    )
-    assert uploaded.status_code == 201, uploaded.json
-    values = {"case_id": started.id, "task_id": task_id, "document_id": uploaded.json["id"]}
+    values = {"case_id": started.id, "task_id": task_id, "document_id": document_id}
 
     checked = []
     for rule in get_rules(web):
