@@ -5,16 +5,26 @@ from __future__ import annotations
 from engine.actors import Actor
 from engine.errors import NotInLane, PermissionDenied
 from engine.persistence.case_store import CaseRecord, TaskRecord
+from engine.roles import STAFF_LANE_ROLES
 
 
 def pad_roles(roles: tuple[str, ...] | list[str]) -> str:
-    """Store roles as ' a b ', so that `LIKE '% a %'` finds whole role names."""
-    return " " + " ".join(sorted(roles)) + " " if roles else " "
+    """Store roles as ' a b ', so that `LIKE '% a %'` finds whole role names; only staff roles are kept.
+
+    Deploy refuses a lane map naming any other role; this holds for versions deployed before it did.
+    """
+    kept = sorted(r for r in roles if r in STAFF_LANE_ROLES)
+    return " " + " ".join(kept) + " " if kept else " "
 
 
 def task_roles(task: TaskRecord) -> set[str]:
-    """The roles stored on a task row."""
-    return set(task.candidate_roles.split())
+    """The staff roles stored on a task row (a row written before deploy checked lane maps keeps no other)."""
+    return set(task.candidate_roles.split()) & STAFF_LANE_ROLES
+
+
+def lane_roles_of(actor: Actor) -> list[str]:
+    """The actor's roles that may work a staff lane, sorted: what inbox queries match task rows by."""
+    return sorted(actor.roles & STAFF_LANE_ROLES)
 
 
 def may_work(actor: Actor, task: TaskRecord, case: CaseRecord) -> bool:

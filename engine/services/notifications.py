@@ -29,6 +29,7 @@ from engine.letters.kinds import KINDS
 from engine.mail import parse_smtp_url
 from engine.persistence.case_store import READY
 from engine.persistence.models import Case, CaseTask, Document, MailCursor, Notification, User
+from engine.policy import lane_roles_of
 from engine.roles import Role
 from engine.settings import Settings
 
@@ -221,7 +222,7 @@ def _open_to(actor: Actor) -> ColumnElement[bool]:
     """Ready tasks that `actor` may take (with `Case` joined): in a lane of their roles, or their
     own as the case's applicant, and not taken by someone else."""
     mine = CaseTask.for_applicant.is_(True) & (Case.acting_user_id == actor.user_id)
-    lanes = [CaseTask.candidate_roles.like(f"% {role} %") for role in sorted(actor.roles)]
+    lanes = [CaseTask.candidate_roles.like(f"% {role} %") for role in lane_roles_of(actor)]
     free = or_(CaseTask.claimed_by_id.is_(None), CaseTask.claimed_by_id == actor.user_id)
     return and_(CaseTask.state == READY, or_(mine, *lanes), free)
 

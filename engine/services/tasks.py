@@ -36,7 +36,7 @@ from engine.persistence.case_store import (
     save_step,
 )
 from engine.persistence.models import Case, CaseTask, Document
-from engine.policy import ensure_may_work, may_work
+from engine.policy import ensure_may_work, lane_roles_of, may_work
 from engine.roles import Role
 from engine.services import corrections, incidents
 from engine.services.cases import json_copy
@@ -310,7 +310,7 @@ def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskVi
 def _workable_by(actor: Actor) -> Any:
     if actor.user_id is None:
         return CaseTask.id.is_(None)
-    by_role = [CaseTask.candidate_roles.like(f"% {role} %") for role in sorted(actor.roles)]
+    by_role = [CaseTask.candidate_roles.like(f"% {role} %") for role in lane_roles_of(actor)]
     mine = CaseTask.for_applicant.is_(True) & (Case.acting_user_id == actor.user_id)
     return or_(mine, *by_role)
 
