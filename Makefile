@@ -58,8 +58,12 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Tests run in TEST_WORKERS processes (pytest-xdist); each has its own SQLite files and its own
+# PostgreSQL schema. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
+
 test: lint assets browser pdf
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: install
 	$(BIN)/python -m bench.engine_bench
