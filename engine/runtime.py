@@ -324,7 +324,10 @@ def _guarded(step: Any) -> None:
 def _describe_failure(exc: Exception) -> str:
     task = getattr(exc, "task", None)
     where = f" pada {task.task_spec.bpmn_name or task.task_spec.name}" if task is not None else ""
-    cause = getattr(exc, "exception", None) or exc
+    # SpiffWorkflow wraps a script's error in a WorkflowTaskException raised while handling it.
+    inner = exc.__context__
+    scripted = isinstance(inner, script_worker.ScriptError | sandbox.SandboxViolation)
+    cause = inner if scripted and inner is not None else getattr(exc, "exception", None) or exc
     if isinstance(cause, script_worker.ScriptLimitExceeded):
         return f"Langkah otomatis{where} dihentikan: {cause}"
     kind = cause.kind if isinstance(cause, script_worker.ScriptError) else type(cause).__name__
