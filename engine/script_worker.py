@@ -105,7 +105,9 @@ def _apply_limits(baseline: int, cpu_seconds: float, memory_mb: int) -> None:
     used = resource.getrusage(resource.RUSAGE_SELF)
     cpu = math.ceil(used.ru_utime + used.ru_stime + cpu_seconds)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, resource.RLIM_INFINITY))
-    memory = max(baseline, _address_space()) + memory_mb * 2**20
+    # The address space is measured once, when the worker starts: a script's memory is freed when
+    # it returns, and reading /proc for every call would be work on the hot path for nothing.
+    memory = baseline + memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (memory, resource.RLIM_INFINITY))
 
 
@@ -116,12 +118,15 @@ Receive = Callable[[], dict[str, Any]]
 def _run(request: dict[str, Any], send: Send, receive: Receive) -> Any:
     context, extra = request["context"], request["extra"]
     extra.update({name: _call_back(name, send, receive) for name in request["functions"]})
-    if request["mode"] == "eval":
-        result: Any = sandbox.evaluate(request["source"], context, extra)
-    else:
-        sandbox.execute(request["source"], context, extra)
-        result = context
+    if request["mode"] == "exec":
+        sandbox.execute(request["source"], context, extra)  # bounds and checks the variables itself
+        return context
+    result = sandbox.evaluate(request["source"], context, extra)
     sandbox.require_bounded(result)
+    try:
+        json.dumps(result, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise sandbox.SandboxViolation(f"hasil ekspresi harus berupa data JSON: {exc}") from exc
     return result
 
 

@@ -72,6 +72,9 @@ def test_variables_go_in_and_out_as_data(pool: script_worker.ScriptPool) -> None
     assert context == {"a": 1, "b": 2}
     with pytest.raises(SandboxViolation, match="data JSON"):
         pool.evaluate("a", {"a": object()})
+    with pytest.raises(SandboxViolation, match="hasil ekspresi harus berupa data JSON"):
+        pool.evaluate("{1, 2}", {})  # a set: refused in the worker, which goes on
+    assert pool.evaluate("sorted({2, 1})", {}) == [1, 2]
 
 
 def test_a_call_back_error_reaches_the_script_as_a_value_error(pool: script_worker.ScriptPool) -> None:
