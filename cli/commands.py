@@ -119,11 +119,29 @@ def deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def _deployer(ctx: EngineContext, args: argparse.Namespace) -> Actor:
+    if ctx.settings.deploy_approval:
+        if not args.user:
+            raise UsageError("--user NAMA wajib diisi: versi baru diajukan atas nama pemilik proses (aturan dua orang)")
+        return _signed_in(ctx, args)
     if args.user:
         return user_service.actor_for(ctx, args.user)
-    if ctx.settings.deploy_approval:
-        raise UsageError("--user NAMA wajib diisi: versi baru diajukan atas nama pemilik proses (aturan dua orang)")
     return operator()
+
+
+def _signed_in(ctx: EngineContext, args: argparse.Namespace) -> Actor:
+    """The --user proven by their password: a name alone must not stand in for a second person.
+
+    The password comes from stdin with --password-stdin, or is asked for on a terminal.
+    """
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass(f"Kata sandi {args.user}: ")
+    else:
+        raise UsageError("kata sandi --user diperlukan (aturan dua orang): ketik saat diminta atau --password-stdin")
+    return user_service.authenticate_password(ctx, args.user, password)
 
 
 def _deploy_outcome(done: deploy_service.Deployment | deploy_service.Submission) -> str:
@@ -138,7 +156,10 @@ def _deploy_outcome(done: deploy_service.Deployment | deploy_service.Submission)
 
 def approve(ctx: EngineContext, args: argparse.Namespace) -> None:
     """A second process owner approves a submission: it goes live in its submitter's name."""
-    done = deploy_service.deploy_submission(ctx, approver=_actor(ctx, args), submission_id=args.submission)
+    if not args.user:
+        raise UsageError("--user wajib diisi")
+    approver = _signed_in(ctx, args)
+    done = deploy_service.deploy_submission(ctx, approver=approver, submission_id=args.submission)
     print(f"Pengajuan {args.submission} disetujui: {_deploy_outcome(done)}")
 
 

@@ -96,9 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--lanes", type=Path, help="berkas JSON peta lajur-peran untuk semua FILE")
     p.add_argument("--user", help="pemilik proses yang menerapkan; wajib dengan MEDIASI_DEPLOY_APPROVAL=1 (mengajukan)")
+    p.add_argument("--password-stdin", action="store_true", help="baca kata sandi --user dari stdin (aturan dua orang)")
     p = add("approve", commands.approve, "setujui pengajuan versi proses (aturan dua orang): approve ID --user NAMA")
     p.add_argument("submission", type=_uuid, metavar="ID", help="id pengajuan yang dicetak `mediasi deploy`")
-    p.add_argument("--user", help="pemilik proses yang menyetujui (bukan pengajunya)")
+    p.add_argument("--user", help="pemilik proses yang menyetujui (bukan pengajunya); kata sandinya diminta")
+    p.add_argument("--password-stdin", action="store_true", help="baca kata sandi --user dari stdin")
 
     p = add("user", commands.user, "kelola pengguna: user add NAMA --role PERAN [--email ALAMAT] | user email NAMA")
     p.add_argument("action", choices=["add", "email"])

@@ -222,26 +222,34 @@ def test_deploy_submits_and_another_owner_approves_under_the_two_person_rule(  #
     status, out, _ = cli("init")
     assert status == 0 and "Proses mediasi_kekerasan versi 1: diterapkan." in out  # the one exception: no version yet
     for name in ("olga", "pia"):
-        assert cli("user", "add", name, "--role", "process_owner")[0] == 0
+        assert cli("user", "add", name, "--role", "process_owner", "--password-stdin", stdin=f"sandi-{name}-123\n")[0] == 0
     changed = _diagram_copy(tmp_path / "baru", 'name="Dirujuk ke APH"')
     assert "--user NAMA wajib diisi" in one_line_error(cli("deploy", str(changed)), status=2)
-    status, out, _ = cli("deploy", str(changed), "--user", "olga")
+    # a name alone is not a person: without the password (stdin is no terminal here) nothing is submitted
+    err = one_line_error(cli("deploy", str(changed), "--user", "olga", stdin=""), status=2)
+    assert "kata sandi --user diperlukan" in err
+    olga = ("--user", "olga", "--password-stdin")
+    assert "kata sandi salah" in one_line_error(cli("deploy", str(changed), *olga, stdin="tebakan\n"))
+    status, out, _ = cli("deploy", str(changed), *olga, stdin="sandi-olga-123\n")
     assert status == 0 and "proses mediasi_kekerasan diajukan, menunggu persetujuan" in out
     submission = out.split("pengajuan ")[1].split()[0]
-    assert "bukan pengajunya" in one_line_error(cli("approve", submission, "--user", "olga"))
-    status, out, _ = cli("approve", submission, "--user", "pia")
+    assert "bukan pengajunya" in one_line_error(cli("approve", submission, *olga, stdin="sandi-olga-123\n"))
+    pia = ("--user", "pia", "--password-stdin")
+    err = one_line_error(cli("approve", submission, *pia, stdin="sandi-olga-123\n"))  # olga cannot be pia
+    assert "kata sandi salah" in err
+    status, out, _ = cli("approve", submission, *pia, stdin="sandi-pia-123\n")
     assert status == 0 and f"Pengajuan {submission} disetujui: proses mediasi_kekerasan versi 2 diterapkan." in out
-    assert "tidak sedang menunggu" in one_line_error(cli("approve", submission, "--user", "pia"))
+    assert "tidak sedang menunggu" in one_line_error(cli("approve", submission, *pia, stdin="sandi-pia-123\n"))
 
     path = tmp_path / "paket.zip"
     path.write_bytes(package(shipped()))
-    status, out, _ = cli("deploy", str(path), "--user", "pia")
+    status, out, _ = cli("deploy", str(path), *pia, stdin="sandi-pia-123\n")
     assert status == 0 and "diajukan" in out  # the shipped content differs from version 2
     # init with a changed shipped diagram makes nothing live, and says how to submit it
     monkeypatch.setenv("MEDIASI_PROCESSES_DIR", str(_diagram_copy(tmp_path / "kiriman", 'name="Dirujuk lagi"').parent))
     status, out, _ = cli("init")
     assert status == 0 and "versi baru perlu persetujuan; ajukan: mediasi deploy" in out
-    assert "versi 2" in cli("deploy", str(changed), "--user", "olga")[1]  # still the latest: unchanged
+    assert "versi 2" in cli("deploy", str(changed), *olga, stdin="sandi-olga-123\n")[1]  # still the latest: unchanged
 
 
 def _diagram_copy(folder: Path, name: str) -> Path:

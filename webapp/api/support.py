@@ -36,7 +36,7 @@ STATUS = [
     (DeploymentInvalid, 422, "invalid_bpmn"),
     (FormInvalid, 422, "invalid_data"),
     (InvalidInput, 422, "invalid_input"),
-    (ProcessFailed, 500, "process_failed"),
+    (ProcessFailed, 422, "process_failed"),
 ]
 
 
