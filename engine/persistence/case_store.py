@@ -26,6 +26,7 @@ from engine.persistence.models import (
     CaseTask,
     Event,
     EventPayload,
+    Incident,
     RoleMembership,
     Timer,
     User,
@@ -41,6 +42,7 @@ CASES, TASKS, STATES = _TABLES[Case.__tablename__], _TABLES[CaseTask.__tablename
 EVENTS, PAYLOADS = _TABLES[Event.__tablename__], _TABLES[EventPayload.__tablename__]
 FINALS = _TABLES[CaseFinalRecord.__tablename__]
 TIMERS, OVERRIDES = _TABLES[Timer.__tablename__], _TABLES[CalendarOverride.__tablename__]
+INCIDENTS = _TABLES[Incident.__tablename__]
 
 
 @dataclass
@@ -124,6 +126,10 @@ class StepWrites:
     new_timers: list[tuple[uuid.UUID, str, datetime]] = field(default_factory=list)  # task id, element, due
     ended_timers: list[uuid.UUID] = field(default_factory=list)  # timers no longer waited on
     fired_timers: list[uuid.UUID] = field(default_factory=list)  # timers this step fired (set by the scheduler)
+    # Open incidents this step settles, with who settled them: those at elements the case no longer
+    # waits on (a timer that stopped waiting, a task that was cancelled), or, with ALL_ELEMENTS, every
+    # open incident of a case that ended.
+    settled: tuple[frozenset[str], str] | None = None
     # Work that needs the session and must finish before the case row is written, such as issuing
     # letters (engine.letters): it may add rows and events. A step without letters has none.
     hooks: list[Callable[[Session, StepWrites], None]] = field(default_factory=list)
@@ -211,6 +217,7 @@ def save_step(session: Session, writes: StepWrites, *, new_case: dict[str, Any] 
     _write_state(session, case.id, writes, new=new_case is not None)
     _write_tasks(session, writes)
     _write_timers(session, writes)
+    _settle_incidents(session, writes)
     insert_events(session, writes.events)
 
 
@@ -310,6 +317,20 @@ def _write_timers(session: Session, writes: StepWrites) -> None:
             for i, e, d in writes.new_timers
         ]
         session.execute(insert(TIMERS), rows)
+
+
+ALL_ELEMENTS = frozenset({"*"})
+
+
+def _settle_incidents(session: Session, writes: StepWrites) -> None:
+    """Resolve the open incidents of steps the case no longer waits on (none: no statement)."""
+    if writes.settled is None:
+        return
+    elements, by = writes.settled
+    query = update(INCIDENTS).where(INCIDENTS.c.case_id == writes.case.id, INCIDENTS.c.resolved_at.is_(None))
+    if elements != ALL_ELEMENTS:
+        query = query.where(INCIDENTS.c.element.in_(sorted(elements)))
+    session.execute(query.values(resolved_at=writes.case.updated_at, resolved_by=by))
 
 
 def _assignee_id(task: TaskRecord) -> Any:

@@ -25,6 +25,7 @@ from engine.legal import guard
 from engine.legal.corrections import LAPSED, pending_of, settle
 from engine.letters.issue import LetterIssue, Passed, due_letters
 from engine.persistence.case_store import (
+    ALL_ELEMENTS,
     CASE_CANCELLED,
     COMPLETED,
     OPEN,
@@ -187,6 +188,7 @@ def record_step(
     writes.cancelled_at = now
     case.updated_at = now
     _record_timers(writes, workflow, before)
+    _settle(writes, workflow, before, actor)
     _plan_letters(writes, definition, workflow, done=done, actor=actor, now=now, office=office)
     _plan_notices(writes, definition, workflow, done=done, now=now)
     _run_clocks(writes, definition, workflow, ready, before, done=done, actor=actor, now=now, office=office)
@@ -227,6 +229,22 @@ def _record_timers(writes: StepWrites, workflow: BpmnWorkflow, before: Before) -
     fired = set(writes.fired_timers)
     writes.new_timers += [(i, element, due) for i, (element, due) in after.items() if i not in before.timers]
     writes.ended_timers += [i for i in before.timers if i not in after and i not in fired]
+
+
+def _settle(writes: StepWrites, workflow: BpmnWorkflow, before: Before, actor: str) -> None:
+    """Let the step settle the incidents of what the case stopped waiting on, or all when it ended.
+
+    A failed timer or task whose step the case has left another way (a withdrawal, a cancelled
+    branch, an end) is no longer an incident: nothing is left to try again.
+    """
+    if workflow.completed:
+        writes.settled = (ALL_ELEMENTS, actor)
+        return
+    stopped = {before.timers[i][0] for i in writes.ended_timers if i in before.timers}
+    stopped |= {_element_of(workflow, i) for i in writes.cancelled}
+    stopped.discard("")
+    if stopped:
+        writes.settled = (frozenset(stopped), actor)
 
 
 def _run_clocks(

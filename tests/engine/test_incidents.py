@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from engine import script_worker
 from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.context import EngineContext
-from engine.errors import NotFound, PermissionDenied
+from engine.errors import Conflict, NotFound, PermissionDenied
 from engine.persistence.models import Case, Event, Incident, Timer
 from engine.scheduler import Scheduler
 from engine.services import cases as case_service
@@ -246,16 +246,44 @@ def test_the_scheduler_resolves_the_incident_when_a_later_try_succeeds(
     assert (incident.resolved_at, incident.resolved_by) == (AFTER + timedelta(minutes=1), SYSTEM_ACTOR)
 
 
-def test_a_retry_when_the_case_no_longer_waits_closes_the_incident(
+def test_the_step_that_ends_the_wait_settles_the_timer_incident(
     ctx: EngineContext, clock: FixedClock, people: People, failing: Any
 ) -> None:
     clock.set(AFTER)
     fire_due(ctx)
+    (listed,) = incidents.list_open(ctx, people["olga"])
+    clock.advance(timedelta(minutes=3))
     walk(lambda: ctx, people, failing, steps("Task_keputusan_kadin"))  # the decision ends the reminders
+    assert incidents.list_open(ctx, people["olga"]) == []
+    (incident,) = incident_rows(ctx)
+    assert (incident.resolved_at, incident.resolved_by) == (AFTER + timedelta(minutes=3), "kadin")
+    with pytest.raises(Conflict, match="sudah selesai"):
+        incidents.retry(ctx, listed.id, people["olga"])
+
+
+def test_a_retry_when_no_timer_waits_closes_the_incident(
+    ctx: EngineContext, clock: FixedClock, people: People, failing: Any
+) -> None:
+    clock.set(AFTER)
+    fire_due(ctx)
+    with ctx.unit_of_work() as uow:  # a timer row gone without a step (a row from before incidents, say)
+        uow.session.execute(delete(Timer).where(Timer.case_id == failing.id, Timer.element == REMINDER))
     (listed,) = incidents.list_open(ctx, people["olga"])
     retried = incidents.retry(ctx, listed.id, people["olga"])
     assert (retried.outcome, retried.incident.resolved_by) == (incidents.GONE, "olga")
     assert incidents.list_open(ctx, people["olga"]) == []
+
+
+def test_a_case_that_ends_settles_all_its_incidents(
+    ctx: EngineContext, clock: FixedClock, people: People, failing: Any
+) -> None:
+    clock.set(AFTER)
+    fire_due(ctx)
+    incidents.record_failure(ctx, failing.id, "Task_keputusan_kadin", incidents.TASK, "Langkah otomatis gagal: A")
+    assert len(incidents.list_open(ctx, people["olga"])) == 2
+    case_service.cancel_case(ctx, actor=OPERATOR, case_ref=failing.number, reason="Berkas ganda")
+    assert incidents.list_open(ctx, people["olga"]) == []
+    assert {row.resolved_by for row in incident_rows(ctx)} == {OPERATOR.username}
 
 
 def test_record_failure_opens_and_updates_a_task_incident(ctx: EngineContext, clock: FixedClock, failing: Any) -> None:
