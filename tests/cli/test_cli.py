@@ -222,7 +222,9 @@ def test_deploy_submits_and_another_owner_approves_under_the_two_person_rule(  #
     status, out, _ = cli("init")
     assert status == 0 and "Proses mediasi_kekerasan versi 1: diterapkan." in out  # the one exception: no version yet
     for name in ("olga", "pia"):
-        assert cli("user", "add", name, "--role", "process_owner", "--password-stdin", stdin=f"sandi-{name}-123\n")[0] == 0
+        assert (
+            cli("user", "add", name, "--role", "process_owner", "--password-stdin", stdin=f"sandi-{name}-123\n")[0] == 0
+        )
     changed = _diagram_copy(tmp_path / "baru", 'name="Dirujuk ke APH"')
     assert "--user NAMA wajib diisi" in one_line_error(cli("deploy", str(changed)), status=2)
     # a name alone is not a person: without the password (stdin is no terminal here) nothing is submitted
