@@ -13,6 +13,7 @@ from engine import script_worker
 from engine.calendar import Override, WorkingCalendar
 from engine.clock import Clock, SystemClock
 from engine.definitions import DefinitionCache
+from engine.documents import DocumentStore
 from engine.persistence.db import Database, UnitOfWork
 from engine.persistence.models import CalendarOverride
 from engine.settings import Settings
@@ -39,6 +40,11 @@ class EngineContext:
             script_worker.Limits(settings.script_cpu_seconds, settings.script_memory_mb, settings.script_wall_seconds)
         )
         return cls(settings=settings, database=database, clock=clock or SystemClock())
+
+    @property
+    def documents(self) -> DocumentStore:
+        """The store of documents' bytes (engine.documents)."""
+        return DocumentStore(self.settings.document_dir)
 
     def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
         """One transaction; writes take SQLite's write lock up front."""

@@ -1,5 +1,5 @@
-"""The loop that fires due timers (and sends pending mail): a thread of `mediasi serve`, or
-`mediasi worker` on its own.
+"""The loop that fires due timers (and sends pending mail), and the letter worker beside it: threads
+of `mediasi serve`, or `mediasi worker` on its own.
 
 Every tick fires whatever is due and then sleeps `Settings.timer_interval` seconds, or less when the
 next timer is due sooner. All coordination is in the database (SKIP LOCKED and the cases' version
@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 from engine.context import EngineContext
-from engine.services import notifications, timers
+from engine.services import letter_jobs, notifications, timers
 
 log = logging.getLogger("mediasi.scheduler")
 
@@ -25,6 +25,7 @@ class Tick:
 
     fired: list[timers.Fired] = field(default_factory=list)  # failed steps included, with their error
     mailed: int = 0
+    letters: list[letter_jobs.Outcome] = field(default_factory=list)  # failed ones included
 
 
 class Scheduler:
@@ -34,10 +35,12 @@ class Scheduler:
         self.ctx = ctx
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.letters = letter_jobs.LetterWorker(ctx)
 
     def tick(self) -> Tick:
         """Fire every timer due now; send pending mail when SMTP is configured."""
         tick = Tick(fired=timers.fire_due(self.ctx))
+        tick.letters = letter_jobs.render_pending(self.ctx)  # those the timers' steps called for too
         for fired in tick.fired:
             if fired.elements:
                 log.info("timer %s pada kasus %s", ", ".join(fired.elements), fired.case_number)
@@ -46,13 +49,18 @@ class Scheduler:
         return tick
 
     def run(self) -> None:
-        """Tick until `stop()`; a failing tick is logged and retried at the next one."""
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:  # a database outage must not end the loop
-                log.exception("penjadwal gagal; dicoba lagi")
-            self._stop.wait(self._pause())
+        """Tick until `stop()`, with the letter worker in a thread beside; a failing tick is logged and
+        retried at the next one."""
+        self.letters.start()
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.tick()
+                except Exception:  # a database outage must not end the loop
+                    log.exception("penjadwal gagal; dicoba lagi")
+                self._stop.wait(self._pause())
+        finally:
+            self.letters.stop()
 
     def start(self) -> threading.Thread:
         """Run the loop in a daemon thread."""

@@ -48,6 +48,8 @@ class Settings:
     # Uploads: at most this many files per task, and this many megabytes per case.
     max_uploads_per_task: int = 5
     max_upload_mb_per_case: int = 50
+    # Where documents' bytes are kept (engine.documents), named by their SHA-256.
+    document_dir: Path = Path("instance/documents")
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -87,6 +89,7 @@ class Settings:
             cuti_bersama_working=environ.get("MEDIASI_CUTI_BERSAMA_WORKING", "") == "1",
             completeness_days=int(completeness),
             timer_interval=timer_interval,
+            document_dir=Path(environ.get("MEDIASI_DOCUMENT_DIR", "").strip() or "instance/documents"),
             **_mail_settings(environ),
             **_limit_settings(environ),
         )

@@ -35,6 +35,13 @@ class WorkflowCache:
             while len(self._entries) > self._capacity:
                 self._entries.popitem(last=False)
 
+    def advance(self, case_id: uuid.UUID, version: int, to: int) -> None:
+        """The case moved from `version` to `to` without its workflow changing (a letter's event)."""
+        with self._lock:
+            entry = self._entries.get(case_id)
+            if entry is not None and entry[0] == version:
+                self._entries[case_id] = (to, entry[1])
+
     def clear(self) -> None:
         """Forget every workflow."""
         with self._lock:

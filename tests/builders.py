@@ -9,6 +9,8 @@ from typing import Any
 
 from engine.actors import Actor
 from engine.context import EngineContext
+from engine.letters import outbox
+from engine.services import letter_jobs
 from engine.services import queries as case_queries
 from engine.services import tasks as task_service
 from engine.services.views import CaseView
@@ -225,7 +227,16 @@ def walk(
         task_id = ready_task(ctx, case.id, step.element)
         actor = people[step.user or WORKER[step.element]]
         view = task_service.complete_task(ctx, actor=actor, task_id=task_id, data=step.payload())
+        render_letters(ctx)
     return view
+
+
+def render_letters(ctx: EngineContext) -> list[letter_jobs.Outcome]:
+    """What the letter worker does within a second of a step that called for letters."""
+    if not outbox.DUE.is_set():
+        return []
+    outbox.DUE.clear()
+    return letter_jobs.render_pending(ctx)
 
 
 TEXT_LISTS = {"klausul_kesepakatan"}  # lists of free text: one input per item, not checkboxes

@@ -115,9 +115,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    """Settings for the test database; diagrams and forms from the project."""
-    return replace(Settings(), database_url=database_url, secret_key="test-secret")
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings for the test database and a document store of its own; diagrams and forms from the project."""
+    return replace(Settings(), database_url=database_url, secret_key="test-secret", document_dir=tmp_path / "documents")
 
 
 # History is append-only: no statement of the application may update or delete an event or its

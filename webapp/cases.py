@@ -14,9 +14,9 @@ from engine.errors import FormInvalid
 from engine.letters import kinds as letter_kinds
 from engine.roles import Role
 from engine.services import cases as case_service
+from engine.services import letter_jobs, reads
 from engine.services import processes as process_service
 from engine.services import queries as case_queries
-from engine.services import reads
 from engine.services.queries import DocumentView
 from webapp.formrender import group_action, parse_fields, render_fields
 from webapp.web import actor, ctx, roles_required
@@ -108,6 +108,7 @@ def show(case_id: UUID) -> ResponseReturnValue:
     staff = person.has_any(*STAFF)
     events = case_queries.case_events(ctx(), case_id, person) if staff else []
     documents = case_queries.case_documents(ctx(), case_id, person)  # an applicant's own uploads and letters
+    pending = letter_jobs.pending_letters(ctx(), case.id, person)  # numbered, rendered within seconds
     complaint = case.process_key == COMPLAINT.process
     screening = case_queries.case_screening(ctx(), case_id, person) if staff and not complaint else None
     return render_template(
@@ -116,6 +117,7 @@ def show(case_id: UUID) -> ResponseReturnValue:
         screening=screening,
         events=events,
         documents=documents,
+        pending_letters=pending,
         staff=staff,
         complaint=complaint,
         letter_title=letter_kinds.title_of,

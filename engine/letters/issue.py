@@ -1,11 +1,11 @@
-"""Issuing the letters a step calls for, inside that step's transaction.
+"""The letters a step calls for: found and checked in the step, numbered in its transaction,
+rendered after its commit (engine.letters.outbox).
 
 `due_letters` runs while the step is applied (no database): it finds the letters that the
-elements the step passed declare. `LetterIssue` runs when the step is saved, with its session:
-it checks the step's data for them (service hours of an invitation, R13 for an agreement),
-refusing the step with the form fields at fault, then numbers, signs and renders them and adds the
-document rows and a `document_issued` event for each, placed on the case's chain before the
-step's trailing events (the case's completion), which are sealed again after them.
+elements the step passed declare; `check_letters` refuses the step when its data breaks a
+letter's rule (service hours of an invitation, R13 for an agreement), with the form fields at
+fault. `take_letter_numbers` numbers them in the step's write transaction. `render_letter` signs
+and renders one, with no database and no transaction.
 
 Letters are on once the install has a default numbering pattern (kind "*"), which `mediasi init`
 seeds; until then a step issues none (a database that only ever ran the migrations, as in most
@@ -22,21 +22,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.calendar import WorkingCalendar
 from engine.errors import FormInvalid, ProcessFailed
-from engine.events import case_event, event_hash
 from engine.letters import content, render
 from engine.letters.dates import WIB, local_date, long_date
 from engine.letters.kinds import KINDS, LetterKind
 from engine.letters.numbering import MAX_NUMBER, format_number, take_numbers
-from engine.persistence.case_store import CaseRecord, StepWrites
-from engine.persistence.models import Base, Case, Document, LetterNumbering, Signatory, User
+from engine.persistence.models import Case, LetterNumbering, Signatory, User
 
 DEFAULT = "*"  # the numbering row every kind without its own uses; its presence turns letters on
-DOCUMENTS = Base.metadata.tables[Document.__tablename__]
 PDF = "application/pdf"
 
 
@@ -102,6 +99,18 @@ def check_letters(session: Session, letters: Sequence[DueLetter], now: datetime,
         raise FormInvalid(errors)
 
 
+def check_signatories(session: Session, letters: Sequence[DueLetter], day: date) -> None:
+    """Refuse the step when letters are on and one of its letters has nobody to sign it on `day`.
+
+    :raises ProcessFailed: naming the kind and the day, and where the administrator adds a signatory.
+    """
+    if DEFAULT not in load_numbering(session, set()):
+        return
+    signatories = load_signatories(session, day)
+    for letter in letters:
+        signatory_for(letter.kind.name, signatories, day)
+
+
 _NO_CALENDAR = WorkingCalendar()  # for letters whose rules need no calendar
 
 
@@ -154,130 +163,88 @@ class SignatoryView:
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
 
 
-@dataclass(frozen=True)
-class Issued:
-    """A rendered letter, ready to insert."""
+def take_letter_numbers(session: Session, letters: Sequence[DueLetter], day: date) -> list[str] | None:
+    """Each letter's number (the one staff entered, or the next of its series by its pattern), or
+    None when letters are off (no default numbering row)."""
+    numbering = load_numbering(session, {letter.kind.name for letter in letters})
+    if DEFAULT not in numbering:
+        return None
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for i, letter in enumerate(letters):
+        if not letter.external_number:
+            wanted[numbering.get(letter.kind.name, numbering[DEFAULT]).series].append(i)
+    numbers = [letter.external_number for letter in letters]
+    for series, indexes in sorted(wanted.items()):
+        for i, sequence in zip(indexes, take_numbers(session, series, day.year, len(indexes)), strict=True):
+            rule = numbering.get(letters[i].kind.name, numbering[DEFAULT])
+            numbers[i] = format_number(rule.pattern, code=rule.code, unit=rule.unit, sequence=sequence, day=day)
+    return numbers
 
-    letter: DueLetter
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered letter: its PDF and the document row that will name it (bytes in the store)."""
+
+    pdf: bytes
     row: dict[str, Any]
 
 
-@dataclass
-class LetterIssue:
-    """The letters of one step, issued when the step is saved (a StepWrites hook)."""
+def render_letter(
+    letter: DueLetter,
+    *,
+    number: str,
+    case_number: str,
+    case_id: uuid.UUID,
+    facts: content.CaseFacts,
+    signatory: SignatoryView,
+    titles: content.Titles,
+    actor: str,
+    issued_at: datetime,
+) -> Rendered:
+    """Render one letter dated the day of `issued_at` (the step's moment): no database, no transaction."""
+    kind, day = letter.kind, local_date(issued_at)
+    built = content.build(kind.name, facts, letter.data, titles)
+    values = {
+        **built.values,
+        "nomor": number,
+        "perkara": case_number,
+        "tanggal_surat": long_date(day),
+        "kepala": _heading(built.heading, kind, number, day),
+        "tanda_tangan": signature_block(signatory, witnessing=built.heading is None and kind.name != "surat_keputusan"),
+    }
+    title = f"{kind.title} {number}"
+    pdf = render.to_pdf(render.page(kind.name, values, title=title, created=issued_at.astimezone(WIB).isoformat()))
+    document_id = uuid.uuid4()
+    row = {
+        "id": document_id,
+        "case_id": case_id,
+        "task_id": letter.task_id,
+        "kind": kind.name,
+        "number": number,
+        "filename": f"{case_number}-{kind.name}-{document_id.hex[:8]}.pdf",
+        "media_type": PDF,
+        "size": len(pdf),
+        "sha256": hashlib.sha256(pdf).hexdigest(),
+        "content": None,
+        "created_by": actor,
+        "created_at": issued_at,
+        "addressee": built.addressee[:300],
+        "template_version": render.template_version(kind.name),
+        "for_applicant": kind.for_applicant,
+        "signatory_id": signatory.id,
+    }
+    return Rendered(pdf, row)
 
-    letters: list[DueLetter]
-    actor: str
-    now: datetime
-    titles: content.Titles
-    slot: int  # where in the step's events the document_issued events go
-    calendar: CalendarSource
 
-    def __call__(self, session: Session, writes: StepWrites) -> None:
-        check_letters(session, self.letters, self.now, self.calendar)
-        numbering = load_numbering(session, {letter.kind.name for letter in self.letters})
-        if DEFAULT not in numbering:
-            return
-        day = local_date(self.now)
-        signatories = load_signatories(session, day)
-        facts = load_facts(session, writes.case, self.actor)
-        numbers = self._numbers(session, numbering, day)
-        issued = [
-            self._render(letter, number, facts, signatory_for(letter.kind.name, signatories, day), day, writes.case)
-            for letter, number in zip(self.letters, numbers, strict=True)
-        ]
-        session.execute(insert(DOCUMENTS), [i.row for i in issued])
-        self._record(writes, issued)
-
-    def _numbers(self, session: Session, numbering: Mapping[str, Numbering], day: date) -> list[str]:
-        """Each letter's number: the one staff entered, or the next of its series by its pattern."""
-        wanted: dict[str, list[int]] = defaultdict(list)
-        for i, letter in enumerate(self.letters):
-            if not letter.external_number:
-                wanted[numbering.get(letter.kind.name, numbering[DEFAULT]).series].append(i)
-        numbers = [letter.external_number for letter in self.letters]
-        for series, indexes in sorted(wanted.items()):
-            for i, sequence in zip(indexes, take_numbers(session, series, day.year, len(indexes)), strict=True):
-                rule = numbering.get(self.letters[i].kind.name, numbering[DEFAULT])
-                numbers[i] = format_number(rule.pattern, code=rule.code, unit=rule.unit, sequence=sequence, day=day)
-        return numbers
-
-    def _render(
-        self,
-        letter: DueLetter,
-        number: str,
-        facts: content.CaseFacts,
-        signatory: SignatoryView,
-        day: date,
-        case: CaseRecord,
-    ) -> Issued:
-        kind = letter.kind
-        built = content.build(kind.name, facts, letter.data, self.titles)
-        values = {
-            **built.values,
-            "nomor": number,
-            "perkara": case.number,
-            "tanggal_surat": long_date(day),
-            "kepala": _heading(built.heading, kind, number, day),
-            "tanda_tangan": signature_block(
-                signatory, witnessing=built.heading is None and kind.name != "surat_keputusan"
-            ),
-        }
-        title = f"{kind.title} {number}"
-        pdf = render.to_pdf(render.page(kind.name, values, title=title, created=self.now.astimezone(WIB).isoformat()))
-        document_id = uuid.uuid4()
-        row = {
-            "id": document_id,
-            "case_id": case.id,
-            "task_id": letter.task_id,
-            "kind": kind.name,
-            "number": number,
-            "filename": f"{case.number}-{kind.name}-{document_id.hex[:8]}.pdf",
-            "media_type": PDF,
-            "size": len(pdf),
-            "sha256": hashlib.sha256(pdf).hexdigest(),
-            "content": pdf,
-            "created_by": self.actor,
-            "created_at": self.now,
-            "addressee": built.addressee[:300],
-            "template_version": render.template_version(kind.name),
-            "for_applicant": kind.for_applicant,
-            "signatory_id": signatory.id,
-        }
-        return Issued(letter, row)
-
-    def _record(self, writes: StepWrites, issued: list[Issued]) -> None:
-        """Put a document_issued event per letter at `slot`, and seal the events after it again."""
-        case = writes.case
-        tail = writes.events[self.slot :]
-        del writes.events[self.slot :]
-        if tail:
-            case.event_seq, case.event_hash = tail[0].seq - 1, tail[0].prev_hash
-        for item in issued:
-            row = item.row
-            payload = {
-                "document_id": str(row["id"]),
-                "kind": row["kind"],
-                "number": row["number"],
-                "sha256": row["sha256"],
-                "template_version": row["template_version"],
-            }
-            writes.events.append(
-                case_event(
-                    case,
-                    type="document_issued",
-                    actor=self.actor,
-                    at=self.now,
-                    payload=payload,
-                    task_id=item.letter.task_id,
-                    element=item.letter.element,
-                )
-            )
-        for event in tail:  # their payloads are unchanged, so are their payload hashes
-            event.seq, event.prev_hash = case.event_seq + 1, case.event_hash
-            event.hash = event_hash(event, event.prev_hash)
-            case.event_seq, case.event_hash = event.seq, event.hash
-            writes.events.append(event)
+def issued_payload(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload of a letter's `document_issued` event: what the row and its hash say."""
+    return {
+        "document_id": str(row["id"]),
+        "kind": row["kind"],
+        "number": row["number"],
+        "sha256": row["sha256"],
+        "template_version": row["template_version"],
+    }
 
 
 def _heading(heading: content.Heading | None, kind: LetterKind, number: str, day: date) -> render.Html:
@@ -345,18 +312,18 @@ def signatory_for(kind: str, signatories: Sequence[SignatoryView], day: date) ->
     return max(fitting, key=lambda s: (bool(s.kinds), s.valid_from, s.id))
 
 
-def load_facts(session: Session, case: CaseRecord, actor: str) -> content.CaseFacts:
+def load_facts(session: Session, case_id: uuid.UUID, case_number: str, actor: str) -> content.CaseFacts:
     """The applicant's name and address, when the case was filed, and the actor's name: one query."""
     applicant, person = aliased(User), aliased(User)
     actor_name = select(person.full_name).where(person.username == actor).scalar_subquery()
     row = session.execute(
         select(Case.walkin_name, Case.walkin_address, Case.created_at, applicant.full_name, actor_name)
         .outerjoin(applicant, applicant.id == Case.applicant_user_id)
-        .where(Case.id == case.id)
+        .where(Case.id == case_id)
     ).one()
     walkin_name, walkin_address, created_at, account_name, actor_full_name = row
     return content.CaseFacts(
-        number=case.number,
+        number=case_number,
         applicant=str(walkin_name or account_name or "-"),
         applicant_address=str(walkin_address or ""),
         filed_on=local_date(cast(datetime, created_at)),

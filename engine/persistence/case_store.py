@@ -8,7 +8,6 @@ case's version counter moved since it was read. No ORM unit of work is involved.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -130,9 +129,10 @@ class StepWrites:
     # waits on (a timer that stopped waiting, a task that was cancelled), or, with ALL_ELEMENTS, every
     # open incident of a case that ended.
     settled: tuple[frozenset[str], str] | None = None
-    # Work that needs the session and must finish before the case row is written, such as issuing
-    # letters (engine.letters): it may add rows and events. A step without letters has none.
-    hooks: list[Callable[[Session, StepWrites], None]] = field(default_factory=list)
+    # What the step calls for beside its own rows, written by engine.services.steps.save in the same
+    # transaction: letter jobs (engine.letters.outbox) and notices (engine.services.notifications).
+    letters: list[Any] = field(default_factory=list)
+    notices: list[Any] = field(default_factory=list)
 
 
 _CASE_FIELDS = [c.name for c in CASES.columns if c.name in CaseRecord.__dataclass_fields__]
@@ -204,11 +204,32 @@ def load_case_step(session: Session, case_id: uuid.UUID) -> tuple[CaseRecord, by
     return _case(row), row._mapping[STATES.c.state], calendar_stamp(row)
 
 
+def load_case_for_update(session: Session, case_id: uuid.UUID) -> CaseRecord:
+    """A case row, locked for the rest of the write transaction (SQLite's write lock already is)."""
+    row = session.execute(
+        select(*(CASES.c[n] for n in _CASE_FIELDS)).where(CASES.c.id == case_id).with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise NotFound("Kasus tidak ditemukan.")
+    return CaseRecord(**{name: row._mapping[CASES.c[name]] for name in _CASE_FIELDS})
+
+
+def append_case_events(session: Session, case: CaseRecord, read_version: int, events: list[NewEvent]) -> None:
+    """Add events sealed on `case`'s chain outside a step of its workflow (a letter rendered later).
+
+    The case's version moves on, so a step computed before these events were added is refused as stale.
+    """
+    _update_case(session, case, read_version)
+    insert_events(session, events)
+
+
 def save_step(session: Session, writes: StepWrites, *, new_case: dict[str, Any] | None = None) -> None:
-    """Write one step; raise ConcurrentUpdate if the case changed since it was read."""
+    """Write one step; raise ConcurrentUpdate if the case changed since it was read.
+
+    The step's events are sealed once, in their final order, before this is called; letters and
+    notices the step calls for are written beside it by the service layer (engine.services.steps.save).
+    """
     case = writes.case
-    for hook in writes.hooks:
-        hook(session, writes)
     if new_case is not None:
         case.version = 1
         session.execute(insert(CASES).values(**new_case, **_case_values(case)))

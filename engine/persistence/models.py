@@ -412,7 +412,9 @@ class Document(Base):
     media_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     sha256: Mapped[hash_hex]
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # The bytes live in the content-addressed store (engine.documents), named by sha256; rows
+    # written before the store keep them here.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[moment]
     # Issued letters only (engine.letters): to whom, from which template, shown to the applicant or
@@ -561,6 +563,43 @@ class Timer(Base):
     # A timer whose step failed (engine.services.timers): how often, and when it may be tried again.
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LetterJob(Base):
+    """A letter a step called for, numbered in that step, rendered afterwards (engine.letters.outbox).
+
+    `data` is the letter's data as the step saw it (JSON); `claimed_until` is a worker's lease;
+    `done_at` and `document_id` are set in the transaction that stores the rendered document, so a
+    job is rendered into a document exactly once however often it is claimed.
+    """
+
+    __tablename__ = "letter_job"
+    __table_args__ = (
+        Index(
+            "ix_letter_job_pending",
+            "created_at",
+            "position",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid_pk]
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[uuid.UUID] = mapped_column(CompactUuid)
+    element: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(50))
+    number: Mapped[str] = mapped_column(String(100))
+    definition_id: Mapped[int]
+    data: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[moment]
+    position: Mapped[int] = mapped_column(default=0, server_default="0")  # the letter's place in its step
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    document_id: Mapped[uuid.UUID | None] = mapped_column(CompactUuid)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Incident(Base):

@@ -129,7 +129,7 @@ def verify(ctx: EngineContext, *, case_ref: str | None = None, anchor: str | Non
         if broken is None and anchor is not None:
             broken = _check_anchor(session, anchor, case_ref)
         case_id = find_case(session, case_ref).id if case_ref is not None else None
-        documents, bad = check_documents(session, case_id)
+        documents, bad = check_documents(session, ctx.documents, case_id)
         return Verification(chains, events, broken, anchor if broken is None else None, documents, tuple(bad))
 
 
@@ -138,7 +138,7 @@ def chain_status(ctx: EngineContext, *, actor: Actor, case_ref: str) -> Verifica
     with ctx.unit_of_work(write=False) as uow:
         case = find_case(uow.session, case_ref, actor)
         chains, events, broken = _check_all(uow.session, [_head_of(case)], whole=False)
-        documents, bad = check_documents(uow.session, case.id)
+        documents, bad = check_documents(uow.session, ctx.documents, case.id)
         return Verification(chains, events, broken, None, documents, tuple(bad))
 
 

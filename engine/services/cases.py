@@ -23,7 +23,7 @@ from engine.errors import Conflict, FormInvalid, InvalidInput, PermissionDenied
 from engine.events import GENESIS, canonical_json, case_event
 from engine.forms import validate_form
 from engine.legal import rules, screening
-from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step, save_step
+from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step
 from engine.persistence.models import Case, CaseCounter, ProcessDefinition
 from engine.replay import SAFETY_STOP_SIGNAL, WITHDRAW_SIGNAL, signal_payload
 from engine.roles import Role
@@ -36,6 +36,7 @@ from engine.services.steps import (
     office,
     open_record,
     record_step,
+    save,
     snapshot,
 )
 from engine.services.views import CaseView
@@ -131,7 +132,7 @@ def start_case(
         view = record_step(
             writes, definition, workflow, before=Before(), actor=actor.username, now=now, office=the_office
         )
-        save_step(uow.session, writes, new_case=_new_case_columns(case, actor, applicant))
+        save(uow.session, writes, new_case=_new_case_columns(case, actor, applicant))
     keep_workflow(ctx, case, workflow)
     return view
 
@@ -253,7 +254,7 @@ def cancel_case(ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str)
             cancelled=True,
         )
     with ctx.unit_of_work() as uow:
-        save_step(uow.session, writes)
+        save(uow.session, writes)
     return view
 
 
@@ -285,7 +286,7 @@ def _end_by_signal(
         )
     with ctx.unit_of_work() as uow:
         the_office.session = uow.session
-        save_step(uow.session, writes)
+        save(uow.session, writes)
     keep_workflow(ctx, case, workflow)
     return view
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.documents import DocumentStore, MissingDocument, read
 from engine.persistence.models import Case, Document, Event, EventPayload
 
 DOCUMENT_EVENTS = ("document_uploaded", "document_issued")
@@ -50,13 +51,21 @@ class DocumentMismatch:
         }
 
 
-def check_documents(session: Session, case_id: uuid.UUID | None = None) -> tuple[int, list[DocumentMismatch]]:
-    """Hash every document (or one case's) again; how many were checked, and those that do not match."""
+def check_documents(
+    session: Session, store: DocumentStore, case_id: uuid.UUID | None = None
+) -> tuple[int, list[DocumentMismatch]]:
+    """Hash every document (or one case's) again, from its file in the store (or the bytes its row
+    kept, written before the store); how many were checked, and those that do not match."""
     recorded = _recorded_hashes(session, case_id)
     checked, mismatches = 0, []
     for row in _documents(session, case_id):
         checked += 1
-        reason = _mismatch(hashlib.sha256(row.content).hexdigest(), row.sha256, recorded.get(row.id))
+        try:
+            content = read(store, row.sha256, row.content)
+        except MissingDocument:
+            reason: str | None = "berkasnya tidak ada di penyimpanan dokumen"
+        else:
+            reason = _mismatch(hashlib.sha256(content).hexdigest(), row.sha256, recorded.get(row.id))
         if reason is not None:
             mismatches.append(DocumentMismatch(row.case_number, row.id, row.kind, row.number, row.filename, reason))
     return checked, mismatches

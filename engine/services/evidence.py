@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.context import EngineContext
+from engine.documents import DocumentStore, read
 from engine.errors import PermissionDenied
 from engine.events import canonical_json, iso_utc
 from engine.persistence.models import Case, Document, Event, EventPayload, ProcessDefinition
@@ -69,7 +70,7 @@ def export_evidence(ctx: EngineContext, *, actor: Actor, case_ref: str | uuid.UU
         case = find_case(session, case_ref, None if actor.is_operator else actor)
         if not actor.is_operator and not actor.has_any(*EXPORTERS):
             raise PermissionDenied("Hanya auditor yang dapat mengekspor paket bukti.")
-        files = _case_files(session, case)
+        files = _case_files(session, ctx.documents, case)
     verification = audit.verify(ctx, case_ref=str(case.id))
     replayed = replays.replay_case(ctx, case_ref=case.id).result
     files["verification.json"] = _json(
@@ -105,7 +106,7 @@ def export_evidence(ctx: EngineContext, *, actor: Actor, case_ref: str | uuid.UU
     return Evidence(filename, content, digest)
 
 
-def _case_files(session: Session, case: Case) -> dict[str, bytes]:
+def _case_files(session: Session, store: DocumentStore, case: Case) -> dict[str, bytes]:
     definition = session.get_one(ProcessDefinition, case.definition_id)
     events = _events(session, case.id)
     files: dict[str, bytes] = {
@@ -134,7 +135,8 @@ def _case_files(session: Session, case: Case) -> dict[str, bytes]:
         for name, schema in sorted(version.forms.items()):
             files[f"{folder}/forms/{_safe(name)}"] = _json(schema)
     for document in session.scalars(select(Document).where(Document.case_id == case.id)):
-        files[f"documents/{document.sha256[:12]}-{_safe(document.filename)}"] = document.content
+        content = read(store, document.sha256, document.content)
+        files[f"documents/{document.sha256[:12]}-{_safe(document.filename)}"] = content
     return files
 
 

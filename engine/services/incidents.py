@@ -24,8 +24,8 @@ from engine.events import SYSTEM_CHAIN, append_chain_event
 from engine.persistence.models import Case, Incident, Timer
 from engine.roles import Role
 
-TIMER, TASK = "timer", "task"
-KINDS = frozenset({TIMER, TASK})
+TIMER, TASK, LETTER = "timer", "task", "letter"
+KINDS = frozenset({TIMER, TASK, LETTER})
 INCIDENT_RETRIED = "incident_retried"
 MAX_ID = 2**31 - 1  # an id past the column's range names no incident (and must not reach the database)
 
@@ -108,7 +108,7 @@ def list_open(ctx: EngineContext, actor: Actor) -> list[IncidentView]:
 
 
 def retry(ctx: EngineContext, incident_id: int, actor: Actor) -> Retried:
-    """Try an open timer incident's step again now, recording who did; resolved if it runs.
+    """Try an open timer's or letter's incident again now, recording who did; resolved if it runs.
 
     :raises PermissionDenied, NotFound, Conflict: not an owner; no such incident; resolved, or a task's.
     """
@@ -116,6 +116,8 @@ def retry(ctx: EngineContext, incident_id: int, actor: Actor) -> Retried:
 
     _require_owner(actor)
     incident, waiting = _prepare_retry(ctx, incident_id, actor)
+    if incident.kind == LETTER:
+        return _retry_letter(ctx, incident, actor)
     if not waiting:
         return Retried(_reload(ctx, incident.id), GONE)
     fired = timers.fire_next(ctx, case_id=incident.case_id, by=actor.username)
@@ -127,6 +129,22 @@ def retry(ctx: EngineContext, incident_id: int, actor: Actor) -> Retried:
     return Retried(after, FIRED)
 
 
+def _retry_letter(ctx: EngineContext, incident: IncidentView, actor: Actor) -> Retried:
+    """Render the incident's letter now; resolved when it is stored."""
+    from engine.services import letter_jobs  # the letter worker records its failures through this module
+
+    if not letter_jobs.retry_now(ctx, incident.case_id, incident.element):
+        with ctx.unit_of_work() as uow:
+            now = ctx.clock.now()
+            resolve(uow.session, case_id=incident.case_id, elements=[incident.element], by=actor.username, now=now)
+        return Retried(_reload(ctx, incident.id), GONE)
+    failed = [o for o in letter_jobs.render_pending(ctx) if o.error and o.job.case_id == incident.case_id]
+    after = _reload(ctx, incident.id)
+    if after.resolved_at is None:
+        return Retried(after, FAILED, failed[0].error if failed else None)
+    return Retried(after, FIRED)
+
+
 def _prepare_retry(ctx: EngineContext, incident_id: int, actor: Actor) -> tuple[IncidentView, bool]:
     """Make the incident's timer due now (True), or resolve the incident when no timer waits (False)."""
     now = ctx.clock.now()
@@ -135,14 +153,16 @@ def _prepare_retry(ctx: EngineContext, incident_id: int, actor: Actor) -> tuple[
         incident, number = _get(session, incident_id)
         if incident.resolved_at is not None:
             raise Conflict(f"Insiden {incident.id} sudah selesai.")
-        if incident.kind != TIMER:
+        if incident.kind == TASK:
             raise Conflict("Insiden tugas dicoba lagi dengan menyelesaikan tugas itu kembali dari kotak tugas.")
-        cleared = session.execute(
-            update(Timer)
-            .where(Timer.case_id == incident.case_id, Timer.element == incident.element)
-            .values(retry_at=None)
-        )
-        waiting = bool(getattr(cleared, "rowcount", 0))
+        waiting = True  # a letter's jobs are made claimable by _retry_letter
+        if incident.kind == TIMER:
+            cleared = session.execute(
+                update(Timer)
+                .where(Timer.case_id == incident.case_id, Timer.element == incident.element)
+                .values(retry_at=None)
+            )
+            waiting = bool(getattr(cleared, "rowcount", 0))
         if not waiting:
             incident.resolved_at, incident.resolved_by = now, actor.username
         append_chain_event(

@@ -41,12 +41,22 @@ from engine.errors import InvalidInput, MediasiError, NotFound, PermissionDenied
 from engine.events import case_event
 from engine.legal import conformance, screening
 from engine.legal.corrections import pending_of
-from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step, save_step
+from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step
 from engine.persistence.models import Case, CaseTask, ProcessDefinition
 from engine.policy import pad_roles
 from engine.roles import Role
 from engine.services.queries import find_case
-from engine.services.steps import OPEN, READY, Before, keep_workflow, office, open_record, record_step, snapshot
+from engine.services.steps import (
+    OPEN,
+    READY,
+    Before,
+    keep_workflow,
+    office,
+    open_record,
+    record_step,
+    save,
+    snapshot,
+)
 from engine.version_migration import MigrationRefused, migrate_workflow
 
 MIGRATED_EVENT = "case_migrated"
@@ -195,7 +205,7 @@ def _migrate_one(ctx: EngineContext, actor: Actor, versions: _Versions, case_id:
             now=now,
             office=office(ctx, uow.session),
         )
-        save_step(uow.session, writes)
+        save(uow.session, writes)
     keep_workflow(ctx, case, prepared.workflow)
 
 

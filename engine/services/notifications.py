@@ -89,6 +89,22 @@ def notify(
         session.execute(insert(Notification), rows)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A notification a step calls for, stored with the step (`store`)."""
+
+    at: datetime
+    kind: str
+    text: str
+    case_id: uuid.UUID | None = None
+    roles: tuple[str, ...] = ()
+
+
+def store(session: Session, notice: Notice) -> None:
+    """Store a step's notice in the step's transaction."""
+    notify(session, at=notice.at, kind=notice.kind, text=notice.text, case_id=notice.case_id, roles=notice.roles)
+
+
 def task_link(task_id: uuid.UUID) -> str:
     """The web app's page of a task."""
     return f"/tugas/{task_id}"

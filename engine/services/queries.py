@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from engine.access import STAFF_ROLES, readable_cases
 from engine.actors import Actor
 from engine.context import EngineContext
+from engine.documents import read
 from engine.errors import InvalidInput, NotFound
 from engine.legal.corrections import ScreeningView, screening_view
 from engine.letters import kinds as letter_kinds
@@ -261,7 +262,7 @@ def get_document(ctx: EngineContext, document_id: uuid.UUID, actor: Actor | None
         view = _document_view(document) if document is not None else None
         if document is None or view is None or (actor is not None and not may_see_document(actor, view)):
             raise NotFound("Dokumen tidak ditemukan.")
-        return view, document.content
+        return view, read(ctx.documents, document.sha256, document.content)
 
 
 def _document_view(d: Document) -> DocumentView:

@@ -23,7 +23,9 @@ from engine.errors import Conflict, ProcessFailed
 from engine.events import case_event
 from engine.legal import guard
 from engine.legal.corrections import LAPSED, pending_of, settle
-from engine.letters.issue import LetterIssue, Passed, due_letters
+from engine.letters import outbox
+from engine.letters.dates import local_date
+from engine.letters.issue import Passed, check_letters, check_signatories, due_letters
 from engine.persistence.case_store import (
     ALL_ELEMENTS,
     CASE_CANCELLED,
@@ -33,6 +35,7 @@ from engine.persistence.case_store import (
     CaseRecord,
     StepWrites,
     TaskRecord,
+    save_step,
 )
 from engine.persistence.models import Case, CaseFinalRecord, CaseState, User
 from engine.policy import pad_roles
@@ -324,18 +327,16 @@ def _plan_notices(
     case = writes.case
     names = {p.element: _bpmn_name(workflow, p.task_id) for p in passed}
 
-    def notify(session: Session, _writes: StepWrites) -> None:
-        for item in passed:
-            notifications.notify(
-                session,
-                at=now,
-                kind="eskalasi",
-                text=f"{names[item.element]} ({case.number})",
-                case_id=case.id,
-                roles=declared[item.element],
-            )
-
-    writes.hooks.append(notify)
+    writes.notices += [
+        notifications.Notice(
+            at=now,
+            kind="eskalasi",
+            text=f"{names[item.element]} ({case.number})",
+            case_id=case.id,
+            roles=tuple(declared[item.element]),
+        )
+        for item in passed
+    ]
 
 
 def _bpmn_name(workflow: BpmnWorkflow, task_id: uuid.UUID) -> str:
@@ -353,9 +354,10 @@ def _plan_letters(
     now: datetime,
     office: Office,
 ) -> None:
-    """Check and schedule the letters of the elements this completion passed (none: nothing to do).
+    """Check the letters of the elements this completion passed and plan their jobs (none: nothing to do).
 
-    Runs before the case's completion event is added, so the letters' events come before it.
+    A letter's rule broken by the step's data (service hours, R13) refuses the step here, before
+    anything is written; `save` numbers the letters and writes their jobs (engine.letters.outbox).
     """
     declared = definition.catalog.letters
     if not declared or done is None:
@@ -366,16 +368,22 @@ def _plan_letters(
     submitted = _submitted(writes, done)
     letters = due_letters(declared, passed, submitted=submitted, done=done)
     if letters:
-        writes.hooks.append(
-            LetterIssue(
-                letters,
-                actor=actor,
-                now=now,
-                titles=definition.value_titles,
-                slot=len(writes.events),
-                calendar=office.calendar,
-            )
-        )
+        check_letters(office.session, letters, now, office.calendar)
+        check_signatories(office.session, letters, local_date(now))
+        writes.letters.append(outbox.PlannedLetters(letters, actor=actor, now=now, definition_id=definition.id))
+
+
+def save(session: Session, writes: StepWrites, *, new_case: dict[str, Any] | None = None) -> None:
+    """Write a computed step in the caller's write transaction: its rows and events, the jobs of the
+    letters it calls for (numbered now, rendered after the commit) and its notices.
+
+    :raises ConcurrentUpdate: the case changed since the step read it; nothing is written.
+    """
+    save_step(session, writes, new_case=new_case)
+    for planned in writes.letters:
+        outbox.reserve(session, writes.case, planned)
+    for notice in writes.notices:
+        notifications.store(session, notice)
 
 
 def passed_elements(workflow: BpmnWorkflow, done: uuid.UUID, elements: Mapping[str, Sequence[str]]) -> list[Passed]:

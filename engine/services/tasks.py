@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -19,7 +18,15 @@ from engine.actors import Actor
 from engine.bpmn.catalog import CONFIRM_CORRECTION, TaskInfo
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
-from engine.errors import Conflict, FormInvalid, InvalidInput, NotFound, ProcessFailed, TaskNotReady
+from engine.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    FormInvalid,
+    InvalidInput,
+    NotFound,
+    ProcessFailed,
+    TaskNotReady,
+)
 from engine.events import case_event
 from engine.forms import FILE_FORMAT, file_ids, validate_form
 from engine.legal import rules, screening
@@ -33,7 +40,6 @@ from engine.persistence.case_store import (
     TaskStep,
     calendar_stamp,
     load_task_step,
-    save_step,
 )
 from engine.persistence.models import Case, CaseTask, Document
 from engine.policy import ensure_may_work, lane_roles_of, may_work
@@ -51,6 +57,7 @@ from engine.services.steps import (
     load_workflow,
     office,
     open_record,
+    save,
     usernames,
 )
 from engine.services.views import CaseView, TaskView, task_view
@@ -112,9 +119,27 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
     The new workflow state, the inbox rows and the event commit together or not at all; of two
     concurrent completions one wins and the other gets a Conflict.
 
+    A case that moved between the step's read and its write (a letter's event appended by the
+    letter worker, another task of the case completed) is read again and the step computed anew, a
+    few times: the task, if someone else completed it meanwhile, is then no longer ready
+    (TaskNotReady), which is what the later person is told.
+
     :raises NotFound, NotInLane, PermissionDenied, TaskNotReady, FormInvalid, ConcurrentUpdate, ProcessFailed:
     """
     submitted = json_copy(data)
+    for attempt in range(1, STEP_ATTEMPTS + 1):
+        try:
+            return _complete_once(ctx, actor, task_id, submitted)
+        except ConcurrentUpdate:
+            if attempt == STEP_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+STEP_ATTEMPTS = 3
+
+
+def _complete_once(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, submitted: dict[str, Any]) -> CaseView:
     now = ctx.clock.now()
     # The step is computed in a read transaction (scripts may take up to their limits); only its
     # writes take the write lock, and the case's version counter refuses them if it moved meanwhile.
@@ -141,7 +166,7 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
         raise
     with ctx.unit_of_work() as uow:
         the_office.session = uow.session
-        save_step(uow.session, writes)
+        save(uow.session, writes)
         incidents.resolve(uow.session, case_id=case.id, elements=[task.element], by=actor.username, now=now)
     if workflow is not None:
         keep_workflow(ctx, case, workflow)
@@ -277,7 +302,7 @@ def _set_claim(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, *, claim: b
                 element=task.element,
             )
         )
-        save_step(uow.session, writes)
+        save(uow.session, writes)
         return task_view(definition.catalog, task, case.number, actor.username if claim else None)
 
 
@@ -363,18 +388,14 @@ def attach_document(
     :raises NotFound, NotInLane, TaskNotReady, InvalidInput:
     """
     now = ctx.clock.now()
+    media_type = _upload_type(filename, content)
+    with ctx.unit_of_work(write=False) as uow:  # refuse before the file is stored...
+        _check_upload(ctx, uow.session, task_id, actor, len(content))
+    sha256 = ctx.documents.put(content)  # ...and store it before the row that names it
     with ctx.unit_of_work() as uow:
         _lock_case_of(uow.session, task_id)
-        step, definition, info = _load(ctx, uow.session, task_id, actor)
+        step = _check_upload(ctx, uow.session, task_id, actor, len(content))  # again, under the case's lock
         task, case = step.task, step.case
-        _require_ready(task, case, info)
-        ensure_may_work(actor, task, case, lane=info.lane)
-        if not _has_file_field(definition.form(info.form)):
-            raise InvalidInput(
-                f"Tugas {info.title!r} tidak menerima unggahan: formulirnya tidak memiliki isian berkas."
-            )
-        media_type = _upload_type(filename, content)
-        _check_upload_limits(ctx, uow.session, case.id, task.id, len(content))
         document = Document(
             id=uuid.uuid4(),
             case_id=case.id,
@@ -384,8 +405,8 @@ def attach_document(
             filename=filename,
             media_type=media_type,
             size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            content=content,
+            sha256=sha256,
+            content=None,
             created_by=actor.username,
             created_at=now,
         )
@@ -409,8 +430,22 @@ def attach_document(
                 },
             )
         )
-        save_step(uow.session, writes)
+        save(uow.session, writes)
         return document.id
+
+
+def _check_upload(ctx: EngineContext, session: Session, task_id: uuid.UUID, actor: Actor, size: int) -> TaskStep:
+    """The task's step, if `actor` may upload a file of `size` bytes to it now.
+
+    :raises NotFound, NotInLane, TaskNotReady, InvalidInput:
+    """
+    step, definition, info = _load(ctx, session, task_id, actor)
+    _require_ready(step.task, step.case, info)
+    ensure_may_work(actor, step.task, step.case, lane=info.lane)
+    if not _has_file_field(definition.form(info.form)):
+        raise InvalidInput(f"Tugas {info.title!r} tidak menerima unggahan: formulirnya tidak memiliki isian berkas.")
+    _check_upload_limits(ctx, session, step.case.id, step.task.id, size)
+    return step
 
 
 def _lock_case_of(session: Session, task_id: uuid.UUID) -> None:

@@ -32,7 +32,7 @@ from engine import runtime
 from engine.context import EngineContext
 from engine.errors import ConcurrentUpdate, ProcessFailed
 from engine.events import case_event
-from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step, save_step
+from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step
 from engine.persistence.models import Timer
 from engine.services import incidents
 from engine.services.steps import (
@@ -43,6 +43,7 @@ from engine.services.steps import (
     office,
     open_record,
     record_step,
+    save,
     snapshot,
 )
 
@@ -146,7 +147,7 @@ def _fire(ctx: EngineContext, now: datetime, case_id: uuid.UUID | None, by: str)
             return Fired(case.number, ())
         if planned.office is not None:
             planned.office.session = session
-        save_step(session, planned.writes)
+        save(session, planned.writes)
         incidents.resolve(session, case_id=case.id, elements=planned.elements, by=by, now=now)
     if planned.workflow is not None:
         keep_workflow(ctx, case, planned.workflow)

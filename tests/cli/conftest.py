@@ -8,15 +8,20 @@ from collections.abc import Callable
 
 import pytest
 
+from engine.settings import Settings
+
 from cli.main import main
 
 Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
-def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
-    """Run `mediasi ARGS` in-process against the test database; returns (status, stdout, stderr)."""
+def cli(
+    database_url: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Run:
+    """Run `mediasi ARGS` in-process against the test database and its document store; returns (status, stdout, stderr)."""
     monkeypatch.setenv("MEDIASI_DATABASE_URL", database_url)
+    monkeypatch.setenv("MEDIASI_DOCUMENT_DIR", str(settings.document_dir))
     monkeypatch.delenv("MEDIASI_CUTI_BERSAMA_WORKING", raising=False)
 
     def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:

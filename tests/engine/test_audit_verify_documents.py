@@ -51,10 +51,22 @@ def letter_of(ctx: EngineContext, case: CaseView) -> Document:
 
 
 def replace_bytes(ctx: EngineContext, document: Document, content: bytes, *, rehash: bool = False) -> None:
-    """Replace a document's bytes in the database, as an insider with SQL access would."""
-    values: dict[str, Any] = {"content": content}
+    """Replace a document's file in the store, as an insider with access to the disk would; with
+    `rehash`, store the forgery under its own hash and point the row at it (SQL access too)."""
     if rehash:
-        values["sha256"] = hashlib.sha256(content).hexdigest()
+        ctx.documents.put(content)
+        with ctx.database.engine.begin() as connection:
+            values = {"sha256": hashlib.sha256(content).hexdigest()}
+            connection.execute(update(Document).where(Document.id == document.id).values(**values))
+        return
+    path = ctx.documents.path(document.sha256)
+    path.chmod(0o640)
+    path.write_bytes(content)
+
+
+def replace_row_bytes(ctx: EngineContext, document: Document, content: bytes) -> None:
+    """Give a document row bytes of its own, as rows written before the document store kept them."""
+    values: dict[str, Any] = {"content": content}
     with ctx.database.engine.begin() as connection:
         connection.execute(update(Document).where(Document.id == document.id).values(**values))
 
@@ -83,6 +95,22 @@ def test_a_replaced_pdf_with_its_row_rehashed_is_caught_by_its_event(ctx: Engine
     assert bad.document_id == letter.id and "peristiwa" in bad.reason
 
 
+def test_a_file_missing_from_the_store_is_reported(ctx: EngineContext, lettered: CaseView) -> None:
+    letter = letter_of(ctx, lettered)
+    ctx.documents.path(letter.sha256).unlink()
+    [bad] = audit.verify(ctx).bad_documents
+    assert bad.document_id == letter.id and "tidak ada di penyimpanan" in bad.reason
+
+
+def test_bytes_kept_on_an_older_row_are_checked_too(ctx: EngineContext, lettered: CaseView) -> None:
+    letter = letter_of(ctx, lettered)
+    replace_row_bytes(ctx, letter, ctx.documents.get(letter.sha256))
+    assert audit.verify(ctx).ok  # the row's own bytes are what is served and checked
+    replace_row_bytes(ctx, letter, FORGED)
+    [bad] = audit.verify(ctx).bad_documents
+    assert bad.document_id == letter.id and "baris" in bad.reason
+
+
 def test_another_case_is_not_blamed(ctx: EngineContext, lettered: CaseView) -> None:
     replace_bytes(ctx, letter_of(ctx, lettered), FORGED)
     with ctx.unit_of_work(write=False) as uow:
@@ -98,6 +126,7 @@ def test_cli_exits_non_zero_and_names_the_document(
     from cli.main import main
 
     monkeypatch.setenv("MEDIASI_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.setenv("MEDIASI_DOCUMENT_DIR", str(ctx.settings.document_dir))
     assert main(["audit", "verify"]) == 0
     assert "dokumen" in capsys.readouterr().out
     letter = letter_of(ctx, lettered)

@@ -177,3 +177,49 @@ def test_an_invitation_outside_service_hours_shows_the_problem_on_the_form(
     assert "Pukul mediasi harus berada dalam jam layanan" in response.get_data(as_text=True)
     assert [d.kind for d in case_queries.case_documents(ctx, case.number)] == [SK]  # no invitation issued
     assert KOORDINASI not in [d.kind for d in case_queries.case_documents(ctx, case.number)]
+
+
+def _decided_unrendered(ctx: EngineContext, people: People) -> CaseView:
+    """A case whose decision step committed; its decree numbered, not rendered yet."""
+    from engine.letters import outbox
+    from engine.services import tasks as task_service
+    from tests.builders import Step
+
+    case = case_service.start_case(ctx, actor=people["ani"], data=application())
+    walk(lambda: ctx, people, case, steps(*TO_DECISION))
+    task_id = ready_task(ctx, case.id, "Task_keputusan_kadin")
+    task_service.complete_task(ctx, actor=people["kadin"], task_id=task_id, data=Step("Task_keputusan_kadin").payload())
+    outbox.DUE.clear()
+    return case
+
+
+def test_a_letter_being_rendered_shows_as_sedang_dibuat_until_it_exists(
+    web: Flask, ctx: EngineContext, letters_on: People
+) -> None:
+    from engine.services import letter_jobs
+
+    case = _decided_unrendered(ctx, letters_on)
+    page = signed_in(web, "rina").get(f"/kasus/{case.id}").get_data(as_text=True)
+    assert 'class="sedang-dibuat"' in page and "sedang dibuat" in page and "Nomor 400/001/DPMPPA/III/2026" in page
+    letter_jobs.render_pending(ctx)
+    page = signed_in(web, "rina").get(f"/kasus/{case.id}").get_data(as_text=True)
+    assert "sedang dibuat" not in page
+    assert [e.split(" · ")[:2] for e in document_list(page)] == [
+        ["Surat Keputusan Kepala Dinas", "Nomor 400/001/DPMPPA/III/2026"]
+    ]
+
+
+def test_the_api_lists_a_letter_being_rendered_as_pending(
+    ctx: EngineContext, api: Callable[[str], Api], people: People
+) -> None:
+    from engine.services import letter_jobs
+
+    letter_settings.ensure_letter_defaults(ctx, actor=OPERATOR)
+    case = _decided_unrendered(ctx, people)
+    answer = api("rina").get(f"/cases/{case.id}")
+    assert answer.status_code == 200, answer.get_json()
+    [pending] = answer.get_json()["letters_pending"]
+    assert (pending["kind"], pending["number"], pending["status"]) == (SK, "400/001/DPMPPA/III/2026", "sedang_dibuat")
+    assert api("ani").get(f"/cases/{case.id}").get_json()["letters_pending"] == [pending]  # addressed to her
+    letter_jobs.render_pending(ctx)
+    assert api("rina").get(f"/cases/{case.id}").get_json()["letters_pending"] == []

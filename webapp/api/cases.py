@@ -9,8 +9,8 @@ from flask import Response, request
 
 from engine.errors import FormInvalid
 from engine.services import cases as case_service
+from engine.services import letter_jobs, reads
 from engine.services import queries as case_queries
-from engine.services import reads
 from engine.services.views import CaseView, ClockView
 from webapp.api import bp
 from webapp.api.support import body, caller, ctx, json_response, page_args, page_response, query_text
@@ -129,7 +129,13 @@ def get_case(case_id: UUID) -> Response:
     """One case, with its service-level clocks."""
     case = case_queries.get_case(ctx(), case_id, caller())
     reads.record_read(ctx(), actor=caller(), type=reads.CASE_READ, case_id=case.id)
-    return json_response(case_json(case))
+    pending = letter_jobs.pending_letters(ctx(), case.id, caller())
+    return json_response(case_json(case) | {"letters_pending": [_pending_json(p) for p in pending]})
+
+
+def _pending_json(letter: letter_jobs.PendingLetter) -> dict[str, Any]:
+    """A letter numbered by its step and still being rendered ("sedang dibuat")."""
+    return {"kind": letter.kind, "number": letter.number, "created_at": letter.created_at, "status": "sedang_dibuat"}
 
 
 def _end(case_id: UUID, end: Any) -> Response:

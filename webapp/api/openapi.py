@@ -188,7 +188,27 @@ def _schemas() -> dict[str, Any]:
                 "sla_state": SLA_STATE,
             }
         ),
-        "Case": {"allOf": [case_summary, _obj({"sla_clocks": {"type": "array", "items": _ref("Clock")}})]},
+        "Case": {
+            "allOf": [
+                case_summary,
+                _obj(
+                    {
+                        "sla_clocks": {"type": "array", "items": _ref("Clock")},
+                        # GET /cases/{id} only: letters numbered by a step, still being rendered
+                        "letters_pending": {"type": "array", "items": _ref("PendingLetter")},
+                    },
+                    required=["sla_clocks"],
+                ),
+            ]
+        },
+        "PendingLetter": _obj(
+            {
+                "kind": {"type": "string"},
+                "number": {"type": "string"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "status": {"type": "string", "enum": ["sedang_dibuat"]},
+            }
+        ),
         "Process": _obj(
             {"key": {"type": "string"}, "version": {"type": "integer"}, "name": {"type": "string"}, "deployed_at": WHEN}
         ),
