@@ -8,9 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from engine.settings import Settings
-
 from cli.main import main
+from engine.settings import Settings
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -19,7 +18,10 @@ Run = Callable[..., tuple[int, str, str]]
 def cli(
     database_url: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Run:
-    """Run `mediasi ARGS` in-process against the test database and its document store; returns (status, stdout, stderr)."""
+    """Run `mediasi ARGS` in-process against the test database and its document store.
+
+    Returns (status, stdout, stderr).
+    """
     monkeypatch.setenv("MEDIASI_DATABASE_URL", database_url)
     monkeypatch.setenv("MEDIASI_DOCUMENT_DIR", str(settings.document_dir))
     monkeypatch.delenv("MEDIASI_CUTI_BERSAMA_WORKING", raising=False)
