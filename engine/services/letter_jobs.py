@@ -51,11 +51,11 @@ from engine.persistence.case_store import append_case_events, load_case_for_upda
 from engine.persistence.models import Case, Document, LetterJob
 from engine.roles import Role
 from engine.services import incidents
+from engine.services.timers import back_off
 
 log = logging.getLogger("mediasi.letters")
 
 LEASE = timedelta(minutes=2)  # a claimed job another worker may take over after this long
-MAX_BACK_OFF = timedelta(hours=1)
 DOCUMENT_ISSUED = "document_issued"
 
 
@@ -206,7 +206,7 @@ def finish(ctx: EngineContext, job: Job, rendered: Rendered) -> uuid.UUID | None
 def _put_off(ctx: EngineContext, job: Job, error: str) -> None:
     """Lease the failed job until its back-off has passed and record the incident."""
     now = ctx.clock.now()
-    wait = min(timedelta(minutes=2 ** min(job.attempts - 1, 6)), MAX_BACK_OFF)
+    wait = back_off(job.attempts)  # as a failing timer waits: 1, 2, 4 … minutes, at most an hour
     with ctx.unit_of_work() as uow:
         session = uow.session
         session.execute(
@@ -269,12 +269,6 @@ def pending_letters(ctx: EngineContext, case_id: uuid.UUID, actor: Actor | None 
         for kind, number, at, error in rows
         if staff or for_applicant(kind)
     ]
-
-
-def has_pending(ctx: EngineContext) -> bool:
-    """Whether any job waits to be rendered (one indexed row read)."""
-    with ctx.unit_of_work(write=False) as uow:
-        return uow.session.execute(select(LetterJob.id).where(LetterJob.done_at.is_(None)).limit(1)).first() is not None
 
 
 class LetterWorker:
