@@ -2,9 +2,10 @@
 
 Each size gets its own SQLite database of completed happy-path cases (a request and 15 completions
 ending "mediated"): 100 made through the engine's services, bigger sizes copies of them made as
-bench.audit_bench makes them. A case's violence types are decoded from its final record, so the
-time grows with the number of cases; open cases are decoded from their saved workflow, which costs
-more, so the benchmark also times a database of open cases (waiting on the Ketua's review).
+bench.audit_bench makes them. A case's violence types are read out of its screening record (never
+its saved workflow or final record), so the time grows with the number of cases alone; the
+benchmark also times a database of open cases (waiting on the Ketua's review), which cost more
+while their saved workflows were restored.
 
 It measures and prints; it sets no goal. Run it from the project root: `make bench`, or
 `.venv/bin/python -m bench.statistics_bench --help`.

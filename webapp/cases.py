@@ -88,7 +88,15 @@ def index() -> ResponseReturnValue:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
-    result = case_queries.list_cases(ctx(), actor=actor(), status=status, search=search, page=page, per_page=20)
+    result = case_queries.list_cases(
+        ctx(),
+        actor=actor(),
+        status=status,
+        search=search,
+        page=page,
+        per_page=20,
+        count_limit=case_queries.COUNT_LIMIT,
+    )
     return render_template(
         "cases/list.html",
         result=result,

@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage
 from engine.bpmn.catalog import CONFIRM_CORRECTION
 from engine.errors import FormInvalid, InvalidInput, NotFound
 from engine.services import drafts as draft_service
+from engine.services import inbox as inbox_service
 from engine.services import queries as case_queries
 from engine.services import reads
 from engine.services import tasks as task_service
@@ -26,9 +27,15 @@ bp = Blueprint("tasks", __name__, url_prefix="/tugas")
 @bp.get("")
 @login_required
 def inbox() -> ResponseReturnValue:
-    """The ready tasks this person may work, most urgent first."""
-    tasks = task_service.list_tasks(ctx(), actor=actor())
-    return render_template("tasks/inbox.html", tasks=tasks, now=ctx().clock.now())
+    """The ready tasks this person may work, most urgent first, a page at a time."""
+    try:
+        page = min(max(1, int(request.args.get("page", 1))), case_queries.MAX_PAGE)
+    except ValueError:
+        page = 1
+    result = inbox_service.inbox_page(
+        ctx(), actor=actor(), page=page, per_page=inbox_service.PER_PAGE, count_limit=case_queries.COUNT_LIMIT
+    )
+    return render_template("tasks/inbox.html", result=result, tasks=result.items, now=ctx().clock.now())
 
 
 @bp.post("/<uuid:task_id>/ambil")

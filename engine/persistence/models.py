@@ -241,6 +241,12 @@ class Case(Base):
     """A running or finished process instance: its saved state and its event-chain head."""
 
     __tablename__ = "cases"
+    # The case lists, newest first, read a page along these (all, by status, an applicant's own).
+    __table_args__ = (
+        Index("ix_cases_newest", "created_at", "number"),
+        Index("ix_cases_status_newest", "status", "created_at", "number"),
+        Index("ix_cases_applicant_newest", "applicant_user_id", "created_at", "number"),
+    )
 
     id: Mapped[uuid_pk]
     number: Mapped[str] = mapped_column(String(32), unique=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.access import STAFF_ROLES, readable_cases
@@ -35,18 +35,27 @@ from engine.services.views import CaseSla, CaseView, EventView, SlaJudge, case_v
 T = TypeVar("T")
 STATUSES = (OPEN, COMPLETED, "cancelled")
 MAX_PER_PAGE = 100
+# A list counts its rows up to this many past the start of its page, then says "more than": an
+# exact count reads every row in scope, so page 1 would grow with the whole table.
+COUNT_LIMIT = 1_000
 MAX_PAGE = 1_000_000
 MAX_SEARCH = 200  # characters of a search text; longer is never a name or number, and SQLite refuses huge LIKEs
 
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a longer list."""
+    """One page of a longer list; `total` is a lower bound when `exact` is False (counting stopped there)."""
 
     items: list[T]
     total: int
     page: int
     per_page: int
+    exact: bool = True
+
+    @property
+    def has_next(self) -> bool:
+        """Whether a page follows this one (a bounded count stops past the end of this page)."""
+        return not self.exact or self.page * self.per_page < self.total
 
 
 @dataclass(frozen=True)
@@ -140,8 +149,13 @@ def list_cases(
     search: str = "",
     page: int = 1,
     per_page: int = 20,
+    count_limit: int | None = None,
 ) -> Page[CaseView]:
-    """Cases newest first, in `actor`'s scope, by status and by number or applicant name."""
+    """Cases newest first, in `actor`'s scope, by status and by number or applicant name.
+
+    The page is read in SQL along the `cases` indexes on (status,) created_at, number; with
+    `count_limit` the total is counted only that far (see `bounded_count`), else exactly.
+    """
     if status is not None and status not in STATUSES:
         raise InvalidInput("Status harus open, completed atau cancelled.")
     page, per_page = check_paging(page, per_page)
@@ -162,7 +176,7 @@ def list_cases(
             )
         )
     with ctx.unit_of_work(write=False) as uow:
-        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        total, exact = bounded_count(uow.session, query, limit=count_limit, page=page, per_page=per_page)
         page_query = query.add_columns(_NEAREST_TASK_DUE, *CALENDAR_STAMP).order_by(
             Case.created_at.desc(), Case.number.desc()
         )
@@ -183,13 +197,28 @@ def list_cases(
                     sla=case_sla(judge, case, row.task_due),
                 )
             )
-        return Page(items, int(total), page, per_page)
+        return Page(items, total, page, per_page, exact)
 
 
-def check_paging(page: int, per_page: int) -> tuple[int, int]:
+def bounded_count(
+    session: Session, query: Select[Any], *, limit: int | None, page: int, per_page: int
+) -> tuple[int, bool]:
+    """How many rows `query` has, and whether that is exact.
+
+    Without `limit`, exactly. With it, the count stops `limit` rows past the start of the page (at
+    least past its end, so that a next page is always known): `(bound, False)` when there are more.
+    """
+    if limit is None:
+        return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0), True
+    bound = (page - 1) * per_page + max(limit, per_page)
+    counted = int(session.scalar(select(func.count()).select_from(query.limit(bound + 1).subquery())) or 0)
+    return (counted, True) if counted <= bound else (bound, False)
+
+
+def check_paging(page: int, per_page: int, max_per_page: int = MAX_PER_PAGE) -> tuple[int, int]:
     """`page` and `per_page` if they are in range; InvalidInput otherwise."""
-    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"page antara 1 dan {MAX_PAGE}, per_page antara 1 dan {MAX_PER_PAGE}.")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= max_per_page:
+        raise InvalidInput(f"page antara 1 dan {MAX_PAGE}, per_page antara 1 dan {max_per_page}.")
     return page, per_page
 
 

@@ -14,15 +14,19 @@ both included; either may be open.
 - A running clock is overdue when its due moment has passed, judged now, or at the moment it was
   paused while it waits on the applicant (as the case page judges it).
 
-Queries are few and bounded: one for the mediation cases with their saved state or final record,
-one for the steps open cases wait on, one for the complaints, and the calendar's. The violence
-types are process variables, decoded per case in Python (see bench/statistics_bench.py).
+Every figure comes from what is kept beside a case's workflow, never from the workflow itself:
+the case row (status, outcome, filing moment, the clocks in `sla`, and the violence types in the
+legal screening record `screening`, engine.legal.screening) and the ready `case_task` rows. The
+screening record holds the types as submitted (a type removed only by a confirmed correction), so
+it names the same types as the process variable, and finished and open cases cost alike. Queries
+are few and bounded: one for the mediation cases, one for the steps open cases wait on, one for
+the complaints, and the calendar's; a case filed before screening records existed has its record
+rebuilt from its events, once per such case (see bench/list_bench.py).
 """
 
 from __future__ import annotations
 
 import statistics as stats
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,14 +36,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from engine import runtime
 from engine.actors import Actor
 from engine.calendar import OFFICE_ZONE, WorkingCalendar
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import InvalidInput, PermissionDenied
-from engine.persistence.models import Case, CaseFinalRecord, CaseState, CaseTask, ProcessDefinition
+from engine.legal import screening
+from engine.persistence.models import Case, CaseTask, ProcessDefinition
 from engine.roles import Role
+from engine.services import screening_records
 from engine.sla import CLOCK_TITLES, days_taken
 
 MEDIATION = "mediasi_kekerasan"
@@ -140,7 +145,7 @@ def dashboard(ctx: EngineContext, *, actor: Actor, start: date | None, end: date
             open_by_step=_open_by_step(session, definitions, start, end),
             clocks=_clock_figures([c.sla or {} for c in cases], now, calendar),
             outcomes=_tally(c.outcome for c in cases if c.status != OPEN and c.outcome),
-            violence_types=_violence_types(cases, definitions),
+            violence_types=_violence_types(session, definitions, start, end),
             months=_months(c.created_at for c in cases),
             complaints=sum(by_status.values()),
             complaints_by_status=[Count(s, by_status.get(s, 0)) for s in _statuses(by_status)],
@@ -159,14 +164,11 @@ def ensure_reader(actor: Actor) -> None:
 
 @dataclass(frozen=True)
 class _CaseRow:
-    id: uuid.UUID
     definition_id: int
     status: str
     outcome: str | None
     created_at: datetime
     sla: Mapping[str, Mapping[str, Any]] | None
-    state: bytes | None
-    final: bytes | None
 
 
 def filed_between(start: date | None, end: date | None) -> list[ColumnElement[bool]]:
@@ -186,23 +188,11 @@ def _scope(key: str, start: date | None, end: date | None) -> list[ColumnElement
 
 
 def _mediation_cases(session: Session, start: date | None, end: date | None) -> list[_CaseRow]:
-    """The mediation cases of the period with what their variables are decoded from, in one query."""
-    query = (
-        select(
-            Case.id,
-            Case.definition_id,
-            Case.status,
-            Case.outcome,
-            Case.created_at,
-            Case.sla,
-            CaseState.state,
-            CaseFinalRecord.record.label("final"),
-        )
-        .outerjoin(CaseState, CaseState.case_id == Case.id)
-        .outerjoin(CaseFinalRecord, CaseFinalRecord.case_id == Case.id)
-        .where(*_scope(MEDIATION, start, end))
+    """The mediation cases of the period with their status, outcome, filing moment and clocks, in one query."""
+    query = select(Case.definition_id, Case.status, Case.outcome, Case.created_at, Case.sla).where(
+        *_scope(MEDIATION, start, end)
     )
-    return [_CaseRow(**row._mapping) for row in session.execute(query)]
+    return [_CaseRow(r.definition_id, r.status, r.outcome, r.created_at, r.sla) for r in session.execute(query)]
 
 
 def _open_by_step(
@@ -269,34 +259,40 @@ def _months(moments: Iterable[datetime]) -> list[Count]:
     return result
 
 
-def _violence_types(cases: Iterable[_CaseRow], definitions: Mapping[int, LoadedDefinition]) -> list[Count]:
-    """Cases per violence type; a case counts once for each type it has."""
+def _violence_types(
+    session: Session, definitions: Mapping[int, LoadedDefinition], start: date | None, end: date | None
+) -> list[Count]:
+    """Cases per violence type, as their screening records hold them; a case counts once for each type it has.
+
+    The database reads the one answer out of each record and groups the cases by it, so each
+    distinct answer is decoded once. A case without a record (filed before records existed) has
+    its record rebuilt from its events.
+    """
+    answer = Case.screening[("answers", VIOLENCE)]
+    recorded = Case.screening["v"].as_integer()  # every record has its version; NULL: no record
     counts: Counter[str] = Counter()
+    grouped = select(answer.label("answer"), func.count().label("cases")).where(
+        recorded.is_not(None), *_scope(MEDIATION, start, end)
+    )
+    for row in session.execute(grouped.group_by(answer)):
+        for kind in violence_of({VIOLENCE: row.answer}):
+            counts[kind] += row.cases
+    for case_id in session.scalars(select(Case.id).where(recorded.is_(None), *_scope(MEDIATION, start, end))):
+        counts.update(violence_of(screening.answers(screening_records.rebuild(session, case_id))))
     titles: dict[str, str] = {}
-    for case in cases:
-        definition = definitions[case.definition_id]
-        counts.update(violence_of(_variables(definition, case)))
+    for definition in sorted(definitions.values(), key=lambda d: d.id):  # the newest version names them
         titles.update(definition.value_titles.get(VIOLENCE, {}))
     return [Count(c.key, c.count, titles.get(c.key, c.key)) for c in _tally(counts.elements())]
 
 
 def violence_of(variables: Mapping[str, Any]) -> set[str]:
-    """The violence types recorded on a case (a list; a single value is taken as one type)."""
+    """The violence types among a case's variables or screening answers (a list; a single value is one type)."""
     value = variables.get(VIOLENCE)
     if isinstance(value, str):
         return {value}
     if isinstance(value, list | tuple):
         return {v for v in value if isinstance(v, str)}
     return set()
-
-
-def _variables(definition: LoadedDefinition, case: _CaseRow) -> dict[str, Any]:
-    """A case's process variables, as engine.services.steps.case_variables reads them, from rows in hand."""
-    if case.status != OPEN:
-        return dict(runtime.load_final(case.final)["data"]) if case.final is not None else {}
-    if case.state is None:
-        return {}
-    return runtime.current_data(runtime.load_state(definition.specs, case.state))
 
 
 def _clock_figures(

@@ -19,14 +19,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import null, select, update
 
+from engine import runtime
 from engine.actors import Actor
 from engine.calendar import WorkingCalendar
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.errors import InvalidInput, PermissionDenied
-from engine.persistence.models import Case, CaseTask, ProcessDefinition
+from engine.persistence.models import Case, CaseFinalRecord, CaseState, CaseTask, ProcessDefinition
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
 from engine.services import statistics as statistics_service
@@ -335,6 +336,36 @@ def test_end_before_start_is_refused(seeded: Seeded) -> None:
         statistics_service.dashboard(
             seeded.ctx, actor=seeded.people["kadin"], start=date(2026, 3, 2), end=date(2026, 3, 1)
         )
+
+
+# -- beside the state -------------------------------------------------------------------------------
+
+
+def test_the_figures_never_come_from_a_saved_workflow(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every saved workflow and final record unreadable, and the runtime refusing to restore one: the same figures."""
+    kadin = seeded.people["kadin"]
+    before = as_figures(statistics_service.dashboard(seeded.ctx, actor=kadin, start=None, end=None))
+    with seeded.ctx.unit_of_work() as uow:
+        assert uow.session.execute(update(CaseState).values(state=b"bukan alur kerja")).rowcount == 6
+        uow.session.execute(update(CaseFinalRecord).values(record=b"bukan catatan akhir"))
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the dashboard read a workflow")
+
+    for name in ("load_state", "load_final", "current_data"):
+        monkeypatch.setattr(runtime, name, refuse)
+    after = statistics_service.dashboard(seeded.ctx, actor=kadin, start=None, end=None)
+    assert as_figures(after) == before
+    assert sum(c.count for c in after.violence_types) == 18
+
+
+def test_a_case_filed_before_screening_records_counts_the_types_its_history_gives(seeded: Seeded) -> None:
+    kadin = seeded.people["kadin"]
+    before = as_figures(statistics_service.dashboard(seeded.ctx, actor=kadin, start=None, end=None))
+    with seeded.ctx.unit_of_work() as uow:
+        uow.session.execute(update(Case).where(Case.number == seeded.numbers["C"]).values(screening=null()))
+        uow.session.execute(update(Case).where(Case.number == seeded.numbers["F2"]).values(screening=null()))
+    assert as_figures(statistics_service.dashboard(seeded.ctx, actor=kadin, start=None, end=None)) == before
 
 
 # -- complaints -------------------------------------------------------------------------------------

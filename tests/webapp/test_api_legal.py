@@ -24,9 +24,9 @@ def test_deploying_a_version_that_mediates_sexual_violence_is_422_with_the_line(
 
 def test_the_ketua_unticking_sexual_violence_over_the_api_is_422_then_waits_for_four_eyes(api: ApiFor) -> None:
     case = api("ani").post("/cases", json={"data": application(jenis_kekerasan=["seksual", "psikis"])}).json
-    [check] = api("rina").get("/tasks").json
+    [check] = api("rina").get("/tasks").json["items"]
     api("rina").post(f"/tasks/{check['id']}/complete", json={"data": {"berkas_lengkap": True}})
-    [telaah] = [t for t in api("rina").get("/tasks").json if t["case_number"] == case["number"]]
+    [telaah] = [t for t in api("rina").get("/tasks").json["items"] if t["case_number"] == case["number"]]
     untick = review(jenis_kekerasan=["psikis"])
     refused = api("rina").post(f"/tasks/{telaah['id']}/complete", json={"data": untick})
     assert refused.status_code == 422
@@ -36,7 +36,7 @@ def test_the_ketua_unticking_sexual_violence_over_the_api_is_422_then_waits_for_
     assert held.status_code == 200
     assert [t["name"] for t in held.json["case"]["tasks"]] == ["konfirmasi_koreksi_skrining"]
     assert api("rina").post(f"/tasks/{telaah['id']}/complete", json={"data": untick}).status_code == 409
-    [confirm] = [t for t in api("kadin").get("/tasks").json if t["case_number"] == case["number"]]
+    [confirm] = [t for t in api("kadin").get("/tasks").json["items"] if t["case_number"] == case["number"]]
     assert confirm["name"] == "konfirmasi_koreksi_skrining"
     shown = api("kadin").get(f"/tasks/{confirm['id']}").json
     assert shown["form"]["title"] == "Konfirmasi Koreksi Skrining" and shown["correction"]["status"] == "menunggu"

@@ -202,7 +202,7 @@ class TestClocks:
 
 class TestApi:
     def test_tasks_carry_due_at_and_sla_state(self, api: Callable[[str], Any], three: dict[str, Any]) -> None:
-        tasks = api("rina").get("/tasks").json
+        tasks = api("rina").get("/tasks").json["items"]
         assert [(t["case_number"], t["sla_state"]) for t in tasks] == [
             (three["terlambat"].number, "terlambat"),
             (three["segera"].number, "segera"),

@@ -120,6 +120,7 @@ def list_cases() -> Response:
         search=query_text("q"),
         page=page,
         per_page=per_page,
+        count_limit=case_queries.COUNT_LIMIT,
     )
     return page_response(result, case_summary_json)
 

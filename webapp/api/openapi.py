@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.services import inbox
+from engine.services.queries import COUNT_LIMIT
 from webapp.limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_JSON_ITEMS, MAX_QUERY_TEXT
 
 OBJ = "object"
@@ -52,17 +54,37 @@ def _page(item: str) -> dict[str, Any]:
     return _obj(
         {
             "items": {"type": "array", "items": _ref(item)},
-            "total": {"type": "integer", "minimum": 0},
+            "total": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Banyaknya butir; bila total_exact false, batas bawah (penghitungan berhenti di situ).",
+            },
+            "total_exact": {
+                "type": "boolean",
+                "description": "false: ada lebih dari total butir (selalu ada halaman berikutnya).",
+            },
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1},
         }
     )
 
 
-PAGE_PARAMS = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}},
-    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-]
+def _page_params(per_page: int = 20, max_per_page: int = 100) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
+        },
+        {
+            "name": "per_page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": max_per_page, "default": per_page},
+        },
+    ]
+
+
+PAGE_PARAMS = _page_params()
 
 
 def _id(name: str) -> dict[str, Any]:
@@ -335,15 +357,18 @@ def _paths() -> dict[str, Any]:
             )
         },
         "/cases": {
-            "get": _op(
-                "Kasus yang boleh dibaca pemanggil",
-                {"200": _json(_page("CaseSummary"), "OK"), **_errors(400, 401, 422)},
-                params=[
-                    *PAGE_PARAMS,
-                    {"name": "status", "in": "query", "schema": {"enum": ["open", "completed", "cancelled"]}},
-                    {"name": "q", "in": "query", "schema": SEARCH_TEXT},
-                ],
-            ),
+            "get": {
+                **_op(
+                    "Kasus yang boleh dibaca pemanggil",
+                    {"200": _json(_page("CaseSummary"), "OK"), **_errors(400, 401, 422)},
+                    params=[
+                        *PAGE_PARAMS,
+                        {"name": "status", "in": "query", "schema": {"enum": ["open", "completed", "cancelled"]}},
+                        {"name": "q", "in": "query", "schema": SEARCH_TEXT},
+                    ],
+                ),
+                "description": f"Terbaru lebih dahulu. total dihitung sampai {COUNT_LIMIT} butir setelah awal halaman.",
+            },
             "post": _op(
                 "Ajukan permohonan",
                 {"201": _json(_ref("Case"), "Dibuat"), **_errors(400, 401, 403, 404, 413, 422)},
@@ -395,7 +420,18 @@ def _paths() -> dict[str, Any]:
             )
         },
         "/tasks": {
-            "get": _op("Tugas Saya", {"200": _json({"type": "array", "items": _ref("Task")}, "OK"), **_errors(401)})
+            "get": {
+                **_op(
+                    "Tugas Saya, satu halaman",
+                    {"200": _json(_page("Task"), "OK"), **_errors(401, 422)},
+                    params=_page_params(inbox.PER_PAGE, inbox.MAX_PER_PAGE),
+                ),
+                "description": (
+                    "Tugas siap yang boleh dikerjakan pemanggil: tenggat terdekat lebih dahulu, tugas tanpa "
+                    "tenggat di akhir, lalu yang paling lama menunggu. total dihitung sampai "
+                    f"{COUNT_LIMIT} butir setelah awal halaman."
+                ),
+            }
         },
         "/tasks/{task_id}": {
             "get": _op(

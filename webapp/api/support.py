@@ -94,10 +94,10 @@ def query_text(name: str) -> str:
     return value
 
 
-def page_args() -> tuple[int, int]:
-    """`page` and `per_page` from the query string."""
+def page_args(per_page: int = 20) -> tuple[int, int]:
+    """`page` and `per_page` from the query string (`per_page` when it is not given)."""
     try:
-        return int(request.args.get("page", 1)), int(request.args.get("per_page", 20))
+        return int(request.args.get("page", 1)), int(request.args.get("per_page", per_page))
     except ValueError:
         raise FormInvalid({"page": "Harus berupa bilangan bulat."}) from None
 
@@ -118,9 +118,15 @@ def plain(value: Any) -> Any:
 
 
 def page_response(page: Any, item: Callable[[Any], Any]) -> Response:
-    """A paginated list as `{items, total, page, per_page}`."""
+    """A paginated list as `{items, total, total_exact, page, per_page}` (`total` a lower bound unless exact)."""
     return json_response(
-        {"items": [item(v) for v in page.items], "total": page.total, "page": page.page, "per_page": page.per_page}
+        {
+            "items": [item(v) for v in page.items],
+            "total": page.total,
+            "total_exact": page.exact,
+            "page": page.page,
+            "per_page": page.per_page,
+        }
     )
 
 

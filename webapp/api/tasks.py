@@ -8,12 +8,13 @@ from uuid import UUID
 from flask import Response, request
 
 from engine.errors import FormInvalid
-from engine.services import reads
+from engine.services import inbox as inbox_service
+from engine.services import queries, reads
 from engine.services import tasks as task_service
 from engine.services.views import TaskView
 from webapp.api import bp
 from webapp.api.cases import as_it_stands, case_json
-from webapp.api.support import BadRequest, body, caller, ctx, json_response
+from webapp.api.support import BadRequest, body, caller, ctx, json_response, page_args, page_response
 
 
 def task_json(view: TaskView) -> dict[str, Any]:
@@ -35,8 +36,11 @@ def task_json(view: TaskView) -> dict[str, Any]:
 
 @bp.get("/tasks")
 def inbox() -> Response:
-    """The ready tasks the caller may work, most urgent first."""
-    return json_response([task_json(t) for t in task_service.list_tasks(ctx(), actor=caller())])
+    """A page of the ready tasks the caller may work, most urgent first."""
+    actor = caller()
+    page, per_page = page_args(inbox_service.PER_PAGE)
+    result = inbox_service.inbox_page(ctx(), actor=actor, page=page, per_page=per_page, count_limit=queries.COUNT_LIMIT)
+    return page_response(result, task_json)
 
 
 @bp.get("/tasks/<uuid:task_id>")
