@@ -70,6 +70,8 @@ bench: install
 	$(BIN)/python -m bench.audit_bench
 	$(BIN)/python -m bench.statistics_bench
 	$(BIN)/python -m bench.script_bench
+	$(BIN)/python -m bench.list_bench
+	$(BIN)/python -m bench.load_bench
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache *.egg-info

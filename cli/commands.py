@@ -65,21 +65,14 @@ def _init_process(ctx: EngineContext, path: Path) -> None:
 
 
 def serve(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from waitress import serve as waitress_serve
+    """Serve the web app: --workers processes (MEDIASI_WORKERS, else 1), the scheduler in one place."""
+    from cli import server
 
-    from engine.scheduler import Scheduler
-    from webapp import create_app
-
-    app = create_app(ctx=ctx)
-    scheduler = None if args.no_scheduler else Scheduler(ctx)
-    if scheduler is not None:
-        scheduler.start()
-    print(f"Mediasi melayani di http://{args.host}:{args.port} (tekan Ctrl+C untuk berhenti)", flush=True)
-    try:
-        waitress_serve(app, host=args.host, port=args.port, threads=args.threads, ident="mediasi")
-    finally:
-        if scheduler is not None:
-            scheduler.stop()
+    workers = args.workers if args.workers is not None else server.workers_from_environ(os.environ)
+    options = server.Options(
+        host=args.host, port=args.port, threads=args.threads, workers=workers, scheduler=not args.no_scheduler
+    )
+    server.serve(ctx, options)
 
 
 def worker(ctx: EngineContext, args: argparse.Namespace) -> None:
@@ -92,7 +85,11 @@ def worker(ctx: EngineContext, args: argparse.Namespace) -> None:
         fired = [f for f in tick.fired if f.elements]
         for f in fired:
             print(f"Kasus {f.case_number}: timer {', '.join(f.elements)} berjalan.")
-        print(f"{len(fired)} langkah timer, {tick.mailed} email terkirim.")
+        for outcome in tick.letters:
+            if outcome.error:
+                print(f"Surat {outcome.job.number}: {outcome.error}")
+        made = sum(1 for outcome in tick.letters if outcome.document_id)
+        print(f"{len(fired)} langkah timer, {made} surat dibuat, {tick.mailed} email terkirim.")
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     print(f"Pekerja timer berjalan (setiap {ctx.settings.timer_interval:g} detik; Ctrl+C untuk berhenti)", flush=True)

@@ -83,10 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("init", commands.init, "terapkan migrasi dan diagram; --demo menambah pengguna demo")
     p.add_argument("--demo", action="store_true")
-    p = add("serve", commands.serve, "jalankan server web (waitress)")
+    p = add("serve", commands.serve, "jalankan server web (gunicorn di Linux; waitress di sistem lain)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
-    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--threads", type=_positive, default=8, help="utas per proses pekerja (bawaan 8)")
+    p.add_argument(
+        "--workers", type=_positive, help="jumlah proses pekerja (bawaan MEDIASI_WORKERS, atau 1); penjadwal tetap satu"
+    )
     p.add_argument(
         "--no-scheduler", action="store_true", help="jangan jalankan penjadwal timer (bila ada `mediasi worker`)"
     )

@@ -29,10 +29,10 @@ def test_worker_once_fires_what_is_due_and_then_nothing(cli: Run, ctx: EngineCon
     status, out, err = cli("worker", "--once")
     assert (status, err) == (0, "")
     assert f"Kasus {case.number}: timer {', '.join(ESCALATIONS)} berjalan." in out
-    assert out.strip().endswith("1 langkah timer, 0 email terkirim.")
+    assert out.strip().endswith("1 langkah timer, 0 surat dibuat, 0 email terkirim.")
     assert sorted(e for e in fired_elements(ctx) if e) == list(ESCALATIONS)
     status, out, _ = cli("worker", "--once")
-    assert status == 0 and out.strip() == "0 langkah timer, 0 email terkirim."
+    assert status == 0 and out.strip() == "0 langkah timer, 0 surat dibuat, 0 email terkirim."
 
 
 class _Observed(Scheduler):
