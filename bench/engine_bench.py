@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 from engine.actors import Actor
 from engine.bpmn.validate import CompiledDefinition, compile_definition
 from engine.calendar import WorkingCalendar
+from engine.casework.views import CaseView
 from engine.context import EngineContext
 from engine.persistence import migrate
 from engine.runtime import (
@@ -49,7 +50,6 @@ from engine.services.cases import DEFAULT_PROCESS, start_case
 from engine.services.deploy import LANES_SUFFIX, deploy_directory, forms_from_directory, read_lane_roles
 from engine.services.tasks import complete_task
 from engine.services.users import actor_for, add_user
-from engine.services.views import CaseView
 from engine.settings import Settings, normalize_database_url
 from tests.builders import ACCEPTED_TO_END, TO_DECISION, WORKER, Step, application
 

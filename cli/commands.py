@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cli.main import UsageError, operator, parse_json
 from engine.actors import Actor
+from engine.casework.views import CaseView, TaskView
 from engine.context import EngineContext
 from engine.errors import FormInvalid, InvalidInput, MediasiError
 from engine.persistence import migrate
@@ -26,7 +27,6 @@ from engine.services import replays as replay_service
 from engine.services import signatories as letter_settings
 from engine.services import tasks as task_service
 from engine.services import users as user_service
-from engine.services.views import CaseView, TaskView
 
 
 def _when(ctx: EngineContext, moment: datetime | None) -> str:

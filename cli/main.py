@@ -20,6 +20,7 @@ from engine.context import EngineContext
 from engine.errors import MediasiError
 from engine.roles import ROLE_NAMES
 from engine.settings import Settings
+from engine.status import CaseStatus
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 70
 
@@ -118,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
 
     p = add("cases", commands.cases, "daftar kasus (100 per halaman)")
-    p.add_argument("--status", choices=["open", "completed", "cancelled"])
+    p.add_argument("--status", choices=CaseStatus.ALL)
     p.add_argument("--search", help="cari nomor kasus atau nama pemohon")
     p.add_argument("--page", type=int, default=1)
 

@@ -26,6 +26,7 @@ from engine import runtime
 from engine.bpmn.specs import ProcessSpecs
 from engine.calendar import WorkingCalendar
 from engine.errors import MediasiError
+from engine.status import CaseStatus
 from engine.version_migration import MigrationRefused, migrate_workflow
 
 WITHDRAW_SIGNAL = "pencabutan_persetujuan"
@@ -358,7 +359,7 @@ class _Session:
 
     def check_final(self, stored: Stored, steps: int, seq: int) -> None:
         workflow = self._require_workflow()
-        if stored.status == "open":
+        if stored.status == CaseStatus.OPEN:
             if stored.workflow is None:
                 raise _Diverged("keadaan alur yang tersimpan tidak ada")
             if workflow.completed:

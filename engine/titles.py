@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-STATUS_TITLES = {"open": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan"}
+from engine.status import CaseStatus
+
+STATUS_TITLES = {CaseStatus.OPEN: "Berjalan", CaseStatus.COMPLETED: "Selesai", CaseStatus.CANCELLED: "Dibatalkan"}
 OUTCOME_TITLES = {
     "mediated": "Mediasi dilaksanakan",
     "rejected": "Ditolak",

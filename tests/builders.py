@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.actors import Actor
+from engine.casework.views import CaseView
 from engine.context import EngineContext
 from engine.letters import outbox
 from engine.services import letter_jobs
 from engine.services import queries as case_queries
 from engine.services import tasks as task_service
-from engine.services.views import CaseView
 
 
 def application(**overrides: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from uuid import UUID
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from engine.casework.views import CaseView, EventView
 from engine.errors import InvalidInput, NotFound
 from engine.events import ACCESS_CHAIN, SYSTEM_CHAIN
 from engine.roles import Role
@@ -18,7 +19,6 @@ from engine.services import processes as process_service
 from engine.services import queries as case_queries
 from engine.services.audit_search import CaseHit
 from engine.services.queries import Page
-from engine.services.views import CaseView, EventView
 from webapp.cases import EVENT_TITLES
 from webapp.templating import when
 from webapp.web import actor, ctx, evidence_download, roles_required

@@ -18,6 +18,7 @@ from engine.services import letter_jobs, reads
 from engine.services import processes as process_service
 from engine.services import queries as case_queries
 from engine.services.queries import DocumentView
+from engine.status import CaseStatus
 from webapp.formrender import group_action, parse_fields, render_fields
 from webapp.web import actor, ctx, roles_required
 
@@ -129,8 +130,8 @@ def show(case_id: UUID) -> ResponseReturnValue:
         staff=staff,
         complaint=complaint,
         letter_title=letter_kinds.title_of,
-        may_withdraw=case.status == "open" and not complaint,
-        may_stop=person.has_any(Role.KETUA_LPPAR) and case.status == "open" and not complaint,
+        may_withdraw=case.status == CaseStatus.OPEN and not complaint,
+        may_stop=person.has_any(Role.KETUA_LPPAR) and case.status == CaseStatus.OPEN and not complaint,
         # Only an applicant or the fulltimer who filed for one reads a mediation case without being staff.
         may_complain=not complaint and not staff and person.has_any(Role.PEMOHON, Role.FULLTIMER),
     )

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from engine.roles import Role
 from engine.services import queries as case_queries
+from engine.status import CaseStatus
 from webapp.web import actor, ctx
 
 bp = Blueprint("pages", __name__)
@@ -28,5 +29,5 @@ def home() -> ResponseReturnValue:
         return redirect(url_for("admin.users"))
     if person.has_any(Role.PROCESS_OWNER):
         return redirect(url_for("processes.index"))
-    open_cases = case_queries.list_cases(ctx(), status="open", per_page=1).total
+    open_cases = case_queries.list_cases(ctx(), status=CaseStatus.OPEN, per_page=1).total
     return render_template("overview.html", open_cases=open_cases)

@@ -17,6 +17,7 @@ from engine.services import inbox as inbox_service
 from engine.services import queries as case_queries
 from engine.services import reads
 from engine.services import tasks as task_service
+from engine.status import CaseStatus
 from webapp.facts import case_facts
 from webapp.formrender import EXISTING, group_action, parse_fields, render_fields
 from webapp.web import actor, ctx
@@ -91,7 +92,7 @@ def work(task_id: UUID) -> ResponseReturnValue:
         )
     else:
         flash(f"Tugas \u201c{detail.task.title}\u201d selesai.", "info")
-    if view.status != "open":
+    if view.status != CaseStatus.OPEN:
         flash(f"Kasus {view.number} selesai dengan hasil: {view.outcome}.", "info")
     return redirect(url_for("tasks.inbox"))
 

@@ -1,7 +1,7 @@
 """The letter outbox: a step numbers its letters and writes a job for each in its own transaction.
 
 Rendering a PDF takes tens of milliseconds, so it never sits inside a step's write transaction.
-The step (engine.services.steps.save) calls `reserve`, which takes the letters' numbers from their
+The step (engine.casework.record.save) calls `reserve`, which takes the letters' numbers from their
 series and inserts one `letter_job` row per letter, beside the step's own rows: the step and its
 reservations commit together or not at all. A worker renders the jobs afterwards
 (engine.services.letter_jobs) and appends each letter's `document_issued` event to the case's

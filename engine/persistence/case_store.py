@@ -30,11 +30,7 @@ from engine.persistence.models import (
     Timer,
     User,
 )
-
-# The states of a case row and of an inbox row. A HELD task waits for a screening correction it
-# submitted to be confirmed by a second person (engine.services.corrections); nobody can work it.
-OPEN, COMPLETED, CASE_CANCELLED = "open", "completed", "cancelled"
-READY, DONE, CANCELLED, HELD = "ready", "completed", "cancelled", "held"
+from engine.status import TaskStatus
 
 _TABLES = Base.metadata.tables
 CASES, TASKS, STATES = _TABLES[Case.__tablename__], _TABLES[CaseTask.__tablename__], _TABLES[CaseState.__tablename__]
@@ -125,11 +121,11 @@ class StepWrites:
     new_timers: list[tuple[uuid.UUID, str, datetime]] = field(default_factory=list)  # task id, element, due
     ended_timers: list[uuid.UUID] = field(default_factory=list)  # timers no longer waited on
     fired_timers: list[uuid.UUID] = field(default_factory=list)  # timers this step fired (set by the scheduler)
-    # Open incidents this step settles, with who settled them: those at elements the case no longer
-    # waits on (a timer that stopped waiting, a task that was cancelled), or, with ALL_ELEMENTS, every
-    # open incident of a case that ended.
-    settled: tuple[frozenset[str], str] | None = None
-    # What the step calls for beside its own rows, written by engine.services.steps.save in the same
+    # Open incidents this step settles, each set of elements with who settled it: those the step
+    # succeeded at (a retried task or timer), those the case no longer waits on (a timer that stopped
+    # waiting, a task that was cancelled), or, with ALL_ELEMENTS, every open incident of a case that ended.
+    settled: list[tuple[frozenset[str], str]] = field(default_factory=list)
+    # What the step calls for beside its own rows, written by engine.casework.record.save in the same
     # transaction: letter jobs (engine.letters.outbox) and notices (engine.services.notifications).
     letters: list[Any] = field(default_factory=list)
     notices: list[Any] = field(default_factory=list)
@@ -227,7 +223,7 @@ def save_step(session: Session, writes: StepWrites, *, new_case: dict[str, Any] 
     """Write one step; raise ConcurrentUpdate if the case changed since it was read.
 
     The step's events are sealed once, in their final order, before this is called; letters and
-    notices the step calls for are written beside it by the service layer (engine.services.steps.save).
+    notices the step calls for are written beside it by the service layer (engine.casework.record.save).
     """
     case = writes.case
     if new_case is not None:
@@ -268,7 +264,7 @@ _COMPLETE_TASK = (
 )
 _RETARGET_TASK = (
     update(TASKS)
-    .where(TASKS.c.id == bindparam("w_id"), TASKS.c.state == "ready")
+    .where(TASKS.c.id == bindparam("w_id"), TASKS.c.state == TaskStatus.READY)
     .values(candidate_roles=bindparam("roles"), for_applicant=bindparam("applicant"))
 )
 _INSERT_TASKS = insert(TASKS)
@@ -303,7 +299,9 @@ def _write_state(session: Session, case_id: uuid.UUID, writes: StepWrites, *, ne
 def _write_tasks(session: Session, writes: StepWrites) -> None:
     done = ([writes.completed] if writes.completed is not None else []) + writes.also_completed
     if done:
-        rows = [{"w_id": task_id, "state": DONE, "completed_at": at, "by": by} for task_id, at, by in done]
+        rows = [
+            {"w_id": task_id, "state": TaskStatus.COMPLETED, "completed_at": at, "by": by} for task_id, at, by in done
+        ]
         session.execute(_COMPLETE_TASK, rows)
     for task_id, state in writes.task_states:
         session.execute(update(TASKS).where(TASKS.c.id == task_id).values(state=state))
@@ -313,8 +311,8 @@ def _write_tasks(session: Session, writes: StepWrites) -> None:
     if writes.cancelled:
         session.execute(
             update(TASKS)
-            .where(TASKS.c.id.in_(writes.cancelled), TASKS.c.state.in_((READY, HELD)))
-            .values(state="cancelled", completed_at=writes.cancelled_at)
+            .where(TASKS.c.id.in_(writes.cancelled), TASKS.c.state.in_((TaskStatus.READY, TaskStatus.HELD)))
+            .values(state=TaskStatus.CANCELLED, completed_at=writes.cancelled_at)
         )
     if writes.retargeted:
         session.execute(_RETARGET_TASK, [{"w_id": i, "roles": r, "applicant": a} for i, r, a in writes.retargeted])
@@ -344,14 +342,12 @@ ALL_ELEMENTS = frozenset({"*"})
 
 
 def _settle_incidents(session: Session, writes: StepWrites) -> None:
-    """Resolve the open incidents of steps the case no longer waits on (none: no statement)."""
-    if writes.settled is None:
-        return
-    elements, by = writes.settled
-    query = update(INCIDENTS).where(INCIDENTS.c.case_id == writes.case.id, INCIDENTS.c.resolved_at.is_(None))
-    if elements != ALL_ELEMENTS:
-        query = query.where(INCIDENTS.c.element.in_(sorted(elements)))
-    session.execute(query.values(resolved_at=writes.case.updated_at, resolved_by=by))
+    """Resolve the open incidents the step settles (none: no statement)."""
+    for elements, by in writes.settled:
+        query = update(INCIDENTS).where(INCIDENTS.c.case_id == writes.case.id, INCIDENTS.c.resolved_at.is_(None))
+        if elements != ALL_ELEMENTS:
+            query = query.where(INCIDENTS.c.element.in_(sorted(elements)))
+        session.execute(query.values(resolved_at=writes.case.updated_at, resolved_by=by))
 
 
 def _assignee_id(task: TaskRecord) -> Any:

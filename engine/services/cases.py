@@ -14,32 +14,23 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import casework, runtime
 from engine.access import readable_cases
 from engine.actors import Actor
+from engine.casework.step import CaseStep
+from engine.casework.views import CaseView
 from engine.context import EngineContext
 from engine.definitions import latest_definition_id
 from engine.errors import Conflict, FormInvalid, InvalidInput, PermissionDenied
-from engine.events import GENESIS, canonical_json, case_event
+from engine.events import GENESIS, canonical_json
 from engine.forms import validate_form
 from engine.legal import rules, screening
-from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step
+from engine.persistence.case_store import CaseRecord
 from engine.persistence.models import Case, CaseCounter, ProcessDefinition
 from engine.replay import SAFETY_STOP_SIGNAL, WITHDRAW_SIGNAL, signal_payload
 from engine.roles import Role
 from engine.services.queries import find_case
-from engine.services.steps import (
-    OPEN,
-    Before,
-    keep_workflow,
-    load_workflow,
-    office,
-    open_record,
-    record_step,
-    save,
-    snapshot,
-)
-from engine.services.views import CaseView
+from engine.status import CaseStatus
 
 DEFAULT_PROCESS = "mediasi_kekerasan"
 # A start-form field with this keyword names a case of the process it gives ("mediasi_kekerasan"):
@@ -105,16 +96,14 @@ def start_case(
         errors = rules.check_submission(None, submitted, first=True)
         if errors:
             raise FormInvalid(errors)
-        the_office = office(ctx, uow.session)
-        with runtime.at(now, the_office.calendar):
+        with runtime.at(now, lambda: ctx.calendar(uow.session)):
             workflow = runtime.start_workflow(definition.specs, submitted)
     with ctx.unit_of_work() as uow:
-        the_office.session = uow.session
         case = CaseRecord(
             id=uuid.uuid4(),
             number=_next_number(uow.session, definition.catalog.case_prefix, now),
             definition_id=definition.id,
-            status=OPEN,
+            status=CaseStatus.OPEN,
             outcome=None,
             acting_user_id=actor.user_id or 0,
             version=0,
@@ -124,16 +113,15 @@ def start_case(
             updated_at=now,
             screening=screening.fold(None, submitted, actor=actor.username),
         )
-        writes = StepWrites(case=case, read_version=None)
+        step = casework.start(ctx, uow.session, case, definition, actor=actor.username, now=now)
         payload: dict[str, Any] = {"data": submitted}
         if applicant:
             payload["applicant"] = asdict(applicant)
-        writes.events.append(case_event(case, type="case_started", actor=actor.username, at=now, payload=payload))
-        view = record_step(
-            writes, definition, workflow, before=Before(), actor=actor.username, now=now, office=the_office
-        )
-        save(uow.session, writes, new_case=_new_case_columns(case, actor, applicant))
-    keep_workflow(ctx, case, workflow)
+        step.event("case_started", payload)
+        step.workflow = workflow  # run to its first wait state already: all it waits on is new (step.before)
+        view = step.record()
+        casework.commit(uow.session, step, new_case=_new_case_columns(case, actor, applicant))
+    casework.keep(ctx, step)
     return view
 
 
@@ -230,32 +218,18 @@ def cancel_case(ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str)
         raise InvalidInput(f"Alasan wajib diisi (maksimal {MAX_REASON} karakter).")
     if not (actor.is_operator or actor.has_any(Role.KETUA_LPPAR)):
         raise PermissionDenied("Hanya Ketua LP-PAR yang dapat membatalkan kasus.")
-    now = ctx.clock.now()
     with ctx.unit_of_work(write=False) as uow:
-        case_ref_id = find_case(uow.session, case_ref, None if actor.is_operator else actor).id
-        case, state, stamp = load_case_step(uow.session, case_ref_id)
-        definition = ctx.definitions.get(uow.session, case.definition_id)
-        workflow = load_workflow(ctx, case, definition, state)
-        open_record(uow.session, case)
-        before = snapshot(workflow)
-        runtime.cancel(workflow)
-        writes = StepWrites(case=case, read_version=case.version)
-        writes.events.append(
-            case_event(case, type="case_cancelled", actor=actor.username, at=now, payload={"reason": reason})
-        )
-        view = record_step(
-            writes,
-            definition,
-            workflow,
-            before=before,
-            actor=actor.username,
-            now=now,
-            office=office(ctx, uow.session, stamp),
-            cancelled=True,
-        )
-    with ctx.unit_of_work() as uow:
-        save(uow.session, writes)
-    return view
+        case_id = find_case(uow.session, case_ref, None if actor.is_operator else actor).id
+
+    def cancel(session: Session) -> CaseStep:
+        step = casework.open_case(ctx, session, case_id, actor=actor.username, now=ctx.clock.now())
+        step.begin()
+        step.run(runtime.cancel)
+        step.event("case_cancelled", {"reason": reason})
+        step.record(cancelled=True)
+        return step
+
+    return _view_of(casework.perform(ctx, cancel))
 
 
 def _end_by_signal(
@@ -264,35 +238,30 @@ def _end_by_signal(
     reason = reason.strip()
     if not reason or len(reason) > MAX_REASON:
         raise InvalidInput(f"Alasan wajib diisi (maksimal {MAX_REASON} karakter).")
-    now = ctx.clock.now()
     with ctx.unit_of_work(write=False) as uow:
-        case, state, stamp = load_case_step(uow.session, find_case(uow.session, case_ref, actor).id)
-        _check_may_end(actor, case, withdrawal=signal == WITHDRAW_SIGNAL)
-        definition = ctx.definitions.get(uow.session, case.definition_id)
-        if signal not in definition.catalog.signals:
+        case_id = find_case(uow.session, case_ref, actor).id
+
+    def end(session: Session) -> CaseStep:
+        step = casework.open_case(ctx, session, case_id, actor=actor.username, now=ctx.clock.now())
+        _check_may_end(actor, step.case, withdrawal=signal == WITHDRAW_SIGNAL)
+        if signal not in step.definition.catalog.signals:
             raise Conflict(f"Versi proses ini tidak memodelkan {kind.replace('_', ' ')}.")
-        workflow = load_workflow(ctx, case, definition, state)
-        open_record(uow.session, case)
-        before = snapshot(workflow)
-        the_office = office(ctx, uow.session, stamp)
-        with runtime.at(now, the_office.calendar):
-            runtime.send_signal(workflow, signal, signal_payload(signal, reason, actor.username))
-        writes = StepWrites(case=case, read_version=case.version)
-        writes.events.append(
-            case_event(case, type=event_type, actor=actor.username, at=now, payload={"reason": reason})
-        )
-        view = record_step(
-            writes, definition, workflow, before=before, actor=actor.username, now=now, office=the_office
-        )
-    with ctx.unit_of_work() as uow:
-        the_office.session = uow.session
-        save(uow.session, writes)
-    keep_workflow(ctx, case, workflow)
-    return view
+        step.begin()
+        step.run(lambda workflow: runtime.send_signal(workflow, signal, signal_payload(signal, reason, actor.username)))
+        step.event(event_type, {"reason": reason})
+        step.record()
+        return step
+
+    return _view_of(casework.perform(ctx, end))
+
+
+def _view_of(step: CaseStep) -> CaseView:
+    assert step.view is not None
+    return step.view
 
 
 def _check_may_end(actor: Actor, case: CaseRecord, *, withdrawal: bool) -> None:
-    if case.status != OPEN:
+    if case.status != CaseStatus.OPEN:
         raise Conflict(f"Kasus {case.number} sudah selesai.")
     if actor.has_any(Role.KETUA_LPPAR) and actor.user_id is not None:
         return

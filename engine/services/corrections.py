@@ -15,7 +15,6 @@ import copy
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,20 +23,19 @@ from sqlalchemy.orm import Session
 from engine import runtime
 from engine.actors import Actor
 from engine.bpmn.catalog import CONFIRM_CORRECTION
-from engine.context import EngineContext
-from engine.definitions import LoadedDefinition
+from engine.casework.record import inbox_row, set_due
+from engine.casework.screening_records import CORRECTION_CONFIRMED, CORRECTION_REFUSED, CORRECTION_REQUESTED
+from engine.casework.step import CaseStep
+from engine.casework.views import CaseView, case_view, task_ref
 from engine.errors import Conflict, NotFound, PermissionDenied
-from engine.events import case_event
 from engine.forms import validate_form
 from engine.legal import screening
 from engine.legal.corrections import CONFIRM_FORM, CONFIRMED, PENDING, REFUSED, pending_of, settle
 from engine.legal.rules import CORRECTION_CODE, CORRECTION_REASON
-from engine.persistence.case_store import HELD, READY, CaseRecord, StepWrites, TaskRecord, TaskStep
+from engine.persistence.case_store import CaseRecord, TaskRecord
 from engine.persistence.models import Event, EventPayload
 from engine.roles import Role
-from engine.services.screening_records import CORRECTION_CONFIRMED, CORRECTION_REFUSED, CORRECTION_REQUESTED
-from engine.services.steps import Office, complete_and_record, inbox_row, load_workflow, set_due
-from engine.services.views import CaseView, case_view, task_ref
+from engine.status import TaskStatus
 
 
 def ensure_not_pending(case: CaseRecord, what: str) -> None:
@@ -50,27 +48,21 @@ def ensure_not_pending(case: CaseRecord, what: str) -> None:
 
 
 def hold(
-    writes: StepWrites,
-    definition: LoadedDefinition,
+    step: CaseStep,
     task: TaskRecord,
     *,
     actor: Actor,
     submitted: Mapping[str, Any],
     changes: list[screening.Change],
-    now: datetime,
-    office: Office,
     ready: list[tuple[uuid.UUID, str]],
 ) -> CaseView:
     """Hold `task`'s submission and open the confirmation task; the workflow does not move."""
-    case = writes.case
+    case, definition, writes, now = step.case, step.definition, step.writes, step.now
     confirm_id = uuid.uuid4()
     listed = [c.as_json() for c in changes]
     code, reason = str(submitted.get(CORRECTION_CODE)), str(submitted.get(CORRECTION_REASON)).strip()
-    event = case_event(
-        case,
-        type=CORRECTION_REQUESTED,
-        actor=actor.username,
-        at=now,
+    event = step.event(
+        CORRECTION_REQUESTED,
         task_id=task.id,
         element=task.element,
         payload={
@@ -81,7 +73,6 @@ def hold(
             "confirm_task_id": str(confirm_id),
         },
     )
-    writes.events.append(event)
     record = copy.deepcopy(case.screening or screening.empty())
     record["pending"] = {
         "seq": event.seq,
@@ -106,32 +97,21 @@ def hold(
         }
     )
     case.screening, case.updated_at = record, now
-    writes.task_states.append((task.id, HELD))
+    writes.task_states.append((task.id, TaskStatus.HELD))
     row = inbox_row(case, definition, confirm_id, CONFIRM_CORRECTION, now)
-    set_due([row], definition, case, now, office)
+    set_due([row], definition, case, now, step.office)
     writes.new_tasks.append(row)
     catalog = definition.catalog
     tasks = [task_ref(catalog, confirm_id, CONFIRM_CORRECTION)]
     tasks += [task_ref(catalog, i, element) for i, element in ready if i != task.id]
-    return case_view(case, catalog=catalog, version=definition.version, tasks=tasks)
+    step.view = case_view(case, catalog=catalog, version=definition.version, tasks=tasks)
+    return step.view
 
 
-def decide(
-    ctx: EngineContext,
-    session: Session,
-    step: TaskStep,
-    definition: LoadedDefinition,
-    *,
-    actor: Actor,
-    submitted: Mapping[str, Any],
-    now: datetime,
-    office: Office,
-) -> tuple[StepWrites, CaseView, Any]:
-    """Complete the confirmation task: confirm (the held completion runs) or refuse (the task is ready again).
-
-    Returns the step's writes, the case as it will be, and the workflow to keep (None: unchanged).
-    """
-    case, task = step.case, step.task
+def decide(session: Session, step: CaseStep, *, actor: Actor, submitted: Mapping[str, Any]) -> CaseView:
+    """Complete the confirmation task: confirm (the held completion runs) or refuse (the task is ready again)."""
+    assert step.task is not None
+    case, task, definition, now = step.case, step.task, step.definition, step.now
     validate_form(CONFIRM_FORM, dict(submitted))
     waiting = pending_of(case.screening)
     if waiting is None or waiting.get("confirm_task_id") != str(task.id):
@@ -145,18 +125,12 @@ def decide(
     confirmed = submitted["keputusan_koreksi"] == CONFIRMED
     note = str(submitted["catatan_konfirmasi"]).strip()
     fields = [str(c["field"]) for c in request["changes"]]
-    writes = StepWrites(case=case, read_version=case.version)
-    writes.also_completed.append((task.id, now, actor.user_id))
-    writes.events.append(
-        case_event(
-            case,
-            type=CORRECTION_CONFIRMED if confirmed else CORRECTION_REFUSED,
-            actor=actor.username,
-            at=now,
-            task_id=task.id,
-            element=CONFIRM_CORRECTION,
-            payload={"request_seq": int(waiting["seq"]), "note": note, "fields": fields if confirmed else []},
-        )
+    step.writes.also_completed.append((task.id, now, actor.user_id))
+    step.event(
+        CORRECTION_CONFIRMED if confirmed else CORRECTION_REFUSED,
+        task_id=task.id,
+        element=CONFIRM_CORRECTION,
+        payload={"request_seq": int(waiting["seq"]), "note": note, "fields": fields if confirmed else []},
     )
     record = copy.deepcopy(case.screening or screening.empty())
     record.pop("pending", None)
@@ -164,27 +138,16 @@ def decide(
     case.updated_at = now
     if not confirmed:
         case.screening = record
-        writes.task_states.append((held_id, READY))
-        workflow = load_workflow(ctx, case, definition, step.state)
+        step.writes.task_states.append((held_id, TaskStatus.READY))
+        workflow = step.workflow = step.load()  # it does not move: kept again as it is, for the next step
         tasks = [task_ref(definition.catalog, t.id, t.task_spec.name) for t in runtime.ready_user_tasks(workflow)]
-        return writes, case_view(case, catalog=definition.catalog, version=definition.version, tasks=tasks), None
+        step.view = case_view(case, catalog=definition.catalog, version=definition.version, tasks=tasks)
+        return step.view
     data = request["data"]
     requester = str(waiting["by"])
     case.screening = screening.fold(record, data, actor=requester, ketua=bool(waiting.get("ketua")), confirmed=fields)
-    workflow = load_workflow(ctx, case, definition, step.state)
-    view = complete_and_record(
-        writes,
-        definition,
-        workflow,
-        held_id,
-        request["element"],
-        data,
-        actor=requester,
-        actor_id=waiting.get("by_id"),
-        now=now,
-        office=office,
-    )
-    return writes, view, workflow
+    step.begin()
+    return step.complete(held_id, request["element"], data, actor=requester, actor_id=waiting.get("by_id"))
 
 
 def _request(session: Session, case_id: uuid.UUID, seq: int) -> dict[str, Any]:

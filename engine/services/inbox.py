@@ -12,13 +12,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.actors import Actor
+from engine.casework.record import usernames
+from engine.casework.views import TaskView, task_view
 from engine.context import EngineContext
-from engine.persistence.case_store import CALENDAR_STAMP, READY, calendar_stamp
+from engine.persistence.case_store import CALENDAR_STAMP, calendar_stamp
 from engine.persistence.models import Case, CaseTask
 from engine.services.queries import Page, bounded_count, check_paging, sla_judge
-from engine.services.steps import usernames
 from engine.services.tasks import _workable_by
-from engine.services.views import TaskView, task_view
+from engine.status import TaskStatus
 
 PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -39,7 +40,7 @@ def inbox_page(
     :raises InvalidInput: when `page` or `per_page` (at most MAX_PER_PAGE) is out of range.
     """
     page, per_page = check_paging(page, per_page, MAX_PER_PAGE)
-    query = select(CaseTask.id).join(Case, Case.id == CaseTask.case_id).where(CaseTask.state == READY)
+    query = select(CaseTask.id).join(Case, Case.id == CaseTask.case_id).where(CaseTask.state == TaskStatus.READY)
     if actor is not None:
         query = query.where(_workable_by(actor))
     with ctx.unit_of_work(write=False) as uow:

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import insert, or_, select, update
 
+from engine import casework
 from engine.access import STAFF_ROLES, readable_cases
 from engine.actors import Actor
 from engine.context import EngineContext
@@ -47,7 +48,6 @@ from engine.letters.issue import (
     signatory_for,
 )
 from engine.letters.kinds import KINDS, for_applicant
-from engine.persistence.case_store import append_case_events, load_case_for_update
 from engine.persistence.models import Case, Document, LetterJob
 from engine.roles import Role
 from engine.services import incidents
@@ -186,20 +186,24 @@ def finish(ctx: EngineContext, job: Job, rendered: Rendered) -> uuid.UUID | None
         if getattr(done, "rowcount", 0) != 1:
             return None  # another worker finished it after this one's lease ran out
         session.execute(insert(Document), [rendered.row])
-        case = load_case_for_update(session, job.case_id)
-        read_version = case.version
-        event = case_event(
-            case,
-            type=DOCUMENT_ISSUED,
-            actor=job.actor,
-            at=now,
-            payload=issued_payload(rendered.row),
-            task_id=job.task_id,
-            element=job.element,
+        issued = issued_payload(rendered.row)
+        read_version, version = casework.append_events(
+            session,
+            job.case_id,
+            lambda case: [
+                case_event(
+                    case,
+                    type=DOCUMENT_ISSUED,
+                    actor=job.actor,
+                    at=now,
+                    payload=issued,
+                    task_id=job.task_id,
+                    element=job.element,
+                )
+            ],
         )
-        append_case_events(session, case, read_version, [event])
         incidents.resolve(session, case_id=job.case_id, elements=[_incident_element(job)], by=job.actor, now=now)
-    ctx.workflows.advance(job.case_id, read_version, case.version)
+    ctx.workflows.advance(job.case_id, read_version, version)
     return document_id
 
 

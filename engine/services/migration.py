@@ -31,32 +31,27 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import casework, runtime
 from engine.actors import Actor
 from engine.bpmn.diff import VersionDiff, diff_versions
 from engine.bpmn.validate import CompiledDefinition
+from engine.casework.record import (
+    Before,
+    Office,
+    open_record,
+    snapshot,
+)
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import InvalidInput, MediasiError, NotFound, PermissionDenied
-from engine.events import case_event
 from engine.legal import conformance, screening
 from engine.legal.corrections import pending_of
-from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step
+from engine.persistence.case_store import CaseRecord, load_case_step
 from engine.persistence.models import Case, CaseTask, ProcessDefinition
 from engine.policy import pad_roles
 from engine.roles import Role
 from engine.services.queries import find_case
-from engine.services.steps import (
-    OPEN,
-    READY,
-    Before,
-    keep_workflow,
-    office,
-    open_record,
-    record_step,
-    save,
-    snapshot,
-)
+from engine.status import CaseStatus, TaskStatus
 from engine.version_migration import MigrationRefused, migrate_workflow
 
 MIGRATED_EVENT = "case_migrated"
@@ -187,26 +182,21 @@ def migrate_cases(
 
 
 def _migrate_one(ctx: EngineContext, actor: Actor, versions: _Versions, case_id: uuid.UUID) -> None:
-    now = ctx.clock.now()
-    with ctx.unit_of_work(write=False) as uow:
-        prepared = _prepare(uow.session, ctx, versions, case_id, now)
-    case, old, new = prepared.case, versions.old, versions.new
-    with ctx.unit_of_work() as uow:
-        writes = StepWrites(case=case, read_version=case.version, retargeted=prepared.retargeted)
+    def migrate(session: Session) -> casework.CaseStep:
+        now = ctx.clock.now()
+        prepared = _prepare(session, ctx, versions, case_id, now)
+        case, old, new = prepared.case, versions.old, versions.new
+        step = casework.CaseStep(ctx, case, new, Office(ctx, session), actor.username, now)
+        step.workflow, step.before = prepared.workflow, prepared.before  # moved onto `new` in memory
+        step.writes.retargeted = prepared.retargeted
         case.definition_id = new.id
         payload = {"from": {"id": old.id, "version": old.version}, "to": {"id": new.id, "version": new.version}}
-        writes.events.append(case_event(case, type=MIGRATED_EVENT, actor=actor.username, at=now, payload=payload))
-        record_step(
-            writes,
-            new,
-            prepared.workflow,
-            before=prepared.before,
-            actor=actor.username,
-            now=now,
-            office=office(ctx, uow.session),
-        )
-        save(uow.session, writes)
-    keep_workflow(ctx, case, prepared.workflow)
+        step.event(MIGRATED_EVENT, payload)
+        step.record()
+        return step
+
+    # Once only: a case that moved since the operator's plan is reported, not migrated from where it now stands.
+    casework.perform(ctx, migrate, attempts=1)
 
 
 def _prepare(
@@ -218,7 +208,7 @@ def _prepare(
     """
     old, new = versions.old, versions.new
     case, state, _ = load_case_step(session, case_id)
-    if case.status != OPEN or state is None:
+    if case.status != CaseStatus.OPEN or state is None:
         raise MigrationRefused(f"kasus {case.number} sudah selesai")
     if case.definition_id != old.id:
         current = ctx.definitions.get(session, case.definition_id)
@@ -239,7 +229,7 @@ def _prepare(
     _check_history(new, {row.element for row in rows})
     _check_lawful(versions, workflow, record)
     after = {t.id: t.task_spec.name for t in runtime.ready_user_tasks(workflow)}
-    claimed = {row.id for row in rows if row.state == READY and row.claimed_by_id is not None}
+    claimed = {row.id for row in rows if row.state == TaskStatus.READY and row.claimed_by_id is not None}
     carried = [_carry(old, new, i, element, after.get(i), i in claimed) for i, element in ready.items()]
     return _Prepared(case, workflow, before, [r for r in carried if r is not None])
 
@@ -353,7 +343,7 @@ def _targets(
     if case_refs is None:
         rows = session.execute(
             select(Case.id, Case.number)
-            .where(Case.definition_id == versions.old.id, Case.status == OPEN)
+            .where(Case.definition_id == versions.old.id, Case.status == CaseStatus.OPEN)
             .order_by(Case.created_at, Case.number)
         )
         return [(case_id, number) for case_id, number in rows]

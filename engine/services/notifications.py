@@ -1,6 +1,6 @@
 """Notifications: a bell with an unread count, and email.
 
-Only escalations are stored (`notification` rows, written by the timer engine through `notify`).
+Only escalations are stored (`notification` rows, written by the timer engine through engine.casework.notices).
 New tasks and issued letters are read from `case_task` and `document` as they are, so that
 completing a task, a benchmarked hot path, writes nothing for them. A notification says which
 case (its number), which task or letter (its title) and where to look (a link); never a name,
@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from engine import mail
@@ -27,14 +26,13 @@ from engine.context import EngineContext
 from engine.errors import ConcurrentUpdate
 from engine.letters.kinds import KINDS
 from engine.mail import parse_smtp_url
-from engine.persistence.case_store import READY
 from engine.persistence.models import Case, CaseTask, Document, MailCursor, Notification, User
 from engine.policy import lane_roles_of
 from engine.roles import Role
 from engine.settings import Settings
+from engine.status import TaskStatus
 
 TASK, LETTER, ESCALATION = "tugas", "surat", "eskalasi"
-TEXT_LIMIT = 300
 UNREAD_CAP = 99  # counting stops just above this: the bell shows "99+"
 log = logging.getLogger(__name__)
 
@@ -63,46 +61,6 @@ class Window:
         bounds = [column > self.since] if self.since is not None else []
         bounds += [column <= self.until] if self.until is not None else []
         return and_(true(), *bounds)
-
-
-def notify(
-    session: Session,
-    *,
-    at: datetime,
-    kind: str,
-    text: str,
-    case_id: uuid.UUID | None = None,
-    task_id: uuid.UUID | None = None,
-    roles: Iterable[str] = (),
-    user_ids: Iterable[int] = (),
-) -> None:
-    """Store one notification per role and per user, in the caller's transaction.
-
-    `text` is what the reader sees: a case number and a task or letter title, never a name, the
-    violence type or form data.
-    """
-    common: dict[str, Any] = {"case_id": case_id, "task_id": task_id, "kind": kind, "created_at": at}
-    common["text"] = text[:TEXT_LIMIT]
-    rows = [{**common, "role": role, "user_id": None} for role in dict.fromkeys(roles)]
-    rows += [{**common, "role": None, "user_id": user_id} for user_id in dict.fromkeys(user_ids)]
-    if rows:
-        session.execute(insert(Notification), rows)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A notification a step calls for, stored with the step (`store`)."""
-
-    at: datetime
-    kind: str
-    text: str
-    case_id: uuid.UUID | None = None
-    roles: tuple[str, ...] = ()
-
-
-def store(session: Session, notice: Notice) -> None:
-    """Store a step's notice in the step's transaction."""
-    notify(session, at=notice.at, kind=notice.kind, text=notice.text, case_id=notice.case_id, roles=notice.roles)
 
 
 def task_link(task_id: uuid.UUID) -> str:
@@ -166,7 +124,7 @@ def items_for(
 def anything_created(session: Session, window: Window) -> bool:
     """Whether any task, letter or escalation was created in `window`, for anyone."""
     found = [
-        select(CaseTask.id).where(CaseTask.state == READY, window.holds(CaseTask.created_at)).exists(),
+        select(CaseTask.id).where(CaseTask.state == TaskStatus.READY, window.holds(CaseTask.created_at)).exists(),
         select(Document.id).where(Document.kind.in_(KINDS), window.holds(Document.created_at)).exists(),
         select(Notification.id).where(window.holds(Notification.created_at)).exists(),
     ]
@@ -240,7 +198,7 @@ def _open_to(actor: Actor) -> ColumnElement[bool]:
     mine = CaseTask.for_applicant.is_(True) & (Case.acting_user_id == actor.user_id)
     lanes = [CaseTask.candidate_roles.like(f"% {role} %") for role in lane_roles_of(actor)]
     free = or_(CaseTask.claimed_by_id.is_(None), CaseTask.claimed_by_id == actor.user_id)
-    return and_(CaseTask.state == READY, or_(mine, *lanes), free)
+    return and_(CaseTask.state == TaskStatus.READY, or_(mine, *lanes), free)
 
 
 def _told_of_letter(actor: Actor) -> ColumnElement[bool]:

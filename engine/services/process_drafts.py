@@ -34,6 +34,7 @@ from engine.persistence.models import Case, ProcessDefinition, ProcessDraft
 from engine.roles import Role
 from engine.services import deploy as deploy_service
 from engine.services.deploy import DEPLOYED, DRAFT, SUBMITTED, forms_from_texts
+from engine.status import CaseStatus
 
 MAX_FORM_BYTES = 256 * 1024
 MAX_FORMS = 200
@@ -113,7 +114,9 @@ def list_versions(ctx: EngineContext, *, actor: Actor) -> list[ProcessVersions]:
     with ctx.unit_of_work(write=False) as uow:
         open_cases = dict(
             uow.session.execute(
-                select(Case.definition_id, func.count()).where(Case.status == "open").group_by(Case.definition_id)
+                select(Case.definition_id, func.count())
+                .where(Case.status == CaseStatus.OPEN)
+                .group_by(Case.definition_id)
             ).all()
         )
         rows = uow.session.execute(
@@ -142,7 +145,7 @@ def get_version(ctx: EngineContext, *, actor: Actor, key: str, version: int) -> 
     with ctx.unit_of_work(write=False) as uow:
         row = _version_row(uow.session, key, version)
         count = uow.session.scalar(
-            select(func.count()).select_from(Case).where(Case.definition_id == row.id, Case.status == "open")
+            select(func.count()).select_from(Case).where(Case.definition_id == row.id, Case.status == CaseStatus.OPEN)
         )
         view = VersionView(row.key, row.version, row.name, row.deployed_by, row.deployed_at, int(count or 0))
         return VersionDetail(view, row.bpmn_xml, dict(row.forms), {k: list(v) for k, v in row.lane_roles.items()})

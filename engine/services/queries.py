@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.access import STAFF_ROLES, readable_cases
 from engine.actors import Actor
+from engine.casework import screening_records
+from engine.casework.record import case_variables, task_marks
+from engine.casework.views import CaseSla, CaseView, EventView, SlaJudge, case_view, event_view, task_ref
 from engine.context import EngineContext
 from engine.documents import read
 from engine.errors import InvalidInput, NotFound
@@ -28,12 +31,10 @@ from engine.persistence.models import (
     User,
 )
 from engine.roles import Role
-from engine.services import screening_records
-from engine.services.steps import COMPLETED, OPEN, READY, case_variables, task_marks
-from engine.services.views import CaseSla, CaseView, EventView, SlaJudge, case_view, event_view, task_ref
+from engine.status import CaseStatus, TaskStatus
 
 T = TypeVar("T")
-STATUSES = (OPEN, COMPLETED, "cancelled")
+STATUSES = CaseStatus.ALL
 MAX_PER_PAGE = 100
 # A list counts its rows up to this many past the start of its page, then says "more than": an
 # exact count reads every row in scope, so page 1 would grow with the whole table.
@@ -96,7 +97,7 @@ def get_case(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None 
         definition = ctx.definitions.get(uow.session, case.definition_id)
         rows = uow.session.execute(
             select(CaseTask.id, CaseTask.element, CaseTask.due_at, *CALENDAR_STAMP).where(
-                CaseTask.case_id == case.id, CaseTask.state == READY
+                CaseTask.case_id == case.id, CaseTask.state == TaskStatus.READY
             )
         ).all()
         tasks = [task_ref(definition.catalog, row.id, row.element) for row in rows]
@@ -121,7 +122,7 @@ def sla_judge(ctx: EngineContext, session: Session, stamp: tuple[int, int] | Non
 
 def case_sla(judge: SlaJudge, case: Case, task_due: datetime | None) -> CaseSla:
     """Where an open case stands against its due moment; a finished case has nothing due."""
-    return judge.case(case.sla, task_due) if case.status == OPEN else CaseSla()
+    return judge.case(case.sla, task_due) if case.status == CaseStatus.OPEN else CaseSla()
 
 
 def case_data(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> dict[str, Any]:
@@ -134,7 +135,7 @@ def case_data(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None
 # The nearest due moment among a case's ready tasks, read with the case in the page's own query.
 _NEAREST_TASK_DUE = (
     select(func.min(CaseTask.due_at))
-    .where(CaseTask.case_id == Case.id, CaseTask.state == READY)
+    .where(CaseTask.case_id == Case.id, CaseTask.state == TaskStatus.READY)
     .correlate(Case)
     .scalar_subquery()
     .label("task_due")

@@ -28,6 +28,7 @@ from engine.persistence.models import (
 from engine.replay import RecordedEvent, RecordedTask, Replay, Stored, migration_ends, replay
 from engine.roles import Role
 from engine.services.queries import find_case
+from engine.status import CaseStatus
 
 # Replay shows a case's data at every step: the auditor's tool (and the operator's, on the CLI).
 REPLAYERS = (Role.AUDITOR,)
@@ -126,7 +127,7 @@ def recorded_tasks(session: Session, case_id: uuid.UUID) -> list[RecordedTask]:
 
 
 def _stored(session: Session, definition: LoadedDefinition, case: Case) -> Stored:
-    if case.status == "open":
+    if case.status == CaseStatus.OPEN:
         state = session.scalar(select(CaseState.state).where(CaseState.case_id == case.id))
         workflow = runtime.load_state(definition.specs, state) if state is not None else None
         return Stored(case.status, case.outcome, workflow=workflow)

@@ -38,23 +38,22 @@ from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.calendar import OFFICE_ZONE, WorkingCalendar
+from engine.casework import screening_records
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import InvalidInput, PermissionDenied
 from engine.legal import screening
 from engine.persistence.models import Case, CaseTask, ProcessDefinition
 from engine.roles import Role
-from engine.services import screening_records
 from engine.sla import CLOCK_TITLES, days_taken
+from engine.status import CaseStatus, TaskStatus
 
 MEDIATION = "mediasi_kekerasan"
 COMPLAINTS = "pengaduan_layanan"
 READERS = (Role.KEPALA_DINAS, Role.KETUA_LPPAR, Role.AUDITOR)
 DECISION, OUTCOME = "respons", "penyelesaian"  # the SOP's clocks: to the Kepala Dinas' decision, to an outcome
 VIOLENCE = "jenis_kekerasan"
-STATUSES = ("open", "completed", "cancelled")
-OPEN = "open"
-READY = "ready"
+STATUSES = CaseStatus.ALL
 
 
 @dataclass(frozen=True)
@@ -141,10 +140,10 @@ def dashboard(ctx: EngineContext, *, actor: Actor, start: date | None, end: date
             end=end,
             as_of=now,
             cases=len(cases),
-            open_cases=sum(1 for c in cases if c.status == OPEN),
+            open_cases=sum(1 for c in cases if c.status == CaseStatus.OPEN),
             open_by_step=_open_by_step(session, definitions, start, end),
             clocks=_clock_figures([c.sla or {} for c in cases], now, calendar),
-            outcomes=_tally(c.outcome for c in cases if c.status != OPEN and c.outcome),
+            outcomes=_tally(c.outcome for c in cases if c.status != CaseStatus.OPEN and c.outcome),
             violence_types=_violence_types(session, definitions, start, end),
             months=_months(c.created_at for c in cases),
             complaints=sum(by_status.values()),
@@ -202,7 +201,7 @@ def _open_by_step(
     query = (
         select(CaseTask.element, func.count(func.distinct(Case.id)))
         .join(Case, Case.id == CaseTask.case_id)
-        .where(CaseTask.state == READY, Case.status == OPEN, *_scope(MEDIATION, start, end))
+        .where(CaseTask.state == TaskStatus.READY, Case.status == CaseStatus.OPEN, *_scope(MEDIATION, start, end))
         .group_by(CaseTask.element)
     )
     counts = {element: count for element, count in session.execute(query)}
@@ -227,7 +226,7 @@ def _complaints(session: Session, start: date | None, end: date | None) -> tuple
     by_outcome: Counter[str] = Counter()
     for status, outcome, count in session.execute(query):
         by_status[status] += count
-        if status != OPEN and outcome:
+        if status != CaseStatus.OPEN and outcome:
             by_outcome[outcome] += count
     return by_status, by_outcome
 

@@ -12,14 +12,20 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import casework, runtime
 from engine.access import readable_cases
 from engine.actors import Actor
 from engine.bpmn.catalog import CONFIRM_CORRECTION, TaskInfo
+from engine.casework.record import (
+    case_variables,
+    open_record,
+    usernames,
+)
+from engine.casework.step import CaseStep
+from engine.casework.views import CaseView, TaskView, task_view
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import (
-    ConcurrentUpdate,
     Conflict,
     FormInvalid,
     InvalidInput,
@@ -27,15 +33,12 @@ from engine.errors import (
     ProcessFailed,
     TaskNotReady,
 )
-from engine.events import case_event
 from engine.forms import FILE_FORMAT, file_ids, validate_form
 from engine.legal import rules, screening
 from engine.legal.corrections import CorrectionView, correction_views
 from engine.persistence.case_store import (
     CALENDAR_STAMP,
-    HELD,
     CaseRecord,
-    StepWrites,
     TaskRecord,
     TaskStep,
     calendar_stamp,
@@ -47,20 +50,7 @@ from engine.roles import Role
 from engine.services import corrections, incidents
 from engine.services.cases import json_copy
 from engine.services.queries import sla_judge
-from engine.services.steps import (
-    OPEN,
-    READY,
-    Office,
-    case_variables,
-    complete_and_record,
-    keep_workflow,
-    load_workflow,
-    office,
-    open_record,
-    save,
-    usernames,
-)
-from engine.services.views import CaseView, TaskView, task_view
+from engine.status import CaseStatus, TaskStatus
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MB = 1024 * 1024
@@ -85,11 +75,11 @@ class TaskDetail:
 
 
 def _require_ready(task: TaskRecord, case: CaseRecord, info: TaskInfo) -> None:
-    if task.state != READY or case.status != OPEN:
+    if task.state != TaskStatus.READY or case.status != CaseStatus.OPEN:
         state = {
-            "completed": "sudah diselesaikan",
-            "cancelled": "sudah dibatalkan",
-            HELD: "menunggu konfirmasi koreksi skrining oleh Kepala Dinas",
+            TaskStatus.COMPLETED: "sudah diselesaikan",
+            TaskStatus.CANCELLED: "sudah dibatalkan",
+            TaskStatus.HELD: "menunggu konfirmasi koreksi skrining oleh Kepala Dinas",
         }.get(task.state, "tidak siap")
         raise TaskNotReady(f"Tugas {info.title!r} pada kasus {case.number} {state}.")
 
@@ -97,16 +87,32 @@ def _require_ready(task: TaskRecord, case: CaseRecord, info: TaskInfo) -> None:
 def _load(
     ctx: EngineContext, session: Session, task_id: uuid.UUID, actor: Actor | None = None
 ) -> tuple[TaskStep, LoadedDefinition, TaskInfo]:
-    """A task, its case, the case's saved workflow, its version and the task's catalog entry.
+    """A task, its case, the case's saved workflow, its version and the task's catalog entry, to read.
 
     With `actor`: a task they may neither work nor see (its case is outside their scope) is "not found".
     """
     step = load_task_step(session, task_id)
-    task, case = step.task, step.case
+    _check_visible(session, actor, step.task, step.case)
+    definition = ctx.definitions.get(session, step.case.definition_id)
+    return step, definition, definition.catalog.tasks[step.task.element]
+
+
+def _open(
+    ctx: EngineContext, session: Session, task_id: uuid.UUID, actor: Actor, now: datetime
+) -> tuple[CaseStep, TaskRecord, TaskInfo]:
+    """A step of `actor` on the task `task_id`: the step, its task and the task's catalog entry.
+
+    :raises NotFound: no such task, or one `actor` may neither work nor see.
+    """
+    step = casework.open_task(ctx, session, task_id, actor=actor.username, now=now)
+    assert step.task is not None
+    _check_visible(session, actor, step.task, step.case)
+    return step, step.task, step.definition.catalog.tasks[step.task.element]
+
+
+def _check_visible(session: Session, actor: Actor | None, task: TaskRecord, case: CaseRecord) -> None:
     if actor is not None and not may_work(actor, task, case) and not _can_read(session, actor, case.id):
         raise NotFound("Tugas tidak ditemukan.")
-    definition = ctx.definitions.get(session, case.definition_id)
-    return step, definition, definition.catalog.tasks[task.element]
 
 
 def _can_read(session: Session, actor: Actor, case_id: uuid.UUID) -> bool:
@@ -116,76 +122,46 @@ def _can_read(session: Session, actor: Actor, case_id: uuid.UUID) -> bool:
 def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data: Mapping[str, Any]) -> CaseView:
     """Complete a ready user task as `actor` and run the case to its next wait state.
 
-    The new workflow state, the inbox rows and the event commit together or not at all; of two
-    concurrent completions one wins and the other gets a Conflict.
-
-    A case that moved between the step's read and its write (a letter's event appended by the
-    letter worker, another task of the case completed) is read again and the step computed anew, a
-    few times: the task, if someone else completed it meanwhile, is then no longer ready
-    (TaskNotReady), which is what the later person is told.
+    The step is computed in a read transaction (scripts may take up to their limits); only its
+    writes take the write lock: the new workflow state, the inbox rows and the events commit
+    together or not at all. A case that moved between the step's read and its write (a letter's
+    event appended by the letter worker, another task of the case completed) is read again and the
+    step computed anew (casework.perform): the task, if someone else completed it meanwhile, is
+    then no longer ready (TaskNotReady), which is what the later person is told. Of two concurrent
+    completions, one wins.
 
     :raises NotFound, NotInLane, PermissionDenied, TaskNotReady, FormInvalid, ConcurrentUpdate, ProcessFailed:
     """
     submitted = json_copy(data)
-    for attempt in range(1, STEP_ATTEMPTS + 1):
-        try:
-            return _complete_once(ctx, actor, task_id, submitted)
-        except ConcurrentUpdate:
-            if attempt == STEP_ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+    failed_at: list[tuple[uuid.UUID, str]] = []
 
+    def compute(session: Session) -> CaseStep:
+        step, task, info = _open(ctx, session, task_id, actor, ctx.clock.now())
+        _require_ready(task, step.case, info)
+        ensure_may_work(actor, task, step.case, lane=info.lane)
+        failed_at[:] = [(step.case.id, task.element)]
+        if task.element == CONFIRM_CORRECTION:
+            corrections.decide(session, step, actor=actor, submitted=submitted)
+        else:
+            _complete(session, step, task, info, actor, submitted)
+        step.resolve([task.element])
+        return step
 
-STEP_ATTEMPTS = 3
-
-
-def _complete_once(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, submitted: dict[str, Any]) -> CaseView:
-    now = ctx.clock.now()
-    # The step is computed in a read transaction (scripts may take up to their limits); only its
-    # writes take the write lock, and the case's version counter refuses them if it moved meanwhile.
-    failed_at: tuple[uuid.UUID, str] | None = None
     try:
-        with ctx.unit_of_work(write=False) as uow:
-            step, definition, info = _load(ctx, uow.session, task_id, actor)
-            task, case = step.task, step.case
-            _require_ready(task, case, info)
-            ensure_may_work(actor, task, case, lane=info.lane)
-            failed_at = (case.id, task.element)
-            the_office = office(ctx, uow.session, step.calendar_stamp)
-            if task.element == CONFIRM_CORRECTION:
-                writes, view, workflow = corrections.decide(
-                    ctx, uow.session, step, definition, actor=actor, submitted=submitted, now=now, office=the_office
-                )
-            else:
-                writes, view, workflow = _complete(
-                    ctx, uow.session, step, definition, info, actor, submitted, now, the_office
-                )
+        view = casework.perform(ctx, compute).view
     except ProcessFailed as failed:  # a script or condition of the diagram failed: the process owner's incident
-        if failed_at is not None:
-            incidents.record_failure(ctx, *failed_at, incidents.TASK, failed.message)
+        if failed_at:
+            incidents.record_failure(ctx, *failed_at[0], incidents.TASK, failed.message)
         raise
-    with ctx.unit_of_work() as uow:
-        the_office.session = uow.session
-        save(uow.session, writes)
-        incidents.resolve(uow.session, case_id=case.id, elements=[task.element], by=actor.username, now=now)
-    if workflow is not None:
-        keep_workflow(ctx, case, workflow)
+    assert view is not None
     return view
 
 
 def _complete(
-    ctx: EngineContext,
-    session: Session,
-    step: TaskStep,
-    definition: LoadedDefinition,
-    info: TaskInfo,
-    actor: Actor,
-    submitted: dict[str, Any],
-    now: datetime,
-    the_office: Office,
-) -> tuple[StepWrites, CaseView, Any]:
+    session: Session, step: CaseStep, task: TaskRecord, info: TaskInfo, actor: Actor, submitted: dict[str, Any]
+) -> None:
     """A diagram task's completion: the legal rules, a correction held for four eyes, or the step itself."""
-    task, case = step.task, step.case
+    case, definition = step.case, step.definition
     corrections.ensure_not_pending(case, "tugas lain kasus ini dapat diselesaikan")
     schema = definition.form(info.form)
     if schema is not None:
@@ -195,37 +171,14 @@ def _complete(
     errors = rules.check_submission(record, submitted)
     if errors:
         raise FormInvalid(_with_missing_fields(errors, schema))
-    workflow = load_workflow(ctx, case, definition, step.state)
-    writes = StepWrites(case=case, read_version=case.version)
+    workflow = step.begin()
     changes = screening.changes(record, submitted)
     if changes:
         ready = [(t.id, t.task_spec.name) for t in runtime.ready_user_tasks(workflow)]
-        view = corrections.hold(
-            writes,
-            definition,
-            task,
-            actor=actor,
-            submitted=submitted,
-            changes=changes,
-            now=now,
-            office=the_office,
-            ready=ready,
-        )
-        return writes, view, workflow
+        corrections.hold(step, task, actor=actor, submitted=submitted, changes=changes, ready=ready)
+        return
     case.screening = screening.fold(record, submitted, actor=actor.username, ketua=actor.has_any(Role.KETUA_LPPAR))
-    view = complete_and_record(
-        writes,
-        definition,
-        workflow,
-        task.id,
-        task.element,
-        submitted,
-        actor=actor.username,
-        actor_id=actor.user_id,
-        now=now,
-        office=the_office,
-    )
-    return writes, view, workflow
+    step.complete(task.id, task.element, submitted, actor=actor.username, actor_id=actor.user_id)
 
 
 def _with_missing_fields(errors: dict[str, str], schema: Mapping[str, Any] | None) -> dict[str, str]:
@@ -276,10 +229,9 @@ def release_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID) -> Tas
 
 
 def _set_claim(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, *, claim: bool) -> TaskView:
-    now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
-        step, definition, info = _load(ctx, uow.session, task_id, actor)
-        task, case = step.task, step.case
+        step, task, info = _open(ctx, uow.session, task_id, actor, ctx.clock.now())
+        case = step.case
         _require_ready(task, case, info)
         if not may_work(actor, task, case):
             ensure_may_work(actor, task, case, lane=info.lane)
@@ -289,21 +241,11 @@ def _set_claim(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, *, claim: b
             raise Conflict("Tugas ini tidak sedang Anda ambil.")
         task.claimed_by_id = actor.user_id if claim else None
         # The event goes on the case chain, so the case row (and its version) moves too.
-        case.updated_at = now
-        writes = StepWrites(case=case, read_version=case.version)
-        writes.claim = (task.id, task.claimed_by_id)
-        writes.events.append(
-            case_event(
-                case,
-                type="task_claimed" if claim else "task_released",
-                actor=actor.username,
-                at=now,
-                task_id=task.id,
-                element=task.element,
-            )
-        )
-        save(uow.session, writes)
-        return task_view(definition.catalog, task, case.number, actor.username if claim else None)
+        case.updated_at = step.now
+        step.writes.claim = (task.id, task.claimed_by_id)
+        step.event("task_claimed" if claim else "task_released", task_id=task.id, element=task.element)
+        casework.commit(uow.session, step)
+        return task_view(step.definition.catalog, task, case.number, actor.username if claim else None)
 
 
 def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskView]:
@@ -312,7 +254,7 @@ def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskVi
         query = (
             select(CaseTask, Case.number, Case.definition_id, *CALENDAR_STAMP)
             .join(Case, Case.id == CaseTask.case_id)
-            .where(CaseTask.state == READY)
+            .where(CaseTask.state == TaskStatus.READY)
             .order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at)
         )
         if actor is not None:
@@ -350,10 +292,14 @@ def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID, wit
         task, case = step.task, step.case
         if actor is not None and not may_work(actor, task, case):
             ensure_may_work(actor, task, case, lane=info.lane)
-        data = case_variables(uow.session, definition, case) if with_data and task.state == READY else {}
+        data = case_variables(uow.session, definition, case) if with_data and task.state == TaskStatus.READY else {}
         data = {k: v for k, v in data.items() if k not in rules.PERSONAL_FIELDS}
         names = usernames(uow.session, {task.claimed_by_id})
-        due = sla_judge(ctx, uow.session, step.calendar_stamp).state(task.due_at) if task.state == READY else None
+        due = (
+            sla_judge(ctx, uow.session, step.calendar_stamp).state(task.due_at)
+            if task.state == TaskStatus.READY
+            else None
+        )
         return TaskDetail(
             task=task_view(definition.catalog, task, case.number, names.get(task.claimed_by_id or -1), due),
             form=definition.form(info.form),
@@ -390,15 +336,14 @@ def attach_document(
     now = ctx.clock.now()
     media_type = _upload_type(filename, content)
     with ctx.unit_of_work(write=False) as uow:  # refuse before the file is stored...
-        _check_upload(ctx, uow.session, task_id, actor, len(content))
+        _check_upload(ctx, uow.session, task_id, actor, len(content), now)
     sha256 = ctx.documents.put(content)  # ...and store it before the row that names it
     with ctx.unit_of_work() as uow:
         _lock_case_of(uow.session, task_id)
-        step = _check_upload(ctx, uow.session, task_id, actor, len(content))  # again, under the case's lock
-        task, case = step.task, step.case
+        step, task = _check_upload(ctx, uow.session, task_id, actor, len(content), now)  # again, under the lock
         document = Document(
             id=uuid.uuid4(),
-            case_id=case.id,
+            case_id=step.case.id,
             task_id=task.id,
             kind=UPLOAD,
             number=None,
@@ -411,41 +356,37 @@ def attach_document(
             created_at=now,
         )
         uow.session.add(document)
-        case.updated_at = now
-        writes = StepWrites(case=case, read_version=case.version)
-        writes.events.append(
-            case_event(
-                case,
-                type="document_uploaded",
-                actor=actor.username,
-                at=now,
-                task_id=task.id,
-                element=task.element,
-                payload={
-                    "document_id": str(document.id),
-                    "filename": filename,
-                    "media_type": media_type,
-                    "size": len(content),
-                    "sha256": document.sha256,
-                },
-            )
+        step.case.updated_at = now
+        step.event(
+            "document_uploaded",
+            task_id=task.id,
+            element=task.element,
+            payload={
+                "document_id": str(document.id),
+                "filename": filename,
+                "media_type": media_type,
+                "size": len(content),
+                "sha256": document.sha256,
+            },
         )
-        save(uow.session, writes)
+        casework.commit(uow.session, step)
         return document.id
 
 
-def _check_upload(ctx: EngineContext, session: Session, task_id: uuid.UUID, actor: Actor, size: int) -> TaskStep:
-    """The task's step, if `actor` may upload a file of `size` bytes to it now.
+def _check_upload(
+    ctx: EngineContext, session: Session, task_id: uuid.UUID, actor: Actor, size: int, now: datetime
+) -> tuple[CaseStep, TaskRecord]:
+    """The upload's step and its task, if `actor` may upload a file of `size` bytes to it now.
 
     :raises NotFound, NotInLane, TaskNotReady, InvalidInput:
     """
-    step, definition, info = _load(ctx, session, task_id, actor)
-    _require_ready(step.task, step.case, info)
-    ensure_may_work(actor, step.task, step.case, lane=info.lane)
-    if not _has_file_field(definition.form(info.form)):
+    step, task, info = _open(ctx, session, task_id, actor, now)
+    _require_ready(task, step.case, info)
+    ensure_may_work(actor, task, step.case, lane=info.lane)
+    if not _has_file_field(step.definition.form(info.form)):
         raise InvalidInput(f"Tugas {info.title!r} tidak menerima unggahan: formulirnya tidak memiliki isian berkas.")
-    _check_upload_limits(ctx, session, step.case.id, step.task.id, size)
-    return step
+    _check_upload_limits(ctx, session, step.case.id, task.id, size)
+    return step, task
 
 
 def _lock_case_of(session: Session, task_id: uuid.UUID) -> None:

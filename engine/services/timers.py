@@ -28,24 +28,12 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import casework, runtime
 from engine.context import EngineContext
 from engine.errors import ConcurrentUpdate, ProcessFailed
-from engine.events import case_event
-from engine.persistence.case_store import CaseRecord, StepWrites, load_case_step
 from engine.persistence.models import Timer
 from engine.services import incidents
-from engine.services.steps import (
-    OPEN,
-    Office,
-    keep_workflow,
-    load_workflow,
-    office,
-    open_record,
-    record_step,
-    save,
-    snapshot,
-)
+from engine.status import CaseStatus
 
 log = logging.getLogger("mediasi.timers")
 
@@ -120,13 +108,11 @@ class _StepFailed(Exception):
 
 @dataclass
 class _Planned:
-    """A timer step computed in a read transaction, waiting to be written: `writes` None means a stale row."""
+    """A timer step computed in a read transaction, waiting to be written: `step` None means a stale row."""
 
     claim: Claim
-    case: CaseRecord
-    writes: StepWrites | None = None
-    workflow: BpmnWorkflow | None = None
-    office: Office | None = None
+    case_number: str
+    step: casework.CaseStep | None = None
     elements: tuple[str, ...] = ()
 
 
@@ -134,65 +120,49 @@ def _fire(ctx: EngineContext, now: datetime, case_id: uuid.UUID | None, by: str)
     # The step computes in a read transaction (its scripts may run up to their limits); the write
     # lock is taken only to write it, after checking that its row is still there and unclaimed.
     with ctx.unit_of_work(write=False) as uow:
-        planned = _plan(ctx, uow.session, now, case_id)
+        planned = _plan(ctx, uow.session, now, case_id, by)
     if planned is None:
         return None
-    case = planned.case
     with ctx.unit_of_work() as uow:
         session = uow.session
         if not _still_claimable(session, planned.claim):
             return None  # another worker fired or put off this row meanwhile
-        if planned.writes is None:
+        if planned.step is None:
             _forget(session, [planned.claim.task_id])
-            return Fired(case.number, ())
-        if planned.office is not None:
-            planned.office.session = session
-        save(session, planned.writes)
-        incidents.resolve(session, case_id=case.id, elements=planned.elements, by=by, now=now)
-    if planned.workflow is not None:
-        keep_workflow(ctx, case, planned.workflow)
-    return Fired(case.number, planned.elements)
+            return Fired(planned.case_number, ())
+        casework.commit(session, planned.step)
+    casework.keep(ctx, planned.step)
+    return Fired(planned.case_number, planned.elements)
 
 
-def _plan(ctx: EngineContext, session: Session, now: datetime, case_id: uuid.UUID | None) -> _Planned | None:
+def _plan(ctx: EngineContext, session: Session, now: datetime, case_id: uuid.UUID | None, by: str) -> _Planned | None:
     row = _claim(session, now, case_id)
     if row is None:
         return None
-    case, state, stamp = load_case_step(session, row.case_id)
-    if case.status != OPEN or state is None:
-        return _Planned(row, case)
-    definition = ctx.definitions.get(session, case.definition_id)
-    workflow = load_workflow(ctx, case, definition, state)
-    open_record(session, case)
-    before = snapshot(workflow)
+    step = casework.open_case(ctx, session, row.case_id, actor=SYSTEM_ACTOR, now=now)
+    if step.case.status != CaseStatus.OPEN or step.state is None:
+        return _Planned(row, step.case.number)
+    step.begin()
+    before = step.before
     if row.task_id not in before.timers:  # the case stopped waiting on it without saying so
-        return _Planned(row, case)
-    the_office = office(ctx, session, stamp)
+        return _Planned(row, step.case.number)
     try:
-        with runtime.at(now, the_office.calendar):
-            runtime.fire_timers(workflow)
+        step.run(runtime.fire_timers)
     except ProcessFailed as error:
-        raise _StepFailed(row, case.number, error) from error
-    fired = [i for i in before.timers if _ran(workflow, i)]
+        raise _StepFailed(row, step.case.number, error) from error
+    assert step.workflow is not None
+    fired = [i for i in before.timers if _ran(step.workflow, i)]
     if not fired:  # the row disagrees with the saved workflow's due moment: leave both as they are
-        log.warning("timer %s pada kasus %s belum jatuh tempo menurut alurnya", row.task_id, case.number)
+        log.warning("timer %s pada kasus %s belum jatuh tempo menurut alurnya", row.task_id, step.case.number)
         return None
-    writes = StepWrites(case=case, read_version=case.version, fired_timers=fired)
+    step.writes.fired_timers = fired
     for task_id in fired:
         element, due = before.timers[task_id]
-        writes.events.append(
-            case_event(
-                case,
-                type=TIMER_FIRED,
-                actor=SYSTEM_ACTOR,
-                at=now,
-                payload={"due": due.isoformat()},
-                task_id=task_id,
-                element=element,
-            )
-        )
-    record_step(writes, definition, workflow, before=before, actor=SYSTEM_ACTOR, now=now, office=the_office)
-    return _Planned(row, case, writes, workflow, the_office, tuple(before.timers[i][0] for i in fired))
+        step.event(TIMER_FIRED, {"due": due.isoformat()}, task_id=task_id, element=element)
+    step.record()
+    elements = tuple(before.timers[i][0] for i in fired)
+    step.resolve(elements, by)
+    return _Planned(row, step.case.number, step, elements)
 
 
 def _still_claimable(session: Session, claim: Claim) -> bool:

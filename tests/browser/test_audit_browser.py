@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from engine.casework.views import CaseView
 from engine.context import EngineContext
 from engine.services import cases as case_service
 from engine.services import users as user_service
-from engine.services.views import CaseView
 from tests.browser.conftest import screenshot, sign_in
 from tests.builders import TIM, application, steps, walk
 

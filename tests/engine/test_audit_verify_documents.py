@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select, update
 
 from engine.actors import Actor
+from engine.casework.views import CaseView
 from engine.context import EngineContext
 from engine.persistence.models import Case, Document
 from engine.services import audit
 from engine.services import cases as case_service
 from engine.services import signatories as letter_settings
 from engine.services import tasks as task_service
-from engine.services.views import CaseView
 from tests.builders import Step, application, ready_task, walk
 from tests.conftest import OPERATOR
 from tests.engine.test_paths import PATHS

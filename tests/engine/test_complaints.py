@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.actors import Actor
+from engine.casework.views import CaseView
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.errors import FormInvalid, InvalidInput, NotFound
@@ -24,7 +25,6 @@ from engine.services import queries as case_queries
 from engine.services import tasks as task_service
 from engine.services.deploy import Deployment
 from engine.services.timers import TIMER_FIRED, fire_due
-from engine.services.views import CaseView
 from tests.builders import application, ready_task
 
 People = dict[str, Actor]

@@ -92,10 +92,10 @@ def test_stale_version_is_a_conflict(
         return workflow
 
     monkeypatch.setattr(runtime, "load_state", load_then_wait)
-    monkeypatch.setattr(task_service, "_complete_once", counted(task_service._complete_once, attempts := []))
+    monkeypatch.setattr(task_service, "_open", counted(task_service._open, attempts := []))
     results = race(make_ctx, [people["rina"], people["rudi"]], case.tasks[0].id)
     assert sorted(type(r).__name__ for r in results) == ["CaseView", "TaskNotReady"], results
-    assert len(attempts) == 3  # the winner once, the refused one twice
+    assert len(attempts) == 3  # the step computed: by the winner once, by the refused one twice
     assert completions(ctx, case.id) == (1, 2)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 
 from engine import runtime
 from engine.actors import Actor
+from engine.casework.views import CaseView
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.letters import outbox
@@ -31,7 +32,6 @@ from engine.services import cases as case_service
 from engine.services import queries as case_queries
 from engine.services import signatories as letter_settings
 from engine.services import tasks as task_service
-from engine.services.views import CaseView
 from tests.builders import TO_DECISION, Step, application, ready_task, steps, walk
 from tests.conftest import OPERATOR
 
@@ -212,7 +212,7 @@ die = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
 if point == "stored":
     letter_jobs.finish = die
 else:
-    letter_jobs.append_case_events = die
+    letter_jobs.casework.append_events = die  # inside the transaction that records the letter
 letter_jobs.render_pending(ctx)
 """
 

@@ -15,6 +15,7 @@ from sqlalchemy import event, select
 
 from engine.actors import Actor
 from engine.calendar import WorkingCalendar
+from engine.casework.views import CaseView
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.errors import DeploymentInvalid, FormInvalid, InvalidInput, PermissionDenied, ProcessFailed
@@ -25,7 +26,6 @@ from engine.services import cases as case_service
 from engine.services import queries as case_queries
 from engine.services import signatories as letter_settings
 from engine.services import tasks as task_service
-from engine.services.views import CaseView
 from engine.settings import Settings
 from tests.builders import ACCEPTED_TO_END, FORMS, TIM, TO_DECISION, Step, application, ready_task, steps, walk
 from tests.conftest import OPERATOR

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from engine.actors import Actor
 from engine.bpmn.diff import diff_versions
+from engine.casework.views import CaseView
 from engine.context import EngineContext
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.events import canonical_json
@@ -19,7 +20,6 @@ from engine.services import audit, migration, replays
 from engine.services import cases as case_service
 from engine.services import queries as case_queries
 from engine.services import tasks as task_service
-from engine.services.views import CaseView
 from tests.builders import ACCEPTED_TO_END, TIM, application, ready_task, steps, walk
 from tests.conftest import OPERATOR
 from tests.engine.test_deploy import LANES, ORIGINAL, deploy_bytes

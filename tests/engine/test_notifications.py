@@ -18,6 +18,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, inspect, select
 
 from engine.actors import Actor
+from engine.casework import notices
+from engine.casework.views import CaseView
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.errors import ConfigurationError, FormInvalid, PermissionDenied
@@ -28,7 +30,6 @@ from engine.services import notifications
 from engine.services import signatories as letter_settings
 from engine.services import tasks as task_service
 from engine.services import users as user_service
-from engine.services.views import CaseView
 from engine.settings import Settings
 from tests.builders import TO_DECISION, Step, application, steps, walk
 from tests.conftest import OPERATOR
@@ -49,7 +50,7 @@ def texts(ctx: EngineContext, actor: Actor) -> list[tuple[str, str]]:
 def notify(ctx: EngineContext, **fields: Any) -> None:
     """Store an escalation the way the timer engine does, inside a transaction of its own."""
     with ctx.unit_of_work() as uow:
-        notifications.notify(uow.session, at=ctx.clock.now(), kind="eskalasi", **fields)
+        notices.notify(uow.session, at=ctx.clock.now(), kind="eskalasi", **fields)
 
 
 def add_letter(ctx: EngineContext, case: CaseView, kind: str, *, for_applicant: bool) -> None:

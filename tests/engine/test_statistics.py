@@ -24,6 +24,7 @@ from sqlalchemy import null, select, update
 from engine import runtime
 from engine.actors import Actor
 from engine.calendar import WorkingCalendar
+from engine.casework.record import case_variables
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.errors import InvalidInput, PermissionDenied
@@ -34,7 +35,6 @@ from engine.services import statistics as statistics_service
 from engine.services import tasks as task_service
 from engine.services import users as user_service
 from engine.services.statistics import Dashboard
-from engine.services.steps import case_variables
 from engine.settings import PROJECT_ROOT
 from tests.builders import ACCEPTED_TO_END, TO_DECISION, Step, application, ready_task, screening, steps, walk
 from tests.conftest import OPERATOR

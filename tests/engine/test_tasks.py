@@ -8,12 +8,12 @@ import uuid
 import pytest
 
 from engine.actors import Actor
+from engine.casework.views import CaseView
 from engine.context import EngineContext
 from engine.errors import Conflict, FormInvalid, InvalidInput, NotFound, NotInLane, PermissionDenied, TaskNotReady
 from engine.services import cases as case_service
 from engine.services import queries as case_queries
 from engine.services import tasks as task_service
-from engine.services.views import CaseView
 from tests.builders import TIM, Step, application, ready_task, steps, walk
 from tests.snapshots import snapshot
 

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, insert, select, text
 
 from engine.actors import Actor
+from engine.casework.views import CaseView
 from engine.context import EngineContext
 from engine.errors import InvalidInput
 from engine.persistence.models import Case, Document
 from engine.services import cases as case_service
 from engine.services import tasks as task_service
-from engine.services.views import CaseView
 from tests.builders import Step, application, ready_task, steps, walk
 from tests.engine.test_tasks import send_back_to_applicant
 from tests.snapshots import snapshot

@@ -14,13 +14,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from engine.actors import Actor
+from engine.casework.views import CaseView
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.persistence.models import User
 from engine.services import cases as case_service
 from engine.services import reads
 from engine.services import users as user_service
-from engine.services.views import CaseView
 from tests.builders import application, steps, walk
 from tests.webapp.conftest import PASSWORD, signed_in
 

@@ -10,12 +10,12 @@ import pytest
 from flask import Flask
 
 from engine.actors import Actor
+from engine.casework.views import CaseView
 from engine.context import EngineContext
 from engine.services import cases as case_service
 from engine.services import queries as case_queries
 from engine.services import reads
 from engine.services import signatories as letter_settings
-from engine.services.views import CaseView
 from tests.builders import FORMS, TO_DECISION, application, as_form, ready_task, steps, walk
 from tests.conftest import OPERATOR
 from tests.engine.test_letters import KOORDINASI, SK, UNDANGAN, pdf_text, run

@@ -16,13 +16,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from engine.actors import Actor
+from engine.casework import notices
+from engine.casework.views import CaseView
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.persistence.models import Document, User
 from engine.services import cases as case_service
 from engine.services import notifications
 from engine.services import users as user_service
-from engine.services.views import CaseView
 from tests.builders import application
 from tests.conftest import OPERATOR
 from tests.webapp.conftest import PASSWORD, signed_in
@@ -111,7 +112,7 @@ class TestBell:
     def test_more_than_the_cap_shows_99_plus(self, ctx: EngineContext, web: Flask, accounts: dict[str, Actor]) -> None:
         with ctx.unit_of_work() as uow:
             for _ in range(notifications.UNREAD_CAP + 1):
-                notifications.notify(uow.session, at=ctx.clock.now(), kind="eskalasi", text="x", roles=["sekretaris"])
+                notices.notify(uow.session, at=ctx.clock.now(), kind="eskalasi", text="x", roles=["sekretaris"])
         page = signed_in(web, "sari").get("/tugas").get_data(as_text=True)
         assert bell(page) == ("Notifikasi, lebih dari 99 belum dibaca", "99+")
 

@@ -7,11 +7,11 @@ from uuid import UUID
 
 from flask import Response, request
 
+from engine.casework.views import CaseView, ClockView
 from engine.errors import FormInvalid
 from engine.services import cases as case_service
 from engine.services import letter_jobs, reads
 from engine.services import queries as case_queries
-from engine.services.views import CaseView, ClockView
 from webapp.api import bp
 from webapp.api.support import body, caller, ctx, json_response, page_args, page_response, query_text
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from engine.services import inbox
 from engine.services.queries import COUNT_LIMIT
+from engine.status import CaseStatus, TaskStatus
 from webapp.limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_JSON_ITEMS, MAX_QUERY_TEXT
 
 OBJ = "object"
@@ -120,7 +121,7 @@ def _schemas() -> dict[str, Any]:
             "name": {"type": "string"},
             "title": {"type": "string"},
             "lane": {"type": "string"},
-            "state": {"enum": ["ready", "completed", "cancelled"]},
+            "state": {"enum": list(TaskStatus.ALL)},
         }
     )
     task = _obj(
@@ -131,7 +132,7 @@ def _schemas() -> dict[str, Any]:
             "name": {"type": "string"},
             "title": {"type": "string"},
             "lane": {"type": "string"},
-            "state": {"enum": ["ready", "completed", "cancelled"]},
+            "state": {"enum": list(TaskStatus.ALL)},
             "created_at": WHEN,
             "due_at": MAYBE_WHEN,
             "sla_state": SLA_STATE,
@@ -142,7 +143,7 @@ def _schemas() -> dict[str, Any]:
         {
             "id": UUID,
             "number": {"type": "string"},
-            "status": {"enum": ["open", "completed", "cancelled"]},
+            "status": {"enum": list(CaseStatus.ALL)},
             "outcome": {"type": ["string", "null"]},
             "process": _obj({"key": {"type": "string"}, "version": {"type": "integer"}}),
             "tasks": {"type": "array", "items": _ref("TaskRef")},
@@ -363,7 +364,7 @@ def _paths() -> dict[str, Any]:
                     {"200": _json(_page("CaseSummary"), "OK"), **_errors(400, 401, 422)},
                     params=[
                         *PAGE_PARAMS,
-                        {"name": "status", "in": "query", "schema": {"enum": ["open", "completed", "cancelled"]}},
+                        {"name": "status", "in": "query", "schema": {"enum": list(CaseStatus.ALL)}},
                         {"name": "q", "in": "query", "schema": SEARCH_TEXT},
                     ],
                 ),

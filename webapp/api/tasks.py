@@ -7,11 +7,11 @@ from uuid import UUID
 
 from flask import Response, request
 
+from engine.casework.views import TaskView
 from engine.errors import FormInvalid
 from engine.services import inbox as inbox_service
 from engine.services import queries, reads
 from engine.services import tasks as task_service
-from engine.services.views import TaskView
 from webapp.api import bp
 from webapp.api.cases import as_it_stands, case_json
 from webapp.api.support import BadRequest, body, caller, ctx, json_response, page_args, page_response

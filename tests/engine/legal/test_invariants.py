@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engine.actors import Actor
 from engine.bpmn.catalog import CONFIRM_CORRECTION
+from engine.casework.views import CaseView
 from engine.context import EngineContext
 from engine.errors import DeploymentInvalid, FormInvalid, NotInLane, PermissionDenied, TaskNotReady
 from engine.legal import conformance, screening
@@ -21,7 +22,6 @@ from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
 from engine.services import queries as case_queries
 from engine.services import tasks as task_service
-from engine.services.views import CaseView
 from engine.settings import PROJECT_ROOT
 from tests.builders import (
     ACCEPTED_TO_END,

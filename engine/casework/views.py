@@ -14,6 +14,7 @@ from engine.calendar import WorkingCalendar
 from engine.persistence.case_store import CaseRecord, TaskRecord
 from engine.persistence.models import Case, CaseTask, Event, EventPayload
 from engine.sla import CLOCK_TITLES, SlaState, clock_due, paused, running, sla_state
+from engine.status import TaskStatus
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class EventView:
     title: str | None = None  # the task's title, for events about a task
 
 
-def task_ref(catalog: Catalog, task_id: uuid.UUID, element: str, state: str = "ready") -> TaskRef:
+def task_ref(catalog: Catalog, task_id: uuid.UUID, element: str, state: str = TaskStatus.READY) -> TaskRef:
     """Describe a task of a version by its element."""
     info = catalog.tasks[element]
     return TaskRef(id=task_id, element=element, title=info.title, lane=info.lane, state=state)

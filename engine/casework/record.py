@@ -1,4 +1,4 @@
-"""Applying one step of a case: what changed in the workflow becomes rows and events."""
+"""Recording one step of a case: what changed in the workflow becomes rows and events (driven by casework.step)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from engine import runtime, sla
 from engine.calendar import WorkingCalendar
+from engine.casework import notices, screening_records
+from engine.casework.views import CaseView, case_view, task_ref
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, ProcessFailed
@@ -28,10 +30,6 @@ from engine.letters.dates import local_date
 from engine.letters.issue import Passed, check_letters, check_signatories, due_letters
 from engine.persistence.case_store import (
     ALL_ELEMENTS,
-    CASE_CANCELLED,
-    COMPLETED,
-    OPEN,
-    READY,
     CaseRecord,
     StepWrites,
     TaskRecord,
@@ -39,8 +37,7 @@ from engine.persistence.case_store import (
 )
 from engine.persistence.models import Case, CaseFinalRecord, CaseState, User
 from engine.policy import pad_roles
-from engine.services import notifications, screening_records
-from engine.services.views import CaseView, case_view, task_ref
+from engine.status import CaseStatus, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -88,16 +85,11 @@ class Office:
         return self._calendar
 
 
-def office(ctx: EngineContext, session: Session, stamp: tuple[int, int] | None = None) -> Office:
-    """The office of a step running in `session`; `stamp` is the calendar stamp read with the case."""
-    return Office(ctx, session, stamp)
-
-
 def load_workflow(
     ctx: EngineContext, case: CaseRecord, definition: LoadedDefinition, state: bytes | None
 ) -> BpmnWorkflow:
     """The running case's workflow: this process's copy when it is current, else `state` from the database."""
-    if case.status != OPEN or state is None:
+    if case.status != CaseStatus.OPEN or state is None:
         raise Conflict(f"Kasus {case.number} sudah selesai.")
     cached = ctx.workflows.take(case.id, case.version)
     return cached if cached is not None else runtime.load_state(definition.specs, state)
@@ -111,7 +103,7 @@ def keep_workflow(ctx: EngineContext, case: CaseRecord, workflow: BpmnWorkflow) 
 
 def case_variables(session: Session, definition: LoadedDefinition, case: Case | CaseRecord) -> dict[str, Any]:
     """A case's process variables: as its next step sees them, or as it ended."""
-    if case.status != OPEN:
+    if case.status != CaseStatus.OPEN:
         record = session.scalar(select(CaseFinalRecord.record).where(CaseFinalRecord.case_id == case.id))
         return dict(runtime.load_final(record)["data"]) if record is not None else {}
     state = session.scalar(select(CaseState.state).where(CaseState.case_id == case.id))
@@ -120,7 +112,7 @@ def case_variables(session: Session, definition: LoadedDefinition, case: Case | 
 
 def task_marks(session: Session, definition: LoadedDefinition, case: Case) -> list[tuple[str, str]]:
     """(element, state name) of every task of a case's workflow, running or finished."""
-    if case.status != OPEN:
+    if case.status != CaseStatus.OPEN:
         record = session.scalar(select(CaseFinalRecord.record).where(CaseFinalRecord.case_id == case.id))
         return [(name, state) for name, state in runtime.load_final(record)["tasks"]] if record else []
     state = session.scalar(select(CaseState.state).where(CaseState.case_id == case.id))
@@ -201,10 +193,10 @@ def record_step(
         writes.state, writes.state_format = runtime.dump_state(workflow), runtime.SERIALIZER_VERSION
     elif cancelled:  # the case_cancelled event is the step's own; there is no outcome
         writes.final_record = runtime.dump_final(workflow)
-        case.status, case.closed_at, case.outcome = CASE_CANCELLED, now, None
+        case.status, case.closed_at, case.outcome = CaseStatus.CANCELLED, now, None
     else:
         writes.final_record = runtime.dump_final(workflow)
-        case.status, case.closed_at = COMPLETED, now
+        case.status, case.closed_at = CaseStatus.COMPLETED, now
         case.outcome = runtime.finished_outcome(workflow, definition.catalog.outcomes)
         writes.events.append(
             case_event(case, type="case_completed", actor=actor, at=now, payload={"outcome": case.outcome})
@@ -241,13 +233,13 @@ def _settle(writes: StepWrites, workflow: BpmnWorkflow, before: Before, actor: s
     branch, an end) is no longer an incident: nothing is left to try again.
     """
     if workflow.completed:
-        writes.settled = (ALL_ELEMENTS, actor)
+        writes.settled.append((ALL_ELEMENTS, actor))
         return
     stopped = {before.timers[i][0] for i in writes.ended_timers if i in before.timers}
     stopped |= {_element_of(workflow, i) for i in writes.cancelled}
     stopped.discard("")
     if stopped:
-        writes.settled = (frozenset(stopped), actor)
+        writes.settled.append((frozenset(stopped), actor))
 
 
 def _run_clocks(
@@ -328,7 +320,7 @@ def _plan_notices(
     names = {p.element: _bpmn_name(workflow, p.task_id) for p in passed}
 
     writes.notices += [
-        notifications.Notice(
+        notices.Notice(
             at=now,
             kind="eskalasi",
             text=f"{names[item.element]} ({case.number})",
@@ -383,7 +375,7 @@ def save(session: Session, writes: StepWrites, *, new_case: dict[str, Any] | Non
     for planned in writes.letters:
         outbox.reserve(session, writes.case, planned)
     for notice in writes.notices:
-        notifications.store(session, notice)
+        notices.store(session, notice)
 
 
 def passed_elements(workflow: BpmnWorkflow, done: uuid.UUID, elements: Mapping[str, Sequence[str]]) -> list[Passed]:
@@ -426,7 +418,7 @@ def inbox_row(
         element=element,
         candidate_roles=pad_roles(info.roles),
         for_applicant=info.for_applicant,
-        state=READY,
+        state=TaskStatus.READY,
         claimed_by_id=None,
         created_at=now,
         opened_seq=case.event_seq,
