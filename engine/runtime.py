@@ -237,6 +237,17 @@ def start_workflow(specs: ProcessSpecs, data: Mapping[str, Any]) -> BpmnWorkflow
     return workflow
 
 
+def every_task(workflow: BpmnWorkflow) -> Iterator[Task]:
+    """Every task of the workflow and of its subprocesses, in no particular order.
+
+    A plain pass over the task dictionaries: several times cheaper than walking the task tree
+    (`get_tasks`), for the questions whose answer is a set.
+    """
+    yield from workflow.tasks.values()
+    for subprocess in workflow.subprocesses.values():
+        yield from subprocess.tasks.values()
+
+
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
     """The tasks that wait for a person, in the workflow's own order."""
     return list(workflow.get_tasks(state=TaskState.READY, manual=True))
@@ -295,7 +306,9 @@ def fire_timers(workflow: BpmnWorkflow) -> None:
 def pending_timers(workflow: BpmnWorkflow) -> dict[UUID, tuple[str, datetime]]:
     """Timer events the workflow waits on: task id -> (element, due moment, UTC)."""
     found: dict[UUID, tuple[str, datetime]] = {}
-    for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY):
+    for task in every_task(workflow):
+        if not task.state & (TaskState.WAITING | TaskState.READY):
+            continue
         definition = getattr(task.task_spec, "event_definition", None)
         if not isinstance(definition, TimerEventDefinition):
             continue

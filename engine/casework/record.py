@@ -51,11 +51,13 @@ class Before:
 
 def snapshot(workflow: BpmnWorkflow) -> Before:
     """Take what the case waits on, and what it has completed, before running a step."""
-    return Before(
-        frozenset(t.id for t in runtime.ready_user_tasks(workflow)),
-        runtime.pending_timers(workflow),
-        frozenset(t.id for t in workflow.get_tasks(state=TaskState.COMPLETED)),
-    )
+    ready, completed = set(), set()
+    for task in runtime.every_task(workflow):
+        if task.state == TaskState.COMPLETED:
+            completed.add(task.id)
+        elif task.state == TaskState.READY and task.task_spec.manual:
+            ready.add(task.id)
+    return Before(frozenset(ready), runtime.pending_timers(workflow), frozenset(completed))
 
 
 def open_record(session: Session, case: CaseRecord) -> dict[str, Any]:
@@ -133,10 +135,11 @@ def complete_and_record(
     actor_id: int | None,
     now: datetime,
     office: Office,
+    before: Before,
 ) -> CaseView:
     """Complete `task` with `data` as `actor` (who submitted it) and record the step: the common part of
-    a person's completion and of a confirmed correction's held completion."""
-    before = snapshot(workflow)
+    a person's completion and of a confirmed correction's held completion. `before` is the workflow's
+    snapshot as the step began."""
     with runtime.at(now, office.calendar):
         runtime.complete_user_task(workflow, task_id, data)
     writes.completed = (task_id, now, actor_id)

@@ -155,6 +155,7 @@ class CaseStep:
             actor_id=actor_id,
             now=self.now,
             office=self.office,
+            before=self.before,
         )
         return self.view
 

@@ -36,11 +36,20 @@ def step_effects(
 ) -> tuple[list[str], str | None]:
     """The letters a step issues (every kind whose element it passed, if its data calls for it) and its outcome."""
     before = set(completed_before)
+
+    def passed(tasks: Iterable[Any]) -> list[Any]:
+        return [
+            t
+            for t in tasks
+            if t.state == TaskState.COMPLETED and t.id not in before and catalog.letters.get(t.task_spec.name)
+        ]
+
+    found = passed(runtime.every_task(workflow))  # a cheap pass; the tree's order only when it matters
+    if len(found) > 1:
+        found = passed(workflow.get_tasks(state=TaskState.COMPLETED))
     letters = []
-    for task in workflow.get_tasks(state=TaskState.COMPLETED):
-        kinds = catalog.letters.get(task.task_spec.name)
-        if kinds and task.id not in before:
-            letters += [k for k in kinds if k in KINDS and KINDS[k].when(task.data)]
+    for task in found:
+        letters += [k for k in catalog.letters[task.task_spec.name] if k in KINDS and KINDS[k].when(task.data)]
     return letters, runtime.finished_outcome(workflow, catalog.outcomes)
 
 

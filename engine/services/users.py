@@ -12,7 +12,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
@@ -356,10 +356,10 @@ def actor_for_session(ctx: EngineContext, user_id: int, version: int) -> Actor:
     :raises NotFound: for an unknown or inactive user, or a session ended since it began.
     """
     with ctx.unit_of_work(write=False) as uow:
-        user = uow.session.get(User, user_id)
-        if user is None or not user.active or user.session_version != version:
-            raise NotFound("Sesi tidak berlaku lagi.")
-        return _actor(user)
+        actor = _active_actor(uow.session, and_(User.id == user_id, User.session_version == version))
+    if actor is None:
+        raise NotFound("Sesi tidak berlaku lagi.")
+    return actor
 
 
 def _user(session: Session, username: str) -> User:
@@ -372,10 +372,10 @@ def _user(session: Session, username: str) -> User:
 def actor_by_id(ctx: EngineContext, user_id: int) -> Actor:
     """The active user with this id."""
     with ctx.unit_of_work(write=False) as uow:
-        user = uow.session.get(User, user_id)
-        if user is None or not user.active:
-            raise NotFound("Pengguna tidak ditemukan.")
-        return _actor(user)
+        actor = _active_actor(uow.session, User.id == user_id)
+    if actor is None:
+        raise NotFound("Pengguna tidak ditemukan.")
+    return actor
 
 
 def authenticate_token(ctx: EngineContext, token: str) -> Actor:
@@ -383,15 +383,26 @@ def authenticate_token(ctx: EngineContext, token: str) -> Actor:
 
     :raises Unauthenticated: for an unknown or revoked token, or an inactive user.
     """
+    known = select(ApiToken.user_id).where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))
     with ctx.unit_of_work(write=False) as uow:
-        user = uow.session.scalar(
-            select(User)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
-        )
-        if user is None:
-            raise Unauthenticated("Token API tidak sah.")
-        return _actor(user)
+        actor = _active_actor(uow.session, User.id == known.scalar_subquery())
+    if actor is None:
+        raise Unauthenticated("Token API tidak sah.")
+    return actor
+
+
+def _active_actor(session: Session, which: ColumnElement[bool]) -> Actor | None:
+    """The active user `which` selects, with their roles, in one statement (every request asks)."""
+    rows = session.execute(
+        select(User.id, User.username, User.full_name, RoleMembership.role)
+        .outerjoin(RoleMembership, RoleMembership.user_id == User.id)
+        .where(which, User.active.is_(True))
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    roles = frozenset(row.role for row in rows if row.role is not None)
+    return Actor(username=first.username, roles=roles, user_id=first.id, full_name=first.full_name)
 
 
 def ensure_demo_users(ctx: EngineContext, *, actor: Actor) -> list[DemoUser]:
