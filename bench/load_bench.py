@@ -204,6 +204,11 @@ class Client:
                     raise
         raise AssertionError("unreachable")
 
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
     def health(self) -> int | None:
         try:
             return self.call("GET", "/health", "")[0]
@@ -213,14 +218,21 @@ class Client:
 
 @dataclass
 class Samples:
-    """What the clients saw: milliseconds per step, whole cases, errors; thread-safe."""
+    """What the clients saw from `since` (time.monotonic) on: milliseconds per step, whole cases (those
+    begun since), errors; thread-safe."""
 
+    since: float = 0.0
     steps: dict[str, list[float]] = field(default_factory=dict)
     cases: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def recording(self) -> bool:
+        return time.monotonic() >= self.since
+
     def step(self, element: str, ms: float) -> None:
+        if not self.recording():
+            return
         with self.lock:
             self.steps.setdefault(element, []).append(ms)
 
@@ -229,6 +241,8 @@ class Samples:
             self.cases.append(ms)
 
     def error(self, status: int, answer: Any) -> None:
+        if not self.recording():
+            return
         message = answer.get("message", "") if isinstance(answer, dict) else ""
         kind = "sibuk" if message.startswith(BUSY) else (answer.get("error") if isinstance(answer, dict) else None)
         with self.lock:
@@ -255,7 +269,7 @@ def task_id(client: Client, tokens: dict[str, str], case: dict[str, Any], elemen
 
 def walk_case(client: Client, tokens: dict[str, str], samples: Samples | None, deadline: float) -> None:
     """Walk one happy-path case; record into `samples` (None: warming up). Stops at the deadline."""
-    started = time.perf_counter()
+    started, whole = time.perf_counter(), samples is not None and samples.recording()
     status, case, ms = timed(client, "POST", "/cases", tokens[APPLICANT], {"data": application()})
     if status != 201:
         if samples:
@@ -268,7 +282,7 @@ def walk_case(client: Client, tokens: dict[str, str], samples: Samples | None, d
         if answered is None:
             return None
         case = answered
-    if samples:
+    if samples and whole:
         samples.case((time.perf_counter() - started) * 1000)
     return None
 
@@ -315,16 +329,18 @@ class Load:
 
 def drive(port: int, tokens: dict[str, str], clients: int, warmup: float, seconds: float) -> Samples:
     """`clients` threads walking cases: `warmup` seconds unrecorded, then `seconds` recorded."""
-    samples = Samples()
     start = time.monotonic()
     measuring, deadline = start + warmup, start + warmup + seconds
+    samples = Samples(since=measuring)
 
     def client_loop() -> None:
+        # A connection per case, kept alive through it, as a person's browser would: the server's
+        # workers share new connections out among themselves (one opened while a worker was still
+        # starting would otherwise keep every later request on the first worker up).
         client = Client(port)
-        while time.monotonic() < measuring:
-            walk_case(client, tokens, None, measuring)
         while time.monotonic() < deadline:
             walk_case(client, tokens, samples, deadline)
+            client.close()
 
     threads = [threading.Thread(target=client_loop) for _ in range(clients)]
     for thread in threads:

@@ -8,6 +8,28 @@ case as a step leaves it. This layer sits above engine.persistence and engine.ru
 engine.services (an import-linter layers contract in pyproject.toml keeps it so).
 """
 
-from engine.casework.step import ATTEMPTS, CaseStep, append_events, commit, keep, open_case, open_task, perform, start
+from engine.casework.step import (
+    ATTEMPTS,
+    CaseStep,
+    append_events,
+    commit,
+    judge,
+    keep,
+    open_case,
+    open_task,
+    perform,
+    start,
+)
 
-__all__ = ["ATTEMPTS", "CaseStep", "append_events", "commit", "keep", "open_case", "open_task", "perform", "start"]
+__all__ = [
+    "ATTEMPTS",
+    "CaseStep",
+    "append_events",
+    "commit",
+    "judge",
+    "keep",
+    "open_case",
+    "open_task",
+    "perform",
+    "start",
+]

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import runtime
@@ -42,12 +43,13 @@ from engine.casework.record import (
     save,
     snapshot,
 )
-from engine.casework.views import CaseView
+from engine.casework.views import CaseSla, CaseView, SlaJudge
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import ConcurrentUpdate
 from engine.events import case_event
 from engine.persistence.case_store import (
+    TASKS,
     CaseRecord,
     NewEvent,
     StepWrites,
@@ -57,6 +59,7 @@ from engine.persistence.case_store import (
     load_case_step,
     load_task_step,
 )
+from engine.status import CaseStatus
 
 ATTEMPTS = 3  # how often a step refused as stale (the case moved since it was read) is computed again
 T = TypeVar("T")
@@ -197,6 +200,28 @@ def commit(session: Session, step: CaseStep, *, new_case: dict[str, Any] | None 
     save(session, step.writes, new_case=new_case)
 
 
+def judge(step: CaseStep) -> None:
+    """Give the step's answer its due moment and service-level clocks, judged at the step's moment, so
+    that the API answers with the case as GET /cases/{id} shows it once the step commits, without
+    reading the case again afterwards. Only the due moments of tasks that were ready before the step
+    are read (in the step's own session); those of the tasks it opens are its own.
+    """
+    view, case = step.view, step.case
+    if view is None:
+        return
+    judging = SlaJudge(step.now, step.office.calendar)
+    sla = CaseSla()
+    if case.status == CaseStatus.OPEN:
+        opened = {row.id: row.due_at for row in step.writes.new_tasks}
+        due = [at for t in view.tasks if (at := opened.get(t.id)) is not None]
+        earlier = [t.id for t in view.tasks if t.id not in opened]
+        if earlier:
+            query = select(TASKS.c.due_at).where(TASKS.c.id.in_(earlier), TASKS.c.due_at.is_not(None))
+            due += step.office.session.scalars(query).all()
+        sla = judging.case(case.sla, min(due, default=None))
+    step.view = replace(view, sla=sla, clocks=judging.clocks(case.sla))
+
+
 def keep(ctx: EngineContext, step: CaseStep) -> None:
     """After the commit: remember a running case's workflow for its next step on this server."""
     if step.workflow is not None:
@@ -214,6 +239,7 @@ def perform(ctx: EngineContext, compute: Callable[[Session], CaseStep], *, attem
     for attempt in range(1, attempts + 1):
         with ctx.unit_of_work(write=False) as uow:
             step = compute(uow.session)
+            judge(step)
         try:
             with ctx.unit_of_work() as uow:
                 commit(uow.session, step)

@@ -119,10 +119,12 @@ def start_case(
             payload["applicant"] = asdict(applicant)
         step.event("case_started", payload)
         step.workflow = workflow  # run to its first wait state already: all it waits on is new (step.before)
-        view = step.record()
+        step.record()
+        casework.judge(step)
         casework.commit(uow.session, step, new_case=_new_case_columns(case, actor, applicant))
     casework.keep(ctx, step)
-    return view
+    assert step.view is not None
+    return step.view
 
 
 def _new_case_columns(case: CaseRecord, actor: Actor, applicant: WalkInApplicant | None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from engine.services import inbox as inbox_service
 from engine.services import queries, reads
 from engine.services import tasks as task_service
 from webapp.api import bp
-from webapp.api.cases import as_it_stands, case_json
+from webapp.api.cases import case_json
 from webapp.api.support import BadRequest, body, caller, ctx, json_response, page_args, page_response
 
 
@@ -96,4 +96,4 @@ def complete(task_id: UUID) -> Response:
     """Complete a task with its form data."""
     data = body(required=["data"])["data"]
     view = task_service.complete_task(ctx(), actor=caller(), task_id=task_id, data=data)
-    return json_response({"case": case_json(as_it_stands(view))})
+    return json_response({"case": case_json(view)})
