@@ -226,6 +226,7 @@ class Samples:
     cases: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by role over the recorded time
 
     def recording(self) -> bool:
         return time.monotonic() >= self.since
@@ -327,8 +328,65 @@ class Load:
         return len(self.samples.completions()) / self.seconds
 
 
+# -- where the machine's CPU went ---------------------------------------------------------------------
+
+ROLES = ("web workers", "scheduler (letters, timers)", "PostgreSQL", "clients (this bench)")
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+@dataclass(frozen=True)
+class Proc:
+    ppid: int
+    command: str
+    seconds: float  # CPU time so far, user + system
+
+
+def processes() -> dict[int, Proc]:
+    """Every process's parent, command line and CPU time, from /proc (empty where there is none)."""
+    found = {}
+    for entry in Path("/proc").glob("[0-9]*") if Path("/proc/self/stat").exists() else ():
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        found[int(entry.name)] = Proc(int(fields[1]), command, (int(fields[11]) + int(fields[12])) / _TICK)
+    return found
+
+
+def role(pid: int, table: dict[int, Proc], port: int) -> str | None:
+    """Which part of the set-up a process is: the server on `port` (its workers, its scheduler), PostgreSQL, us."""
+    if pid == os.getpid():
+        return ROLES[3]
+    if table[pid].command.startswith("postgres"):
+        return ROLES[2]
+    seen, current = set(), pid
+    while current in table and current not in seen:
+        seen.add(current)
+        command = table[current].command
+        if "cli.server scheduler" in command:
+            return ROLES[1]
+        if f"serve --port {port} " in command:
+            return ROLES[0]
+        current = table[current].ppid
+    return None
+
+
+def cpu_spent(before: dict[int, Proc], after: dict[int, Proc], port: int) -> dict[str, float]:
+    """CPU seconds each role spent between two readings of `processes()`."""
+    spent = dict.fromkeys(ROLES, 0.0)
+    for pid, proc in after.items():
+        kind = role(pid, after, port)
+        if kind is not None:
+            earlier = before.get(pid)
+            spent[kind] += proc.seconds - (earlier.seconds if earlier and earlier.command == proc.command else 0.0)
+    return spent
+
+
 def drive(port: int, tokens: dict[str, str], clients: int, warmup: float, seconds: float) -> Samples:
-    """`clients` threads walking cases: `warmup` seconds unrecorded, then `seconds` recorded."""
+    """`clients` threads walking cases: `warmup` seconds unrecorded, then `seconds` recorded (with the
+    CPU each part of the set-up spent meanwhile, in `Samples.cpu`)."""
     start = time.monotonic()
     measuring, deadline = start + warmup, start + warmup + seconds
     samples = Samples(since=measuring)
@@ -345,6 +403,10 @@ def drive(port: int, tokens: dict[str, str], clients: int, warmup: float, second
     threads = [threading.Thread(target=client_loop) for _ in range(clients)]
     for thread in threads:
         thread.start()
+    time.sleep(max(0.0, measuring - time.monotonic()))
+    before = processes()
+    time.sleep(max(0.0, deadline - time.monotonic()))
+    samples.cpu = cpu_spent(before, processes(), port)
     for thread in threads:
         thread.join()
     return samples
@@ -399,6 +461,30 @@ def print_loads(loads: list[Load]) -> None:
             f"{percentile(done, 0.5):>9.1f}{percentile(done, 0.95):>9.1f}{len(load.samples.cases):>7}"
             f"  {errors_text(load.samples.errors)}"
         )
+    print_cpu(loads)
+
+
+def print_cpu(loads: list[Load]) -> None:
+    """Where the CPU went, per completion, and the rate the machine's cores allow at that cost."""
+    measured = [load for load in loads if load.samples.cpu and load.samples.completions()]
+    if not measured:
+        return
+    cores = os.cpu_count() or 1
+    print(f"\nCPU per completion over the recorded time, ms ({cores} cores; /proc)")
+    print(
+        f"  {'database':<11}{'workers':>8}" + "".join(f"{r.split(' (')[0]:>13}" for r in ROLES) + f"{'all':>8}  ceiling"
+    )
+    for load in measured:
+        done = len(load.samples.completions())
+        per = [load.samples.cpu[r] * 1000 / done for r in ROLES]
+        total = sum(per)
+        ceiling = cores * 1000 / total if total else float("nan")
+        print(
+            f"  {load.database:<11}{load.workers:>8}"
+            + "".join(f"{ms:>13.2f}" for ms in per)
+            + f"{total:>8.2f}  {ceiling:.0f}/s"
+        )
+    print("  ceiling: the completions/s the cores would give if every one of them did nothing else")
 
 
 def print_single(samples: Samples, letters: set[str]) -> None:
