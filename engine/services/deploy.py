@@ -12,26 +12,29 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.bpmn.validate import CompiledDefinition, FormSource, compile_definition, executable_process_id
-from engine.bpmn.xml import parse_bpmn
+from engine.bpmn.xml import NS, parse_bpmn
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, DeploymentInvalid, NotFound, PermissionDenied, Problem
 from engine.events import SYSTEM_CHAIN, append_chain_event
 from engine.forms import check_form_name
+from engine.lanes import DEFAULT_LANE_ROLES
 from engine.legal import conformance
 from engine.persistence.models import ProcessDefinition, ProcessDraft
 from engine.roles import Role
 
 LANES_SUFFIX = ".lanes.json"
+_NO_ROLES = "tidak ada peran yang mengerjakan lajur"  # the validator's message for a lane without roles
 DRAFT, SUBMITTED, DEPLOYED = "draft", "submitted", "deployed"
 
 
@@ -98,7 +101,8 @@ def deploy(
 ) -> Deployment:
     """Validate `xml` with its forms and lane mapping and store it as the next version.
 
-    Without `lane_roles`, the mapping of the latest version of the same process is reused.
+    Without `lane_roles`, the mapping of the latest version of the same process is reused; for a
+    process with no version yet, the default map for the standard lane names (see `_lane_map`).
     Content identical to the latest version (diagram, forms, mapping) is not deployed again.
     Under the two-person rule a new version is refused (use `submit`), unless `initial` and the
     process has no version yet.
@@ -181,7 +185,11 @@ def lanes_beside(path: Path) -> dict[str, list[str]] | None:
 
 
 def deploy_file(ctx: EngineContext, path: Path, *, actor: Actor, initial: bool = False) -> Deployment:
-    """Deploy a .bpmn file, with the lane mapping in `<name>.lanes.json` beside it when present."""
+    """Deploy a .bpmn file, with the lane mapping in `<name>.lanes.json` beside it when present.
+
+    Without one, the lane map is chosen as for any deploy (`_lane_map`): the previous version's,
+    else the default map for the standard lane names.
+    """
     return deploy(
         ctx, actor=actor, xml=path.read_bytes(), filename=str(path), lane_roles=lanes_beside(path), initial=initial
     )
@@ -227,25 +235,70 @@ def _compile(
     lane_roles: Mapping[str, Sequence[str]] | None,
     forms: FormSource | None,
 ) -> CompiledDefinition:
-    """Everything a deploy checks, outside any write transaction; the latest lane map when none is given."""
-    key = executable_process_id(parse_bpmn(xml, filename), filename)
+    """Everything a deploy checks, outside any write transaction, with the lane map `_lane_map` chooses.
+
+    The version stores only the lanes the diagram has, with the roles actually used for them.
+    """
+    tree = parse_bpmn(xml, filename)
+    key = executable_process_id(tree, filename)
     with ctx.unit_of_work(write=False) as uow:
         latest = _latest(uow.session, key)
-        mapping = lane_roles if lane_roles is not None else (latest.lane_roles if latest else None)
-    if mapping is None:
-        raise DeploymentInvalid(
-            [
-                Problem(
-                    filename,
-                    None,
-                    f"peta lajur-peran belum ada untuk proses {key!r}; "
-                    f"sertakan berkas {Path(filename).stem}{LANES_SUFFIX}",
-                )
-            ]
-        )
-    compiled = compile_definition(xml, filename, forms or forms_from_directory(ctx.settings.forms_dir), mapping)
+        mapping = _lane_map(lane_roles, latest.lane_roles if latest else None)
+    try:
+        compiled = compile_definition(xml, filename, forms or forms_from_directory(ctx.settings.forms_dir), mapping)
+    except DeploymentInvalid as invalid:
+        if mapping is not DEFAULT_LANE_ROLES:
+            raise
+        raise DeploymentInvalid(_explain_default_map(tree, invalid.problems)) from None
     conformance.ensure_lawful(compiled, xml, filename)  # every path deploys here: CLI, API, ZIP, modeler
     return compiled
+
+
+def _lane_map(
+    given: Mapping[str, Sequence[str]] | None, previous: Mapping[str, Sequence[str]] | None
+) -> Mapping[str, Sequence[str]]:
+    """The lane map a deploy uses; every deploy path chooses it here.
+
+    Precedence, with no merging between the three:
+
+    1. the map given with the diagram (`NAME.lanes.json` beside the file, `--lanes`, `lanes.json`
+       in a ZIP, a draft's or a submission's map), used as it is: a lane it omits has no roles,
+       even a lane with a standard name;
+    2. without one, the map of the process's latest version, as it is (an empty map, from a diagram
+       without lanes, counts as none);
+    3. without either (a process deployed for the first time), the default map
+       (`engine.lanes.DEFAULT_LANE_ROLES`): lanes with the standard names Pemohon, Ketua LP-PAR,
+       Tim Teknis and Kepala Dinas get their default roles; any other lane has none and is refused
+       at its line, as a lane missing from a given map is.
+    """
+    if given is not None:
+        return given
+    if previous:
+        return previous
+    return DEFAULT_LANE_ROLES
+
+
+def _explain_default_map(tree: etree._ElementTree, problems: Sequence[Problem]) -> list[Problem]:
+    """The problems, where a non-standard lane has no roles saying that only standard names have defaults."""
+    lanes = [
+        lane
+        for lane in tree.getroot().xpath("//bpmn:lane", namespaces=NS)
+        if lane.get("name") not in DEFAULT_LANE_ROLES
+    ]
+    ids = {str(lane.get("id")) for lane in lanes if lane.get("id")}
+    lines = {lane.sourceline for lane in lanes}
+    hint = (
+        "; tanpa peta lajur-peran hanya lajur bernama baku ("
+        + ", ".join(DEFAULT_LANE_ROLES)
+        + ") yang mendapat peran bawaan: sertakan berkas NAMA.lanes.json di samping diagram "
+        "(atau lanes.json di dalam paket ZIP)"
+    )
+    return [
+        replace(p, message=p.message + hint)
+        if p.message.startswith(_NO_ROLES) and (p.element in ids or p.line in lines)
+        else p
+        for p in problems
+    ]
 
 
 def _store(

@@ -33,8 +33,8 @@ def deploy_package(ctx: EngineContext, *, actor: Actor, content: bytes, filename
     """Deploy the diagram in a ZIP with the forms and lane map beside it (submit it, under the two-person rule).
 
     The ZIP holds exactly one `.bpmn` file; forms are `*.json` files at its root or in `forms/`;
-    the lane map is `<diagram>.lanes.json` or `lanes.json` (without one, the previous version's
-    map is reused, as for a plain deploy).
+    the lane map is `<diagram>.lanes.json` or `lanes.json` (without one, as for a plain deploy, the
+    previous version's map is reused, else the default map for the standard lane names).
 
     :raises DeploymentInvalid, PermissionDenied:
     """

@@ -71,9 +71,13 @@ def test_without_a_lane_map_the_previous_versions_map_is_reused(ctx: EngineConte
     assert deploy_bytes(ctx, renamed, lanes=None).version == 2  # type: ignore[attr-defined]
 
 
-def test_a_first_deploy_needs_a_lane_map(ctx: EngineContext) -> None:
-    problems = refused(ctx, BPMN.read_bytes(), lanes=None)
-    assert "peta lajur-peran belum ada" in problems[0]
+def test_a_first_deploy_needs_a_lane_map_for_a_lane_without_a_standard_name(ctx: EngineContext) -> None:
+    # Standard lane names get the default map (tests/engine/test_default_lanes.py); others need a map.
+    xml, line = mutated('<bpmn:lane id="Lane_kadin" name="Kepala Dinas">', '<bpmn:lane id="Lane_kadin" name="Kadis">')
+    problems = refused(ctx, xml, lanes=None)
+    assert len(problems) == 1 and problems[0].startswith(
+        f"uji.bpmn:{line}: tidak ada peran yang mengerjakan lajur 'Kadis'"
+    )
 
 
 def test_running_cases_keep_their_version(ctx: EngineContext, people: dict[str, object]) -> None:
