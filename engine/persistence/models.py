@@ -162,6 +162,9 @@ class User(Base):
     notifications_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Sessions carry this number; bumping it (sign-out, password reset, deactivation) ends them all.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # While away: who works this person's claimed tasks, and until when (None: until cleared).
+    substitute_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    away_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     roles: Mapped[list[RoleMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -246,6 +249,7 @@ class Case(Base):
         Index("ix_cases_newest", "created_at", "number"),
         Index("ix_cases_status_newest", "status", "created_at", "number"),
         Index("ix_cases_applicant_newest", "applicant_user_id", "created_at", "number"),
+        Index("ix_cases_duplicate_key", "duplicate_key", "created_at"),
     )
 
     id: Mapped[uuid_pk]
@@ -270,6 +274,13 @@ class Case(Base):
     # The legal screening record (engine.legal.screening), cumulative over every submission; None
     # for a case filed before it existed, until its next step rebuilds it from the case's events.
     screening: Mapped[dict[str, Any] | None] = mapped_column(JsonValue)
+    # The victim's initials, for inbox cards that tell two cases apart without reading a workflow.
+    victim_initials: Mapped[str | None] = mapped_column(String(16))
+    # A keyed digest of the victim's name and phone: a likely duplicate filing is found by lookup.
+    duplicate_key: Mapped[str | None] = mapped_column(String(64))
+    # A case waiting on a third party: since when and why (its clocks are paused meanwhile).
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(String(500))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
 
@@ -402,6 +413,17 @@ class TaskDraft(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     data: Mapped[str] = mapped_column(Text)
     saved_at: Mapped[moment]
+
+
+class FormReceipt(Base):
+    """A form's one-time token, once used: a second POST of the same form finds the case it filed."""
+
+    __tablename__ = "form_receipt"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 (hex) of the token
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(CompactUuid, ForeignKey("cases.id"))
+    created_at: Mapped[moment]
 
 
 class Document(Base):
