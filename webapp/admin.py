@@ -14,10 +14,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.calendar import WEEKDAYS, ServiceHours
-from engine.errors import FormInvalid, InvalidInput
+from engine.errors import FormInvalid, InvalidInput, NotFound
 from engine.letters.kinds import KINDS
 from engine.roles import ROLE_TITLES, Role
-from engine.services import calendar_admin
+from engine.services import calendar_admin, letter_logo
 from engine.services import signatories as letter_settings
 from engine.services import users as user_service
 from webapp.web import actor, ctx, roles_required
@@ -212,6 +212,9 @@ def _letters_page(form: dict[str, object], status: int) -> ResponseReturnValue:
     today = ctx().clock.now().astimezone(ctx().settings.zone).date()
     return render_template(
         "admin/letters.html",
+        logo=letter_logo.get_logo(ctx()),
+        logo_limit_mb=letter_logo.MAX_BYTES // 1024 // 1024,
+        unnamed=letter_settings.unnamed_signatories(ctx(), actor=actor()),
         signatories=letter_settings.list_signatories(ctx(), actor=actor()),
         numbering=letter_settings.list_numbering(ctx(), actor=actor()),
         acting=letter_settings.ACTING,
@@ -231,6 +234,33 @@ def end_signatory(signatory_id: int) -> ResponseReturnValue:
         letter_settings.end_signatory(ctx(), actor=actor(), signatory_id=signatory_id, valid_until=day)
         flash(f"Penandatangan berakhir pada {_long_date(day)}.", "info")
     except InvalidInput as error:
+        flash(error.message, "galat")
+    return redirect(url_for("admin.letters"))
+
+
+@bp.post("/surat/lambang")
+@roles_required(Role.ADMIN)
+def set_logo() -> ResponseReturnValue:
+    """Set the image at the head of every letter rendered from now on (the city's coat of arms)."""
+    upload = request.files.get("lambang")
+    try:
+        if upload is None or not upload.filename:
+            raise InvalidInput("Pilih berkas gambar lambang (PNG atau JPEG).")
+        letter_logo.set_logo(ctx(), actor=actor(), filename=upload.filename, content=upload.read())
+        flash("Lambang kop surat dipasang; surat yang terbit mulai sekarang memuatnya.", "info")
+    except InvalidInput as error:
+        flash(error.message, "galat")
+    return redirect(url_for("admin.letters"))
+
+
+@bp.post("/surat/lambang/hapus")
+@roles_required(Role.ADMIN)
+def remove_logo() -> ResponseReturnValue:
+    """Letters rendered from now on carry no image in their letterhead."""
+    try:
+        letter_logo.remove_logo(ctx(), actor=actor())
+        flash("Lambang kop surat dilepas; surat yang sudah terbit tidak berubah.", "info")
+    except NotFound as error:
         flash(error.message, "galat")
     return redirect(url_for("admin.letters"))
 

@@ -200,8 +200,12 @@ def render_letter(
     titles: content.Titles,
     actor: str,
     issued_at: datetime,
+    logo: str | None = None,
 ) -> Rendered:
-    """Render one letter dated the day of `issued_at` (the step's moment): no database, no transaction."""
+    """Render one letter dated the day of `issued_at` (the step's moment): no database, no transaction.
+
+    `logo`: the letterhead's image as a `data:` URI (engine.services.letter_logo), or None.
+    """
     kind, day = letter.kind, local_date(issued_at)
     built = content.build(kind.name, facts, letter.data, titles)
     values = {
@@ -213,7 +217,8 @@ def render_letter(
         "tanda_tangan": signature_block(signatory, witnessing=built.heading is None and kind.name != "surat_keputusan"),
     }
     title = f"{kind.title} {number}"
-    pdf = render.to_pdf(render.page(kind.name, values, title=title, created=issued_at.astimezone(WIB).isoformat()))
+    created = issued_at.astimezone(WIB).isoformat()
+    pdf = render.to_pdf(render.page(kind.name, values, title=title, created=created, logo=logo))
     document_id = uuid.uuid4()
     row = {
         "id": document_id,

@@ -76,10 +76,12 @@ def template_version(kind: str) -> str:
     return f"{kind}/{latest_version(kind)}+{FRAME}/{latest_version(FRAME)}"
 
 
-def page(kind: str, values: Mapping[str, Any], *, title: str, created: str) -> str:
-    """The whole HTML page of a letter of `kind`."""
+def page(kind: str, values: Mapping[str, Any], *, title: str, created: str, logo: str | None = None) -> str:
+    """The whole HTML page of a letter of `kind`; `logo`, a `data:` URI, heads the letterhead."""
     body = fill(f"{kind}/{latest_version(kind)}.html", values)
-    return str(frame_part("page.html", {"judul": title, "dibuat": created, "isi": body}))
+    emblem = Html(f'<img class="kop-lambang" src="{escape(logo)}" alt="Lambang daerah">') if logo else Html("")
+    frame = {"judul": title, "dibuat": created, "isi": body, "lambang": emblem}
+    return str(frame_part("page.html", {**frame, "kop_kelas": " kop-dengan-lambang" if logo else ""}))
 
 
 @cache
@@ -94,12 +96,13 @@ def _styling() -> tuple[Any, Any]:
 
 
 def to_pdf(page_html: str) -> bytes:
-    """Render a letter's page as PDF; nothing outside the page (no URL, no file) is ever loaded."""
+    """Render a letter's page as PDF; nothing outside the page (no URL, no file) is ever loaded:
+    the only resource a page may name is a `data:` URI it carries (the logo)."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     with _RENDERING:
         stylesheet, fonts = _styling()
-        document = HTML(string=page_html, url_fetcher=URLFetcher(allowed_protocols=()))
+        document = HTML(string=page_html, url_fetcher=URLFetcher(allowed_protocols=("data",)))
         pdf: bytes = document.write_pdf(stylesheets=[stylesheet], font_config=fonts)
     return pdf

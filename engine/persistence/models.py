@@ -532,6 +532,20 @@ class Signatory(Base):
     created_at: Mapped[moment]
 
 
+class LetterAsset(Base):
+    """An image the admin set for letters ("logo": the city's coat of arms); its bytes are in the document store."""
+
+    __tablename__ = "letter_asset"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[moment]
+
+
 class LetterNumbering(Base):
     """The numbering pattern of a letter kind; kind "*" is the default, and its presence turns letters on."""
 

@@ -50,7 +50,7 @@ from engine.letters.issue import (
 from engine.letters.kinds import KINDS, for_applicant
 from engine.persistence.models import Case, Document, LetterJob
 from engine.roles import Role
-from engine.services import incidents
+from engine.services import incidents, letter_logo
 from engine.services.timers import back_off
 
 log = logging.getLogger("mediasi.letters")
@@ -158,6 +158,7 @@ def render(ctx: EngineContext, job: Job) -> Rendered:
         facts = load_facts(session, job.case_id, number, job.actor)
         signatory = signatory_for(job.kind, load_signatories(session, day), day)
         titles = ctx.definitions.get(session, job.definition_id).value_titles
+        logo = letter_logo.load_logo(ctx, session)
     letter = DueLetter(KINDS[job.kind], job.element, job.task_id, job.data, external_number="")
     return render_letter(
         letter,
@@ -169,6 +170,7 @@ def render(ctx: EngineContext, job: Job) -> Rendered:
         titles=titles,
         actor=job.actor,
         issued_at=job.created_at,
+        logo=logo.data_uri() if logo is not None else None,
     )
 
 

@@ -21,7 +21,7 @@ from engine.context import EngineContext
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.events import SYSTEM_CHAIN, append_chain_event
 from engine.letters.dates import local_date
-from engine.letters.issue import DEFAULT, SignatoryView
+from engine.letters.issue import DEFAULT, SignatoryView, signatory_for
 from engine.letters.kinds import KINDS
 from engine.letters.numbering import DEFAULT_PATTERN, MAX_NUMBER, check_pattern, format_number
 from engine.persistence.models import LetterNumbering, Signatory
@@ -53,7 +53,7 @@ class NumberingView:
     updated_at: datetime
 
 
-def _require_admin(actor: Actor) -> None:
+def require_admin(actor: Actor) -> None:
     if not (actor.is_operator or actor.has_any(Role.ADMIN)):
         raise PermissionDenied("Hanya administrator yang dapat mengatur penandatangan dan penomoran surat.")
 
@@ -67,7 +67,7 @@ def _text(value: str, label: str, limit: int, *, required: bool = True) -> str:
 
 def list_signatories(ctx: EngineContext, *, actor: Actor) -> list[SignatoryView]:
     """Every signatory row, the newest first."""
-    _require_admin(actor)
+    require_admin(actor)
     with ctx.unit_of_work(write=False) as uow:
         rows = uow.session.scalars(select(Signatory).order_by(Signatory.valid_from.desc(), Signatory.id.desc()))
         return [SignatoryView.of(r) for r in rows]
@@ -90,7 +90,7 @@ def add_signatory(
 
     :raises PermissionDenied, InvalidInput:
     """
-    _require_admin(actor)
+    require_admin(actor)
     values = _signatory_values(name, position, nip, rank, acting, principal, kinds)
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
@@ -130,7 +130,7 @@ def end_signatory(ctx: EngineContext, *, actor: Actor, signatory_id: int, valid_
 
     :raises PermissionDenied, NotFound, InvalidInput:
     """
-    _require_admin(actor)
+    require_admin(actor)
     now = ctx.clock.now()
     with ctx.unit_of_work() as uow:
         row = uow.session.get(Signatory, signatory_id)
@@ -146,7 +146,7 @@ def end_signatory(ctx: EngineContext, *, actor: Actor, signatory_id: int, valid_
 
 def list_numbering(ctx: EngineContext, *, actor: Actor) -> list[NumberingView]:
     """The numbering patterns: the default first, then per kind."""
-    _require_admin(actor)
+    require_admin(actor)
     today = local_date(ctx.clock.now())
     with ctx.unit_of_work(write=False) as uow:
         rows = sorted(uow.session.scalars(select(LetterNumbering)), key=lambda r: (r.kind != DEFAULT, r.kind))
@@ -171,7 +171,7 @@ def set_numbering(ctx: EngineContext, *, actor: Actor, kind: str, pattern: str, 
 
     :raises PermissionDenied, InvalidInput:
     """
-    _require_admin(actor)
+    require_admin(actor)
     if kind != DEFAULT and kind not in KINDS:
         raise InvalidInput(f"Jenis surat tidak dikenal: {kind}.")
     values = {
@@ -197,9 +197,40 @@ def _put_numbering(session: Session, kind: str, values: dict[str, str], actor: A
     _record(session, actor, now, "letter_numbering_set", {"kind": kind, **values})
 
 
-def ensure_letter_defaults(ctx: EngineContext, *, actor: Actor) -> list[str]:
-    """Seed the default numbering pattern and a default signatory where there are none; say what was seeded."""
-    _require_admin(actor)
+@dataclass(frozen=True)
+class Signer:
+    """Who a seeded default signatory names: by default a blank line to sign over."""
+
+    name: str = DEFAULT_SIGNER
+    nip: str = ""
+    rank: str = ""
+
+
+# The demo install's Kepala Dinas (engine.services.users.DEMO_USERS), so that demo letters show a
+# printed name and NIP; the NIP is a made-up example of the 18-digit form.
+DEMO_SIGNER = Signer(name="Ahmad Fauzi", nip="19700101 199503 1 001", rank="Pembina Utama Muda (IV/c)")
+
+
+def unnamed_signatories(ctx: EngineContext, *, actor: Actor) -> list[SignatoryView]:
+    """Signatories that would sign some kind of letter today but are named by the blank line: those
+    letters print dots where the name goes."""
+    today = local_date(ctx.clock.now())
+    valid = [s for s in list_signatories(ctx, actor=actor) if s.valid_on(today)]
+    signing = {
+        signatory_for(kind, valid, today).id: kind
+        for kind in KINDS
+        if any(not s.kinds or kind in s.kinds for s in valid)
+    }
+    return [s for s in valid if s.id in signing and s.name == DEFAULT_SIGNER]
+
+
+def ensure_letter_defaults(ctx: EngineContext, *, actor: Actor, signer: Signer | None = None) -> list[str]:
+    """Seed the default numbering pattern and a default signatory where there are none; say what was seeded.
+
+    The signatory is `signer` (the demo install names one), else the blank line the admin replaces.
+    """
+    signer = signer or Signer()
+    require_admin(actor)
     now = ctx.clock.now()
     seeded = []
     with ctx.unit_of_work() as uow:
@@ -209,7 +240,7 @@ def ensure_letter_defaults(ctx: EngineContext, *, actor: Actor) -> list[str]:
             _put_numbering(session, DEFAULT, values, actor, now)
             seeded.append(f"pola penomoran bawaan {DEFAULT_PATTERN} (kode {DEFAULT_CODE}, unit {DEFAULT_UNIT})")
         if session.scalar(select(Signatory.id).limit(1)) is None:
-            values = _signatory_values(DEFAULT_SIGNER, DEFAULT_POSITION, "", "", "", "", ())
+            values = _signatory_values(signer.name, DEFAULT_POSITION, signer.nip, signer.rank, "", "", ())
             row = Signatory(
                 **values, valid_from=local_date(now), valid_until=None, created_by=actor.username, created_at=now
             )

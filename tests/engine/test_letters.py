@@ -200,7 +200,7 @@ def test_letters_are_stored_with_their_hash_and_recorded_on_the_case_chain(
             "kind": r.kind,
             "number": r.number,
             "sha256": r.sha256,
-            "template_version": f"{r.kind}/{'v2' if r.kind == KESEPAKATAN else 'v1'}+kop/v1",
+            "template_version": f"{r.kind}/{'v2' if r.kind == KESEPAKATAN else 'v1'}+kop/v2",
         }
         for r in rows
     ]

@@ -223,3 +223,44 @@ def test_the_api_lists_a_letter_being_rendered_as_pending(
     assert api("ani").get(f"/cases/{case.id}").get_json()["letters_pending"] == [pending]  # addressed to her
     letter_jobs.render_pending(ctx)
     assert api("rina").get(f"/cases/{case.id}").get_json()["letters_pending"] == []
+
+
+def test_the_admin_sets_and_removes_the_letterhead_logo(web: Flask, ctx: EngineContext, letters_on: People) -> None:
+    from io import BytesIO
+
+    from engine.services import letter_logo
+    from tests.engine.test_letter_logo import image
+
+    adam = signed_in(web, "adam")
+    page = adam.get("/admin/surat").get_data(as_text=True)
+    assert "Nama penandatangan belum diisi" in page and "Belum ada lambang" in page
+
+    refused = adam.post("/admin/surat/lambang", data={"lambang": (BytesIO(b"GIF89a bukan"), "x.gif")})
+    assert refused.status_code == 302 and letter_logo.get_logo(ctx) is None
+    assert "bukan gambar PNG atau JPEG" in adam.get("/admin/surat").get_data(as_text=True)
+
+    content = image()
+    response = adam.post("/admin/surat/lambang", data={"lambang": (BytesIO(content), "lambang.png")})
+    assert response.status_code == 302
+    logo = letter_logo.get_logo(ctx)
+    assert logo is not None and logo.content == content
+    page = adam.get("/admin/surat").get_data(as_text=True)
+    assert logo.data_uri() in page and "lambang.png" in page and "Lepas lambang" in page
+
+    assert signed_in(web, "rina").post("/admin/surat/lambang/hapus").status_code == 403
+    assert letter_logo.get_logo(ctx) is not None
+    assert adam.post("/admin/surat/lambang/hapus").status_code == 302
+    assert letter_logo.get_logo(ctx) is None
+
+
+def test_a_named_signatory_ends_the_warning(web: Flask, ctx: EngineContext, letters_on: People) -> None:
+    [blank] = letter_settings.unnamed_signatories(ctx, actor=OPERATOR)
+    letter_settings.add_signatory(
+        ctx, actor=OPERATOR, name="Rina", position="Ketua LP-PAR", kinds=(SK,), valid_from=date(2026, 3, 17)
+    )
+    assert letter_settings.unnamed_signatories(ctx, actor=OPERATOR) == [blank]  # it still signs the other kinds
+    letter_settings.add_signatory(
+        ctx, actor=OPERATOR, name="Ahmad Fauzi", position="Kepala Dinas", nip="1970", valid_from=date(2026, 3, 17)
+    )
+    assert letter_settings.unnamed_signatories(ctx, actor=OPERATOR) == []  # the newer row signs every kind
+    assert "Nama penandatangan belum diisi" not in signed_in(web, "adam").get("/admin/surat").get_data(as_text=True)

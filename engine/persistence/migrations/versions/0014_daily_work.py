@@ -11,6 +11,8 @@ Create Date: 2026-12-07 15:30:00
 - `user_account.substitute_id` / `away_until`: who works a person's tasks while they are away.
 - `form_receipt`: a form's one-time token once used, and the case it filed, so a second POST of
   the same form is answered with that case instead of a second one.
+- `letter_asset`: images the admin sets for letters (the city's coat of arms, "logo"); the bytes
+  live in the content-addressed document store, the row names them by SHA-256.
 """
 
 from __future__ import annotations
@@ -52,9 +54,21 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_form_receipt_user_id_user_account")),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_form_receipt_case_id_cases")),
     )
+    op.create_table(
+        "letter_asset",
+        sa.Column("name", sa.String(32), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("media_type", sa.String(32), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(255), nullable=False),
+        sa.Column("updated_by", sa.String(100), nullable=False),
+        sa.Column("updated_at", MOMENT, nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_letter_asset")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("letter_asset")
     op.drop_table("form_receipt")
     with op.batch_alter_table("user_account") as batch:
         batch.drop_constraint("fk_user_account_substitute_id_user_account", type_="foreignkey")
