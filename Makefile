@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Front-end libraries come pinned from the npm registry (package-lock.json) and are served by the
-# app itself: nothing is loaded from a CDN at run time.
+# app itself: nothing is loaded from a CDN at run time. axe-core (a dev dependency) is copied for the
+# browser tests only, which inject it into the page; no template loads it.
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -28,6 +29,7 @@ $(VENDOR)/.copied: $(NODE_STAMP) Makefile
 	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/bpmn-js/
 	cp node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(VENDOR)/bpmn-js/
 	cp -r node_modules/bpmn-js/dist/assets/. $(VENDOR)/bpmn-js/
+	mkdir -p $(VENDOR)/axe-core && cp node_modules/axe-core/axe.min.js $(VENDOR)/axe-core/
 	touch $@
 
 assets: $(VENDOR)/.copied

@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -271,7 +272,8 @@ def task_id(client: Client, tokens: dict[str, str], case: dict[str, Any], elemen
 def walk_case(client: Client, tokens: dict[str, str], samples: Samples | None, deadline: float) -> None:
     """Walk one happy-path case; record into `samples` (None: warming up). Stops at the deadline."""
     started, whole = time.perf_counter(), samples is not None and samples.recording()
-    status, case, ms = timed(client, "POST", "/cases", tokens[APPLICANT], {"data": application()})
+    filing = {"data": application(), "confirm_duplicate": True}  # one applicant files the same victim again and again
+    status, case, ms = timed(client, "POST", "/cases", tokens[APPLICANT], filing)
     if status != 201:
         if samples:
             samples.error(status, case)
@@ -299,7 +301,7 @@ def complete(
         task = task_id(client, tokens, case, element)
         if task is None:
             return None
-        body = {"data": Step(element).payload()}
+        body = {"data": Step(element).payload(datetime.now(UTC))}  # the server runs on the wall clock
         status, answer, ms = timed(client, "POST", f"/tasks/{task}/complete", tokens[WORKER[element]], body)
         if status == 200:
             if samples:

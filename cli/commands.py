@@ -17,7 +17,7 @@ from engine.context import EngineContext
 from engine.errors import FormInvalid, InvalidInput, MediasiError
 from engine.persistence import migrate
 from engine.services import audit as audit_service
-from engine.services import calendar_admin, exports, reads
+from engine.services import calendar_admin, exports, reads, reassignment, suspension
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
 from engine.services import migration as migration_service
@@ -44,7 +44,8 @@ def init(ctx: EngineContext, args: argparse.Namespace) -> None:
     print("Skema basis data mutakhir.")
     for path in sorted(ctx.settings.processes_dir.glob("*.bpmn")):
         _init_process(ctx, path)
-    for seeded in letter_settings.ensure_letter_defaults(ctx, actor=operator()):
+    signer = letter_settings.DEMO_SIGNER if args.demo else None
+    for seeded in letter_settings.ensure_letter_defaults(ctx, actor=operator(), signer=signer):
         print(f"Surat: {seeded} ditambahkan; ubah di Admin › Surat.")
     if args.demo:
         created = user_service.ensure_demo_users(ctx, actor=operator())
@@ -240,6 +241,22 @@ def case(ctx: EngineContext, args: argparse.Namespace) -> None:
             raise UsageError("--reason wajib diisi")
         actor = _actor(ctx, args) if args.user else operator()
         _print_case(ctx, case_service.cancel_case(ctx, actor=actor, case_ref=args.case, reason=args.reason))
+    elif args.action in ("suspend", "resume"):  # the operator's (an administrator's); --user acts as that person
+        actor = _actor(ctx, args) if args.user else operator()
+        if args.action == "resume":
+            _print_case(ctx, suspension.resume_case(ctx, actor=actor, case_ref=args.case))
+        elif not args.reason:
+            raise UsageError("--reason wajib diisi: pihak ketiga yang ditunggu")
+        else:
+            _print_case(ctx, suspension.suspend_case(ctx, actor=actor, case_ref=args.case, reason=args.reason))
+    elif args.action == "duplicate":  # the Ketua's (--user) or the operator's: closed as "duplikat" of --original
+        if not args.reason or not args.original:
+            raise UsageError("case duplicate memerlukan --original NOMOR dan --reason")
+        actor = _actor(ctx, args) if args.user else operator()
+        view = case_service.close_as_duplicate(
+            ctx, actor=actor, case_ref=args.case, original=args.original, reason=args.reason
+        )
+        _print_case(ctx, view)
     else:
         if not args.reason:
             raise UsageError("--reason wajib diisi")
@@ -258,7 +275,12 @@ def _case_start(ctx: EngineContext, args: argparse.Namespace) -> None:
             nama=str(raw.get("nama", "")), telepon=str(raw.get("telepon", "")), alamat=raw.get("alamat")
         )
     view = case_service.start_case(
-        ctx, actor=_actor(ctx, args), data=data, process_key=args.process, applicant=applicant
+        ctx,
+        actor=_actor(ctx, args),
+        data=data,
+        process_key=args.process,
+        applicant=applicant,
+        warn_duplicates=not args.confirm_duplicate,
     )
     _print_case(ctx, case_queries.get_case(ctx, str(view.id)))
 
@@ -270,6 +292,8 @@ def _print_case(ctx: EngineContext, view: CaseView) -> None:
         print(f"  Pemohon: {view.applicant}")
     print(f"  Status : {view.status}" + (f", hasil {view.outcome}" if view.outcome else ""))
     print(f"  Dibuat : {_when(ctx, view.created_at)}; diubah {_when(ctx, view.updated_at)}")
+    if view.suspended_at:
+        print(f"  Ditangguhkan sejak {_when(ctx, view.suspended_at)}: {view.suspension_reason}")
     if view.tasks:
         print("  Tugas siap:")
         for ref in view.tasks:
@@ -361,6 +385,13 @@ def task(ctx: EngineContext, args: argparse.Namespace) -> None:
         if detail.form:
             fields = ", ".join(detail.form.get("properties", {}))
             print(f"Formulir: {detail.form.get('title', '')} — isian: {fields}")
+    elif args.action == "reassign":
+        if not args.to:
+            raise UsageError("task reassign memerlukan --to NAMA")
+        reason = args.reason or ""
+        _print_task(ctx, reassignment.reassign_task(ctx, actor=actor, task_id=args.task_id, to=args.to, reason=reason))
+    elif args.action == "release" and args.reason is not None:  # a supervisor releases someone else's claim
+        _print_task(ctx, reassignment.release_claim(ctx, actor=actor, task_id=args.task_id, reason=args.reason))
     else:
         change = task_service.claim_task if args.action == "claim" else task_service.release_task
         view = change(ctx, actor=actor, task_id=args.task_id)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.actors import Actor
+from engine.actors import CLI_PREFIX, Actor
 from engine.context import EngineContext
 from engine.errors import MediasiError
 from engine.roles import ROLE_NAMES
@@ -67,7 +67,7 @@ def operator() -> Actor:
         name = getpass.getuser()
     except (KeyError, OSError):
         name = "unknown"
-    return Actor.operator(f"cli:{name}")
+    return Actor.operator(f"{CLI_PREFIX}{name}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = add("worker", commands.worker, "jalankan penjadwal timer dan email sebagai proses tersendiri")
     p.add_argument("--once", action="store_true", help="satu putaran saja, lalu keluar")
-    p = add("deploy", commands.deploy, "terapkan berkas BPMN (peta lajur dari NAMA.lanes.json) atau paket ZIP")
+    lanes = "peta lajur dari NAMA.lanes.json, versi sebelumnya, atau peta bawaan lajur baku"
+    p = add("deploy", commands.deploy, f"terapkan berkas BPMN ({lanes}) atau paket ZIP")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--lanes", type=Path, help="berkas JSON peta lajur-peran untuk semua FILE")
     p.add_argument("--user", help="pemilik proses yang menerapkan; wajib dengan MEDIASI_DEPLOY_APPROVAL=1 (mengajukan)")
@@ -123,11 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search", help="cari nomor kasus atau nama pemohon")
     p.add_argument("--page", type=int, default=1)
 
-    p = add("case", commands.case, "case show|start|withdraw|stop|cancel|events ...")
-    p.add_argument("action", choices=["show", "start", "withdraw", "stop", "cancel", "events"])
+    p = add("case", commands.case, "case show|start|withdraw|stop|cancel|duplicate|suspend|resume|events ...")
+    p.add_argument(
+        "action", choices=["show", "start", "withdraw", "stop", "cancel", "duplicate", "suspend", "resume", "events"]
+    )
     p.add_argument("case", nargs="?", help="id atau nomor kasus")
     p.add_argument("--user", help="pengguna yang bertindak")
-    p.add_argument("--reason", help="alasan (withdraw, stop, cancel)")
+    p.add_argument("--reason", help="alasan (withdraw, stop, cancel, duplicate, suspend)")
+    p.add_argument("--original", help="nomor kasus asal untuk duplicate")
+    p.add_argument(
+        "--confirm-duplicate", action="store_true", help="start: ajukan walau ada kasus korban yang sama dalam 30 hari"
+    )
     p.add_argument("--data", help="data formulir permohonan (JSON) untuk start")
     p.add_argument("--process", default="mediasi_kekerasan", help="kunci proses untuk start")
     p.add_argument("--applicant", help='pemohon datang langsung (JSON: {"nama", "telepon", "alamat"?})')
@@ -190,11 +197,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("tasks", commands.tasks, "daftar tugas siap (kotak masuk --user)")
     p.add_argument("--user")
 
-    p = add("task", commands.task, "task show|complete|claim|release ID --user NAMA")
-    p.add_argument("action", choices=["show", "complete", "claim", "release"])
+    p = add(
+        "task",
+        commands.task,
+        "task show|complete|claim|release|reassign ID --user NAMA"
+        " (release --reason, reassign --to NAMA --reason: Ketua LP-PAR atau admin atas tugas yang diambil orang lain)",
+    )
+    p.add_argument("action", choices=["show", "complete", "claim", "release", "reassign"])
     p.add_argument("task_id", type=_uuid, metavar="ID")
     p.add_argument("--user")
     p.add_argument("--data", help="data formulir (JSON) untuk complete")
+    p.add_argument("--to", help="pengguna penerima tugas untuk reassign")
+    p.add_argument("--reason", help="alasan melepas atau mengalihkan tugas yang diambil orang lain")
     return parser
 
 

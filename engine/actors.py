@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# How the audit trail names who acted when no signed-in user did (engine.services.people reads them back):
+CLI_PREFIX = "cli:"  # the operator at the server's terminal: "cli:root"
+SYSTEM_PREFIX = "sistem:"  # the engine itself: "sistem:penjadwal" for timers
+REGISTRATION_PREFIX = "pendaftaran:"  # an applicant creating their own account: "pendaftaran:ani"
+
 
 @dataclass(frozen=True)
 class Actor:

@@ -48,22 +48,25 @@ class LoadedDefinition:
 
     @cached_property
     def labels(self) -> dict[str, str]:
-        """Each process variable's title, taken from the forms of this version (first form wins)."""
+        """Each process variable's title, taken from the forms of this version (first form wins).
+
+        A field inside a group has its dotted path without list indices: `korban.jenis_kelamin`.
+        """
         labels: dict[str, str] = {}
         for schema in self.forms.values():
-            for name, prop in schema.get("properties", {}).items():
-                labels.setdefault(name, str(prop.get("title", name)))
+            for path, prop in form_fields(schema):
+                labels.setdefault(path, str(prop.get("title", path.rsplit(".", 1)[-1])))
         return labels
 
     @cached_property
     def value_titles(self) -> dict[str, dict[str, str]]:
-        """Each enum variable's value titles (x-enumTitles), from the forms of this version."""
+        """Each enum variable's value titles (x-enumTitles), from the forms of this version; paths as in `labels`."""
         titles: dict[str, dict[str, str]] = {}
         for schema in self.forms.values():
-            for name, prop in schema.get("properties", {}).items():
+            for path, prop in form_fields(schema):
                 source = prop.get("items", prop) if prop.get("type") == "array" else prop
                 if isinstance(source, dict) and "x-enumTitles" in source:
-                    titles.setdefault(name, dict(source["x-enumTitles"]))
+                    titles.setdefault(path, dict(source["x-enumTitles"]))
         return titles
 
     def form(self, name: str | None) -> dict[str, Any] | None:
@@ -105,6 +108,20 @@ class DefinitionCache:
         """Forget everything (tests use this to prove state reloads from the database)."""
         with self._lock:
             self._entries.clear()
+
+
+def form_fields(schema: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every field of a form as (dotted path, property), the fields of groups (objects, lists of objects) too."""
+    fields: list[tuple[str, dict[str, Any]]] = []
+    for name, prop in schema.get("properties", {}).items():
+        if not isinstance(prop, dict):
+            continue
+        path = f"{prefix}{name}"
+        fields.append((path, prop))
+        inner = prop.get("items") if prop.get("type") == "array" else prop
+        if isinstance(inner, dict) and "properties" in inner:
+            fields += form_fields(inner, f"{path}.")
+    return fields
 
 
 def load_definition(row: ProcessDefinition) -> LoadedDefinition:

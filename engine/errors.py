@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -84,3 +85,36 @@ class ProcessFailed(MediasiError):
 
 class Unauthenticated(MediasiError):
     """No valid credentials were presented."""
+
+
+class AlreadyFiled(Conflict):
+    """The form was sent before by the same person and filed the case `number`; nothing new was filed."""
+
+    def __init__(self, case_id: uuid.UUID, number: str) -> None:
+        self.case_id = case_id
+        self.number = number
+        super().__init__(f"Formulir ini sudah dikirim dan tercatat sebagai {number}; tidak ada kasus baru yang dibuat.")
+
+
+class FormSpent(Conflict):
+    """The form's one-time token was used by someone else; the case it filed is not named."""
+
+
+@dataclass(frozen=True)
+class EarlierCase:
+    """A case filed recently for the same victim: its id and number when the filer may read it, else None."""
+
+    id: uuid.UUID | None
+    number: str | None
+
+
+class DuplicateSuspected(Conflict):
+    """A case for the same victim (name and phone) was filed recently; filing again needs a confirmation."""
+
+    def __init__(self, earlier: Sequence[EarlierCase], days: int) -> None:
+        self.earlier = list(earlier)
+        named = ", ".join(c.number or "kasus lain" for c in self.earlier)
+        super().__init__(
+            f"Dalam {days} hari terakhir sudah ada permohonan untuk korban dengan nama dan telepon yang sama: "
+            f"{named}. Periksa dahulu; bila memang permohonan baru, nyatakan sudah memeriksa lalu ajukan tetap."
+        )

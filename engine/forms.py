@@ -6,6 +6,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator, Mapping
+from datetime import time
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +19,10 @@ from engine.errors import FormInvalid, ProcessFailed
 
 FORM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.json$")
 FILE_FORMAT = "file"
+TIME_FORMAT = "jam"  # a time of day, stored "HH:MM"; typed "15.00", "15:00", "9.30" or "09:30 WIB"
+# How forms marked a time of day before TIME_FORMAT; the versions deployed then still run cases.
+TIME_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
+TIME_MESSAGE = "Tulis jam seperti 15.00 atau 15:00 (24 jam, pukul 00.00 sampai dengan 23.59)."
 ROOT_FIELD = "_form"
 MAX_KEYS = 200  # top-level fields of one submission; refused before validating anything
 MAX_ERRORS = 50  # field errors reported; the rest are counted in one more entry
@@ -35,7 +40,8 @@ _TYPE_NAMES = {
 _FORMAT_MESSAGES = {
     "date": "Tanggal tidak valid (format TTTT-BB-HH).",
     "email": "Alamat surel tidak valid.",
-    FILE_FORMAT: "Berkas tidak valid.",
+    FILE_FORMAT: "Berkas tidak valid; unggah berkas PDF, JPEG atau PNG.",
+    TIME_FORMAT: TIME_MESSAGE,
 }
 
 
@@ -44,6 +50,7 @@ class FormSchemaError(ValueError):
 
 
 _format_checker = FormatChecker()
+_TYPED_TIME = re.compile(r"([01]?[0-9]|2[0-3])[.:]([0-5][0-9])(?:\s*WIB)?", re.IGNORECASE)
 
 
 @_format_checker.checks(FILE_FORMAT, raises=ValueError)
@@ -52,6 +59,46 @@ def _is_document_id(value: object) -> bool:
         return True  # the type keyword reports non-strings
     uuid.UUID(value)
     return True
+
+
+@_format_checker.checks(TIME_FORMAT, raises=ValueError)
+def _is_stored_time(value: object) -> bool:
+    return not isinstance(value, str) or re.fullmatch(TIME_PATTERN, value) is not None
+
+
+def parse_clock(value: object) -> time | None:
+    """A time of day as people type it ("15.00", "15:00", "9.30", "09:30 WIB"), or None."""
+    if not isinstance(value, str):
+        return None
+    match = _TYPED_TIME.fullmatch(value.strip())
+    return time(int(match[1]), int(match[2])) if match else None
+
+
+def is_time_field(schema: Mapping[str, Any]) -> bool:
+    """Whether a field schema holds a time of day (TIME_FORMAT, or the older HH:MM pattern)."""
+    return schema.get("type") == "string" and (
+        schema.get("format") == TIME_FORMAT or schema.get("pattern") == TIME_PATTERN
+    )
+
+
+def normalize_times(schema: Mapping[str, Any], data: Any) -> Any:
+    """`data` with every time-of-day field typed in a form people use stored as "HH:MM"; the rest as given.
+
+    A value that is no time stays as typed, for validation to refuse beside its field.
+    """
+    if is_time_field(schema):
+        at = parse_clock(data)
+        return f"{at:%H:%M}" if at is not None else data
+    properties = schema.get("properties")
+    if isinstance(data, dict) and isinstance(properties, Mapping):
+        return {
+            k: normalize_times(properties[k], v) if isinstance(properties.get(k), Mapping) else v
+            for k, v in data.items()
+        }
+    items = schema.get("items")
+    if isinstance(data, list) and isinstance(items, Mapping):
+        return [normalize_times(items, v) for v in data]
+    return data
 
 
 def check_form_name(name: str) -> str:
@@ -136,10 +183,20 @@ def validate_form(schema: Mapping[str, Any], data: Any) -> None:
 
     :raises FormInvalid: for the data; ProcessFailed when the form itself refers outside itself.
     """
+    errors = form_errors(schema, data)
+    if errors:
+        raise FormInvalid(errors)
+
+
+def form_errors(schema: Mapping[str, Any], data: Any) -> dict[str, str]:
+    """Every field error of `data` against a form, by field path (at most MAX_ERRORS + 1; empty: valid).
+
+    :raises ProcessFailed: when the form itself refers outside itself.
+    """
     if not isinstance(data, dict):
-        raise FormInvalid({ROOT_FIELD: "Data formulir harus berupa objek JSON."})
+        return {ROOT_FIELD: "Data formulir harus berupa objek JSON."}
     if len(data) > MAX_KEYS:
-        raise FormInvalid({ROOT_FIELD: f"Data formulir memuat {len(data)} isian; paling banyak {MAX_KEYS}."})
+        return {ROOT_FIELD: f"Data formulir memuat {len(data)} isian; paling banyak {MAX_KEYS}."}
     validator = _validator(json.dumps(schema, sort_keys=True))
     try:
         found = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
@@ -151,11 +208,16 @@ def validate_form(schema: Mapping[str, Any], data: Any) -> None:
     for error in found:
         for field, message in _describe(error):
             errors.setdefault(field, message)
-    if errors:
-        raise FormInvalid(_capped(errors))
+    return capped(errors)
 
 
-def _capped(errors: dict[str, str]) -> dict[str, str]:
+def valid_part(data: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
+    """The top-level fields of `data` that no error names (in themselves or anywhere inside them)."""
+    bad = {path.split(".")[0] for path in errors}
+    return {key: value for key, value in data.items() if key not in bad}
+
+
+def capped(errors: dict[str, str]) -> dict[str, str]:
     """The first MAX_ERRORS errors, then one entry (the whole form's) counting the rest."""
     if len(errors) <= MAX_ERRORS:
         return errors
@@ -168,21 +230,26 @@ def _capped(errors: dict[str, str]) -> dict[str, str]:
 
 def file_ids(schema: Mapping[str, Any], data: Any) -> list[str]:
     """Return the document ids held by the form's file fields in `data`."""
-    found: list[str] = []
-    _collect_files(schema, data, found)
+    return list(file_fields(schema, data).values())
+
+
+def file_fields(schema: Mapping[str, Any], data: Any) -> dict[str, str]:
+    """The form's file fields in `data`: field path -> the document id it holds."""
+    found: dict[str, str] = {}
+    _collect_files(schema, data, found, ())
     return found
 
 
-def _collect_files(schema: Mapping[str, Any], value: Any, found: list[str]) -> None:
+def _collect_files(schema: Mapping[str, Any], value: Any, found: dict[str, str], path: tuple[str | int, ...]) -> None:
     if schema.get("format") == FILE_FORMAT and isinstance(value, str):
-        found.append(value)
+        found[_field(path)] = value
     elif isinstance(value, dict):
         for key, sub in schema.get("properties", {}).items():
             if key in value:
-                _collect_files(sub, value[key], found)
+                _collect_files(sub, value[key], found, (*path, key))
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for item in value:
-            _collect_files(schema["items"], item, found)
+        for n, item in enumerate(value):
+            _collect_files(schema["items"], item, found, (*path, n))
 
 
 def _field(path: Any, *extra: str | int) -> str:
@@ -201,8 +268,20 @@ def _describe(error: ValidationError) -> Iterator[tuple[str, str]]:
         allowed = set(error.schema.get("properties", {}))
         for name in sorted(set(error.instance) - allowed):
             yield _field(path, name), "Isian tidak dikenal."
+    elif kind in ("pattern", "format") and is_time_field(error.schema):
+        yield _field(path), TIME_MESSAGE
+    elif kind == "pattern":
+        yield _field(path), _pattern_message(error.schema)
     else:
         yield _field(path), _message(str(kind), arg)
+
+
+def _pattern_message(schema: Mapping[str, Any]) -> str:
+    """What a patterned field expects: like its first example, when the form gives one."""
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples and isinstance(examples[0], str):
+        return f"Tulis seperti contoh ini: {examples[0]}."
+    return "Bentuk isian tidak sesuai dengan yang diminta; lihat petunjuk pada isian ini."
 
 
 def _message(kind: str, arg: Any) -> str:
@@ -225,6 +304,5 @@ def _message(kind: str, arg: Any) -> str:
         "minItems": f"Isi minimal {arg} butir.",
         "maxItems": f"Maksimal {arg} butir.",
         "uniqueItems": "Tidak boleh ada butir yang sama.",
-        "pattern": "Format tidak sesuai.",
     }
     return simple.get(kind, "Isian tidak valid.")

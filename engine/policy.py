@@ -36,11 +36,15 @@ def may_work(actor: Actor, task: TaskRecord, case: CaseRecord) -> bool:
     return bool(task_roles(task) & actor.roles)
 
 
-def ensure_may_work(actor: Actor, task: TaskRecord, case: CaseRecord, *, lane: str) -> None:
-    """Raise unless `actor` may complete `task` (in `lane`) now."""
+def ensure_may_work(actor: Actor, task: TaskRecord, case: CaseRecord, *, lane: str, covering: bool = False) -> None:
+    """Raise unless `actor` may complete `task` (in `lane`) now.
+
+    `covering`: the task is claimed by someone away whose substitute `actor` is (engine.services.substitutes);
+    the lane still has to be the actor's own.
+    """
     if not may_work(actor, task, case):
         if task.for_applicant:
             raise NotInLane("Tugas ini hanya dapat dikerjakan oleh pemohon kasus ini.")
         raise NotInLane(f"Tugas ini milik lajur {lane!r}; peran Anda tidak mengerjakannya.")
-    if task.claimed_by_id is not None and task.claimed_by_id != actor.user_id:
+    if task.claimed_by_id is not None and task.claimed_by_id != actor.user_id and not covering:
         raise PermissionDenied("Tugas ini sedang diambil oleh pengguna lain.")

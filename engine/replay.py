@@ -26,17 +26,22 @@ from engine import runtime
 from engine.bpmn.specs import ProcessSpecs
 from engine.calendar import WorkingCalendar
 from engine.errors import MediasiError
-from engine.status import CaseStatus
+from engine.status import CaseOutcome, CaseStatus
 from engine.version_migration import MigrationRefused, migrate_workflow
 
 WITHDRAW_SIGNAL = "pencabutan_persetujuan"
 SAFETY_STOP_SIGNAL = "penghentian_keselamatan"
 # Events that deliver a signal to the workflow, and the signal they deliver.
 SIGNAL_EVENTS = {"case_withdrawn": WITHDRAW_SIGNAL, "case_stopped": SAFETY_STOP_SIGNAL}
+# Events that end the workflow where it stands, and the outcome they give the case (engine.status).
+CANCEL_EVENTS: dict[str, str | None] = {"case_cancelled": None, "case_closed_as_duplicate": CaseOutcome.DUPLICATE}
 # Events that move the workflow: each is one step of a replay (and of the auditor's slider).
 STEP_EVENTS = frozenset(
-    {"case_started", "task_completed", "case_cancelled", "timer_fired", "case_migrated", *SIGNAL_EVENTS}
+    {"case_started", "task_completed", "timer_fired", "case_migrated", *SIGNAL_EVENTS, *CANCEL_EVENTS}
 )
+# A suspended case's resumption moves its pending timers out (engine.services.suspension); replay moves
+# them alike, as recorded, without counting a step: no task opens or ends and no data changes.
+RESUMED = "case_resumed"
 
 
 # A version's specs and outcomes by definition id (None: no such version).
@@ -191,8 +196,11 @@ def replay(
             if event.type == "case_completed":
                 session.check_completed(event)
                 continue
+            if event.type == RESUMED:
+                session.move_timers(event)
+                continue
             if event.type not in STEP_EVENTS:
-                continue  # claims, releases, uploads: they do not move the workflow
+                continue  # claims, releases, uploads, notes, suspensions: they do not move the workflow
             if index == limit:
                 break
             index += 1
@@ -228,6 +236,7 @@ class _Session:
         for task in tasks:
             self.opened_by.setdefault(task.opened_seq, []).append(task)
         self.ready_before: set[uuid.UUID] = set()
+        self.closing_outcome: str | None = None  # the outcome a cancelling event gave (no end event names it)
         self.timers_seen: set[uuid.UUID] = set()  # fired timer tasks already matched to an event
 
     def apply(self, n: int, event: RecordedEvent, previous: Step | None) -> Step:
@@ -248,8 +257,9 @@ class _Session:
                 reason = (event.payload or {}).get("reason", "")
                 payload = signal_payload(SIGNAL_EVENTS[event.type], reason, event.actor)
                 _run(lambda: runtime.send_signal(workflow, SIGNAL_EVENTS[event.type], payload))
-            elif event.type == "case_cancelled":
+            elif event.type in CANCEL_EVENTS:
                 runtime.cancel(workflow)
+                self.closing_outcome = CANCEL_EVENTS[event.type]
             elif event.type == "case_migrated":
                 self._migrate(workflow, event)
             elif event.type == "timer_fired":
@@ -299,6 +309,20 @@ class _Session:
         self.timers_seen |= {
             t.id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.name == event.element
         }
+
+    def move_timers(self, event: RecordedEvent) -> None:
+        """Move the pending timers as the recorded resumption moved them; they must be the same timers."""
+        workflow = self._require_workflow()
+        recorded = sorted(_timer_moves(event.payload))
+        waiting = runtime.pending_timers(workflow).items()
+        pending = sorted((element, due, task_id) for task_id, (element, due) in waiting)
+        if [(e, d) for e, d, _ in recorded] != [(e, d) for e, d, _ in pending]:
+            raise _Diverged(
+                f"timer yang menunggu berbeda saat kasus dilanjutkan: tercatat {_timer_names(recorded) or '-'}, "
+                f"diputar ulang {_timer_names(pending) or '-'}"
+            )
+        for (_, _, due), (_, _, task_id) in zip(recorded, pending, strict=True):
+            runtime.move_timer(workflow, task_id, due)
 
     def _complete(self, workflow: BpmnWorkflow, event: RecordedEvent) -> None:
         replayed = self.ids.get(event.task_id) if event.task_id else None
@@ -375,7 +399,7 @@ class _Session:
         replayed = {"data": _plain(workflow.data), "tasks": [list(p) for p in runtime.task_states(workflow)]}
         _same("data akhir", _plain(stored.final["data"]), replayed["data"])
         _same("keadaan akhir tugas", [list(p) for p in stored.final["tasks"]], replayed["tasks"])
-        outcome = runtime.finished_outcome(workflow, self.outcomes)
+        outcome = self.closing_outcome or runtime.finished_outcome(workflow, self.outcomes)
         if outcome != stored.outcome:
             raise _Diverged(f"hasil tersimpan {stored.outcome}, diputar ulang {outcome}")
 
@@ -389,6 +413,21 @@ def migration_ends(payload: Any) -> tuple[int | None, int | None]:
         return found if isinstance(found, int) and not isinstance(found, bool) else None
 
     return end("from"), end("to")
+
+
+def _timer_moves(payload: Any) -> list[tuple[str, datetime, datetime]]:
+    """(element, due before, due after) of each timer a `case_resumed` payload moved."""
+    moves = payload.get("timers") if isinstance(payload, dict) else None
+    if not isinstance(moves, list):
+        raise _Diverged("timer yang dipindah saat kasus dilanjutkan tidak tercatat (muatan dihapus?)")
+    try:
+        return [(m["element"], datetime.fromisoformat(m["from"]), datetime.fromisoformat(m["to"])) for m in moves]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _Diverged(f"catatan timer yang dipindah tidak terbaca: {exc}") from exc
+
+
+def _timer_names(timers: Sequence[tuple[str, datetime, Any]]) -> str:
+    return ", ".join(f"{element} {due.isoformat()}" for element, due, _ in timers)
 
 
 def _run(step: Callable[[], Any]) -> Any:

@@ -318,6 +318,16 @@ def pending_timers(workflow: BpmnWorkflow) -> dict[UUID, tuple[str, datetime]]:
     return found
 
 
+def move_timer(workflow: BpmnWorkflow, task_id: UUID, due: datetime) -> None:
+    """Make a pending timer fire at `due` instead (a suspended case's timers move out by the suspension)."""
+    task = workflow.get_task_from_id(task_id)
+    value = task._get_internal_data("event_value") if task is not None else None
+    if task is None or value is None:
+        raise Conflict("Timer ini tidak sedang ditunggu.")
+    moment = due.astimezone(UTC).isoformat()
+    task._set_internal_data(event_value={**value, "next": moment} if isinstance(value, dict) else moment)
+
+
 def _timer_due(value: Any) -> datetime | None:
     if isinstance(value, dict):  # a cycle: the next firing
         return datetime.fromisoformat(value["next"]).astimezone(UTC)

@@ -22,6 +22,8 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str | None = None
+    # Keys the digest of a victim's name and phone that finds likely duplicate filings (None: secret_key).
+    duplicate_secret: str | None = None
     timezone: str = "Asia/Jakarta"
     processes_dir: Path = PROJECT_ROOT / "processes"
     forms_dir: Path = PROJECT_ROOT / "forms"
@@ -81,6 +83,7 @@ class Settings:
         return cls(
             database_url=normalize_database_url(environ.get("MEDIASI_DATABASE_URL", DEFAULT_DATABASE_URL)),
             secret_key=environ.get("MEDIASI_SECRET_KEY") or None,
+            duplicate_secret=environ.get("MEDIASI_DUPLICATE_KEY") or None,
             timezone=timezone,
             processes_dir=Path(environ.get("MEDIASI_PROCESSES_DIR", PROJECT_ROOT / "processes")),
             forms_dir=Path(environ.get("MEDIASI_FORMS_DIR", PROJECT_ROOT / "forms")),

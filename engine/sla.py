@@ -57,9 +57,15 @@ def sla_state(due_at: datetime | None, now: datetime, calendar: WorkingCalendar)
         return None
     if now > due_at:
         return SlaState.OVERDUE
-    if due_at <= calendar.due_at(now, 1):
+    if due_at <= due_soon_until(now, calendar):
         return SlaState.DUE_SOON
     return SlaState.ON_TIME
+
+
+def due_soon_until(now: datetime, calendar: WorkingCalendar) -> datetime:
+    """The latest due moment that is due soon as seen at `now`: one working day out (engine.services.inbox
+    turns a state into bounds on due moments with it, so a filtered inbox agrees with `sla_state`)."""
+    return calendar.due_at(now, 1)
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,7 @@ def resume(clocks: Clocks, now: datetime, calendar: WorkingCalendar) -> dict[str
         since = _moment(clock.get("paused"))
         if since is None:
             continue
-        days = max(0, calendar.working_days_between(calendar.next_working_moment(since), now))
+        days = working_days_held(since, now, calendar)
         if days:
             due = datetime.fromisoformat(clock["due"])
             clock["due"] = _iso(calendar.close_of_service(calendar.add_working_days(due, days)))
@@ -166,6 +172,24 @@ def resume(clocks: Clocks, now: datetime, calendar: WorkingCalendar) -> dict[str
             clock["paused_days"] = int(clock.get("paused_days", 0)) + days
         moved[name] = days
     return moved
+
+
+def working_days_held(since: datetime, now: datetime, calendar: WorkingCalendar) -> int:
+    """Working days a pause (or a suspension) from `since` to `now` lasted, as a due moment moves out by them."""
+    return max(0, calendar.working_days_between(calendar.next_working_moment(since), now))
+
+
+def postpone(moment: datetime, days: int, calendar: WorkingCalendar) -> datetime:
+    """`moment` moved out by `days` working days: the same local time that many working days later,
+    and a close of service stays the close of service (a Friday closes earlier)."""
+    if days <= 0:
+        return moment
+    day = calendar.add_working_days(moment, days)
+    own = calendar.local_date(moment)
+    if calendar.is_working_day(own) and moment == calendar.close_of_service(own):
+        return calendar.close_of_service(day)
+    local = moment.astimezone(calendar.zone)
+    return datetime.combine(day, local.timetz()).astimezone(moment.tzinfo)
 
 
 def clock_due(clocks: Mapping[str, Mapping[str, Any]]) -> datetime | None:

@@ -17,6 +17,13 @@ class CaseStatus:
     ALL: Final = (OPEN, COMPLETED, CANCELLED)
 
 
+class CaseOutcome:
+    """Outcomes the engine gives itself; the diagram's end events name the others (engine.bpmn.catalog)."""
+
+    # Closed by the Ketua LP-PAR as a duplicate of another case (status CANCELLED); never in the figures.
+    DUPLICATE: Final = "duplikat"
+
+
 class TaskStatus:
     """`case_task.state`. A HELD task waits for the screening correction it submitted to be confirmed
     by a second person (engine.services.corrections); nobody can work it."""

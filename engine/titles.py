@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.status import CaseStatus
+from engine.status import CaseOutcome, CaseStatus
 
 STATUS_TITLES = {CaseStatus.OPEN: "Berjalan", CaseStatus.COMPLETED: "Selesai", CaseStatus.CANCELLED: "Dibatalkan"}
 OUTCOME_TITLES = {
@@ -13,4 +13,17 @@ OUTCOME_TITLES = {
     "withdrawn": "Dihentikan",
     "resolved": "Pengaduan selesai",
     "unresolved": "Pengaduan tidak terselesaikan",
+    CaseOutcome.DUPLICATE: "Duplikat",
 }
+
+
+def status_title(code: str) -> str:
+    """What people read for a case's status."""
+    return STATUS_TITLES.get(code, code)
+
+
+def outcome_title(code: str | None) -> str:
+    """What people read for a case's outcome ("-" while it has none); a code no table names reads as words."""
+    if not code:
+        return "-"
+    return OUTCOME_TITLES.get(code) or code.replace("_", " ").capitalize()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from engine.actors import Actor
+from engine.calendar import OFFICE_ZONE, WorkingCalendar
 from engine.casework.views import CaseView
 from engine.context import EngineContext
 from engine.letters import outbox
@@ -133,7 +135,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "Task_arahan_sekretaris": {"arahan": "Siapkan ruang terpisah dan format berita acara."},
     "Task_siapkan_dokumen": {"dokumen_disiapkan": ["surat_undangan", "format_berita_acara", "ruang_terpisah"]},
     "Task_laksanakan_mediasi": {
-        "tanggal_pelaksanaan": "2026-03-26",
+        "tanggal_pelaksanaan": "2026-03-17",  # START's day; `walk` moves it to the clock's (`dated`)
         "skrining_ulang_aman": True,
         "bentuk_sesi": "terpisah",
         "hasil_mediasi": "sepakat",
@@ -197,10 +199,29 @@ class Step:
     data: dict[str, Any] = field(default_factory=dict)
     user: str | None = None
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self, now: datetime | None = None) -> dict[str, Any]:
+        """The step's data; with `now`, its default dates moved to where that clock stands (`dated`)."""
         merged = copy.deepcopy(FORMS[self.element])
+        if now is not None:
+            merged.update(dated(merged, now))
         merged.update(self.data)
         return {k: v for k, v in merged.items() if v is not None}
+
+
+def dated(defaults: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Default dates that hold at `now`: a mediation held that day, an invitation not for an earlier day.
+
+    The engine refuses a mediation held after today or before its invitation, and letter dates before
+    the case was filed (engine.legal.chronology), so a scenario run later than START moves them along.
+    """
+    today = now.astimezone(OFFICE_ZONE).date()
+    moved: dict[str, Any] = {}
+    if "tanggal_pelaksanaan" in defaults:
+        moved["tanggal_pelaksanaan"] = today.isoformat()
+    invited = defaults.get("tanggal_mediasi")
+    if isinstance(invited, str) and date.fromisoformat(invited) < today:
+        moved["tanggal_mediasi"] = WorkingCalendar().add_working_days(today, 1).isoformat()
+    return moved
 
 
 def steps(*elements: str | Step) -> list[Step]:
@@ -226,7 +247,7 @@ def walk(
         ctx = contexts()
         task_id = ready_task(ctx, case.id, step.element)
         actor = people[step.user or WORKER[step.element]]
-        view = task_service.complete_task(ctx, actor=actor, task_id=task_id, data=step.payload())
+        view = task_service.complete_task(ctx, actor=actor, task_id=task_id, data=step.payload(ctx.clock.now()))
         render_letters(ctx)
     return view
 

@@ -40,12 +40,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ctx: EngineConte
         audit,
         auth,
         cases,
+        claims,
         exports,
         incidents,
         notifications,
         pages,
         processes,
         reports,
+        substitutes,
         tasks,
     )
     from webapp.extensions import csrf, login_manager
@@ -60,6 +62,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ctx: EngineConte
         pages.bp,
         auth.bp,
         tasks.bp,
+        claims.bp,
+        substitutes.bp,
         cases.bp,
         audit.bp,
         processes.bp,

@@ -20,7 +20,7 @@ from engine.services import queries as case_queries
 from engine.services.audit_search import CaseHit
 from engine.services.queries import Page
 from webapp.cases import EVENT_TITLES
-from webapp.templating import when
+from webapp.templating import people, when
 from webapp.web import actor, ctx, evidence_download, roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -48,6 +48,8 @@ SHARED_EVENT_TITLES = {
     "calendar_override_added": "Hari kerja/libur ditetapkan",
     "calendar_override_removed": "Penetapan hari kerja/libur dihapus",
     "user_email_set": "Alamat email akun diubah",
+    "substitute_set": "Pengganti ditunjuk",
+    "substitute_cleared": "Pengganti dihapus",
 }
 SEARCH_FIELDS = ("pelaku", "tugas", "dari", "sampai")
 
@@ -112,7 +114,7 @@ def case(case_id: UUID) -> ResponseReturnValue:
         events=events,
         status=status,
         checked_at=ctx().clock.now(),
-        replay_info=_replay_info(view, events),
+        replay_info=_replay_info(view, events, replays.field_titles(ctx(), case_ref=case_id, actor=person)),
     )
 
 
@@ -204,12 +206,16 @@ def _day(form: dict[str, str], name: str, label: str, errors: dict[str, str]) ->
         return None
 
 
-def _replay_info(view: CaseView, events: list[EventView]) -> dict[str, Any]:
-    """What the replay script needs besides the replay: local times, task and event titles."""
+def _replay_info(view: CaseView, events: list[EventView], fields: replays.FieldTitles) -> dict[str, Any]:
+    """What the replay script needs besides the replay: local times, task and event titles, who acted
+    (full names, looked up once for the page and its timeline), and the titles of fields and their values."""
     titles = {e.element: e.title for e in events if e.element and e.title}
     titles.update({t.element: t.title for t in view.tasks})
+    names = people(e.actor for e in events)
     return {
         "times": {str(e.seq): when(e.at) for e in events},
         "titles": titles,
         "events": EVENT_TITLES,
+        "people": {e.actor: names[e.actor] for e in events if e.actor},
+        "fields": fields.as_json(),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from engine.services.tasks import TaskDetail
@@ -12,24 +13,33 @@ HIDDEN = {"penghentian"}  # recorded for the audit trail, shown on the case page
 def case_facts(detail: TaskDetail) -> list[tuple[str, str]]:
     """(label, value) of the variables this task shows: its own list, or every one for staff tasks."""
     names = list(detail.facts) if detail.facts else [n for n in detail.data if n not in HIDDEN]
-    return [
-        (detail.labels.get(name, _humanize(name)), _text(detail.value_titles.get(name, {}), detail.data[name]))
-        for name in names
-        if name in detail.data
-    ]
+    words = Words(detail.labels, detail.value_titles)
+    return [(words.label(name), words.text(name, detail.data[name])) for name in names if name in detail.data]
+
+
+class Words:
+    """Field titles and enum value titles of a version's forms, by dotted path (korban.jenis_kelamin)."""
+
+    def __init__(self, labels: Mapping[str, str], values: Mapping[str, Mapping[str, str]]) -> None:
+        self.labels = labels
+        self.values = values
+
+    def label(self, path: str) -> str:
+        """The field's title; a field no form names reads as words."""
+        return self.labels.get(path) or _humanize(path.rsplit(".", 1)[-1])
+
+    def text(self, path: str, value: Any) -> str:
+        """A value in words: enum values by their titles, groups as "Title: value" pairs."""
+        if isinstance(value, bool):
+            return "Ya" if value else "Tidak"
+        if isinstance(value, list):
+            return "; ".join(self.text(path, item) for item in value) or "-"
+        if isinstance(value, dict):
+            return ", ".join(f"{self.label(f'{path}.{k}')}: {self.text(f'{path}.{k}', v)}" for k, v in value.items())
+        if value is None:
+            return "-"
+        return self.values.get(path, {}).get(str(value), str(value))
 
 
 def _humanize(name: str) -> str:
     return name.replace("_", " ").capitalize()
-
-
-def _text(titles: dict[str, str], value: Any) -> str:
-    if isinstance(value, bool):
-        return "Ya" if value else "Tidak"
-    if isinstance(value, list):
-        return "; ".join(_text(titles, item) for item in value) or "-"
-    if isinstance(value, dict):
-        return ", ".join(f"{_humanize(k)}: {_text({}, v)}" for k, v in value.items())
-    if value is None:
-        return "-"
-    return titles.get(str(value), str(value))

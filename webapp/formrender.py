@@ -19,12 +19,15 @@ from werkzeug.datastructures import FileStorage, MultiDict
 ADD = "_add"
 REMOVE = "_remove"
 EXISTING = "__existing"
+ROOT_FIELD = "_form"  # the engine's key for an error of the whole form (engine.forms.ROOT_FIELD)
 LONG_TEXT = 200
 MAX_RADIOS = 5
 TEXTAREA_ROWS = 5
 ITEM_ROWS = 2
 CHOOSE = "— pilih —"
-UPLOADED = "Berkas sudah diunggah"
+UPLOADED = "Berkas sudah diunggah dan tetap terlampir; pilih berkas lain hanya untuk menggantinya."
+FILE_ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"  # what uploads take (by content)
+MB = 1024 * 1024
 NOT_INTEGER = "Harus berupa bilangan bulat."
 NOT_NUMBER = "Harus berupa angka."
 NOT_BOOLEAN = "Pilih Ya atau Tidak."
@@ -130,6 +133,7 @@ class _Page:
     errors: Mapping[str, str]
     extra_groups: Mapping[str, int]
     id_prefix: str
+    max_file_bytes: int | None = None  # the largest upload taken: a larger file is refused in the browser
 
 
 @dataclass(frozen=True)
@@ -182,9 +186,12 @@ def render_fields(
     *,
     extra_groups: Mapping[str, int] | None = None,
     id_prefix: str = "f",
+    max_file_bytes: int | None = None,
 ) -> Markup:
     """The HTML of every field of `schema` (not the <form> element itself, nor buttons)."""
-    page = _Page(errors=errors or {}, extra_groups=extra_groups or {}, id_prefix=id_prefix)
+    page = _Page(
+        errors=errors or {}, extra_groups=extra_groups or {}, id_prefix=id_prefix, max_file_bytes=max_file_bytes
+    )
     return _render_object(page, schema, values or {}, "")
 
 
@@ -286,7 +293,12 @@ def _render_file(f: _Field) -> Markup:
     if existing:
         parts.append(Markup('<p class="berkas" id="{}">{}</p>').format(note_id, UPLOADED))
     control = f.control(note_id) if existing else f.control()
-    parts.append(Markup("<input{}>").format(_attrs(type="file", **control)))
+    limit = f.page.max_file_bytes
+    too_large = (
+        f"Berkas lebih dari {limit // MB} MB tidak dapat diunggah; pilih berkas yang lebih kecil." if limit else None
+    )
+    attrs = _attrs(type="file", **control, accept=FILE_ACCEPT, data_max_bytes=limit, data_too_large=too_large)
+    parts.append(Markup("<input{}>").format(attrs))
     if existing:
         hidden = _attrs(type="hidden", id=f"{f.id}-lama", name=f.path + EXISTING, value=existing)
         parts.append(Markup("<input{}>").format(hidden))
@@ -446,6 +458,63 @@ def _render_string_item(f: _Field, n: int, value: Any, removable: bool) -> Marku
         )
         parts.append(remove.format(REMOVE, item.path, title))
     return Markup('<div class="butir">\n{}\n</div>').format(_lines(parts))
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """One error of the summary above a form: the field's title, its message and the id to link to."""
+
+    title: str
+    message: str
+    target: str | None  # the element id of the field (None: not a field of this form)
+
+
+def error_summary(schema: Mapping[str, Any], errors: Mapping[str, str], *, id_prefix: str = "f") -> list[SummaryItem]:
+    """The field errors in the order the form shows its fields, each linked to its field; the rest last."""
+    items: list[tuple[int, SummaryItem]] = []
+    order = {path: n for n, path in enumerate(_paths(schema, "", errors))}
+    for path, message in errors.items():
+        if path == ROOT_FIELD:
+            continue
+        title = _title_at(schema, path)
+        target = f"{id_prefix}-{path.replace('.', '-')}" if title is not None else None
+        items.append((order.get(path, len(order)), SummaryItem(title or path, message, target)))
+    return [item for _, item in sorted(items, key=lambda pair: pair[0])]
+
+
+def _paths(schema: Mapping[str, Any], prefix: str, errors: Mapping[str, str]) -> Iterator[str]:
+    """Every field path of `schema` in display order, with the error paths inside lists where they fall."""
+    for name, sub in _properties(schema):
+        path = _join(prefix, name)
+        yield path
+        if _kind(sub) in ("groups", "strings"):
+            indexes = sorted({int(p.split(".")[0]) for p in _below(path, errors) if p.split(".")[0].isdigit()})
+            for n in indexes:
+                yield _join(path, n)
+                yield from _paths(_items(sub), _join(path, n), errors)
+        elif _kind(sub) == "object":
+            yield from _paths(sub, path, errors)
+
+
+def _below(path: str, errors: Mapping[str, str]) -> list[str]:
+    return [p.removeprefix(path + ".") for p in errors if p.startswith(path + ".")]
+
+
+def _title_at(schema: Mapping[str, Any], path: str) -> str | None:
+    """The title a field path shows under ("Korban 1 › Nama"), or None when the form has no such field."""
+    titles: list[str] = []
+    current: Mapping[str, Any] = schema
+    for part in path.split("."):
+        properties = current.get("properties") or {}
+        if current.get("type") == "array" and part.isdigit():
+            titles[-1] = f"{titles[-1]} {int(part) + 1}"
+            current = _items(current)
+        elif isinstance(properties.get(part), Mapping):
+            current = properties[part]
+            titles.append(str(current.get("title") or part))
+        else:
+            return None
+    return " \u203a ".join(titles)
 
 
 # ---------------------------------------------------------------- parsing

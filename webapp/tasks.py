@@ -18,25 +18,58 @@ from engine.services import queries as case_queries
 from engine.services import reads
 from engine.services import tasks as task_service
 from engine.status import CaseStatus
+from engine.titles import outcome_title
+from webapp import form_tokens
 from webapp.facts import case_facts
-from webapp.formrender import EXISTING, group_action, parse_fields, render_fields
+from webapp.formrender import EXISTING, error_summary, group_action, parse_fields, render_fields
 from webapp.web import actor, ctx
 
 bp = Blueprint("tasks", __name__, url_prefix="/tugas")
+INBOX_FILTERS = ("q", "process", "lane", "due", "claimed")  # the inbox's query arguments besides the page
 
 
 @bp.get("")
 @login_required
 def inbox() -> ResponseReturnValue:
-    """The ready tasks this person may work, most urgent first, a page at a time."""
+    """The ready tasks this person may work, most urgent first, narrowed by the filters, a page at a time."""
     try:
         page = min(max(1, int(request.args.get("page", 1))), case_queries.MAX_PAGE)
     except ValueError:
         page = 1
-    result = inbox_service.inbox_page(
-        ctx(), actor=actor(), page=page, per_page=inbox_service.PER_PAGE, count_limit=case_queries.COUNT_LIMIT
+    form = {name: request.args.get(name, "").strip() for name in INBOX_FILTERS}
+    filters = inbox_service.InboxFilter(
+        process=form["process"],
+        lane=form["lane"],
+        due=form["due"],
+        claimed=form["claimed"] or inbox_service.ALL,
+        search=form["q"],
     )
-    return render_template("tasks/inbox.html", result=result, tasks=result.items, now=ctx().clock.now())
+    try:
+        result = inbox_service.inbox_page(
+            ctx(),
+            actor=actor(),
+            filters=filters,
+            page=page,
+            per_page=inbox_service.PER_PAGE,
+            count_limit=case_queries.COUNT_LIMIT,
+        )
+    except FormInvalid as invalid:  # a filter value that is none of its choices: said beside its field
+        result, errors = None, invalid.errors
+    else:
+        errors = {}
+    return render_template(
+        "tasks/inbox.html",
+        result=result,
+        tasks=result.items if result else [],
+        now=ctx().clock.now(),
+        form=form,
+        filtered=filters.active,
+        query={name: value for name, value in form.items() if value},  # kept in the paging links
+        errors=errors,
+        choices=inbox_service.inbox_choices(ctx(), actor=actor()),
+        due_titles=inbox_service.DUE_TITLES,
+        claim_titles=inbox_service.CLAIM_TITLES,
+    ), (422 if errors else 200)
 
 
 @bp.post("/<uuid:task_id>/ambil")
@@ -65,11 +98,13 @@ def work(task_id: UUID) -> ResponseReturnValue:
         return _render(task_id, None, {})
     # Completing restores the workflow once, in the engine; the page needs only the form here.
     detail = task_service.get_task(ctx(), actor=actor(), task_id=task_id, with_data=False)
+    if (spent := form_tokens.spent_task_form(detail)) is not None:  # a form sent again once its task is done
+        return spent
     schema = detail.form or {"type": "object", "properties": {}}
     refused: dict[str, str] = {}
     data, errors = parse_fields(schema, request.form, request.files, _uploader(task_id, refused))
-    if refused:  # a file not stored: say so beside its field before anything else is done with the form
-        return _render(task_id, data, {**errors, **refused}, status=422)
+    if refused:  # a file not stored: say so beside its field, and (on "Selesaikan") every other problem too
+        return _refuse(task_id, data, {**errors, **refused})
     extra = _extra_groups(data)
     if extra is not None:
         return _render(task_id, data, {}, extra_groups=extra)
@@ -78,7 +113,7 @@ def work(task_id: UUID) -> ResponseReturnValue:
         flash("Draf disimpan.", "info")
         return redirect(url_for("tasks.work", task_id=task_id))
     if errors:
-        return _render(task_id, data, errors, status=422)
+        return _refuse(task_id, data, errors)
     try:
         view = task_service.complete_task(ctx(), actor=actor(), task_id=task_id, data=data)
     except FormInvalid as invalid:
@@ -93,8 +128,16 @@ def work(task_id: UUID) -> ResponseReturnValue:
     else:
         flash(f"Tugas \u201c{detail.task.title}\u201d selesai.", "info")
     if view.status != CaseStatus.OPEN:
-        flash(f"Kasus {view.number} selesai dengan hasil: {view.outcome}.", "info")
+        flash(f"Kasus {view.number} selesai dengan hasil: {outcome_title(view.outcome)}.", "info")
     return redirect(url_for("tasks.inbox"))
+
+
+def _refuse(task_id: UUID, data: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
+    """The form again with the page's own errors and, when completing, every one the engine would add."""
+    if group_action(request.form) is None and request.form.get("aksi") != "draf":
+        found = task_service.submission_errors(ctx(), actor=actor(), task_id=task_id, data=data)
+        errors = {**found, **errors}
+    return _render(task_id, data, errors, status=422)
 
 
 def _uploader(task_id: UUID, refused: dict[str, str]) -> Any:
@@ -149,7 +192,10 @@ def _render(
         detail=detail,
         case=case,
         facts=case_facts(detail),
-        fields=render_fields(schema, values, errors, extra_groups=extra_groups),
+        fields=render_fields(
+            schema, values, errors, extra_groups=extra_groups, max_file_bytes=task_service.MAX_UPLOAD_BYTES
+        ),
         form_error=errors.get("_form"),
         error_count=len(errors),
+        summary=error_summary(schema, errors),
     ), status

@@ -1,13 +1,15 @@
-"""Jinja helpers: times in the office's time zone, and Indonesian names of statuses and outcomes."""
+"""Jinja helpers: times in the office's time zone, Indonesian names of statuses and outcomes, people by name."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from flask import Flask
+from flask import Flask, g
 
 from engine.roles import ROLE_TITLES
-from engine.titles import OUTCOME_TITLES, STATUS_TITLES
+from engine.services import people as people_service
+from engine.titles import outcome_title, status_title
 from webapp.cases import EVENT_TITLES
 from webapp.web import ctx
 
@@ -32,13 +34,34 @@ def age(now: datetime, since: datetime) -> str:
     return "baru saja"
 
 
+def people(actors: Iterable[str | None]) -> Mapping[str, str]:
+    """Full names of every actor a page will show, in one query per page; `person` then reads them from memory.
+
+    In a template: `{% set names = people(events | map(attribute='actor')) %}` before a loop of `e.actor | person`.
+    """
+    known: dict[str, str] = g.setdefault("people_names", {})
+    missing = {a for a in actors if a and a not in known}
+    if missing:
+        known.update(people_service.display_names(ctx(), missing))
+    return known
+
+
+def person(actor: str | None) -> str:
+    """Who acted, as people read it: a user's full name, "Sistem (…)" for the CLI and the scheduler."""
+    if not actor:
+        return "-"
+    return people([actor]).get(actor, actor)
+
+
 def register_templating(app: Flask) -> None:
     """Make the helpers available to every template."""
     app.jinja_env.globals.update(
         when=when,
         age=age,
-        status_title=lambda s: STATUS_TITLES.get(s, s),
-        outcome_title=lambda o: OUTCOME_TITLES.get(o, o),
+        status_title=status_title,
+        outcome_title=outcome_title,
+        people=people,
         event_title=lambda t: EVENT_TITLES.get(t, t),
     )
     app.jinja_env.filters["role_title"] = lambda r: ROLE_TITLES.get(r, r)
+    app.jinja_env.filters["person"] = person

@@ -162,6 +162,7 @@ def record_step(
     office: Office,
     done: uuid.UUID | None = None,
     cancelled: bool = False,
+    outcome: str | None = None,
 ) -> CaseView:
     """Put the workflow's new state, new and vanished tasks and timers, clocks and an end into `writes`.
 
@@ -194,9 +195,9 @@ def record_step(
     _lapse_correction(writes, now, ended=workflow.completed)
     if not workflow.completed:
         writes.state, writes.state_format = runtime.dump_state(workflow), runtime.SERIALIZER_VERSION
-    elif cancelled:  # the case_cancelled event is the step's own; there is no outcome
+    elif cancelled:  # the ending event is the step's own; the outcome, if any, is the step's (engine.status)
         writes.final_record = runtime.dump_final(workflow)
-        case.status, case.closed_at, case.outcome = CaseStatus.CANCELLED, now, None
+        case.status, case.closed_at, case.outcome = CaseStatus.CANCELLED, now, outcome
     else:
         writes.final_record = runtime.dump_final(workflow)
         case.status, case.closed_at = CaseStatus.COMPLETED, now
@@ -281,7 +282,7 @@ def _run_clocks(
             names = sla.pause(clocks, now, reason)
             payload = {"clocks": names, "reason": reason}
             writes.events.append(case_event(case, type="sla_paused", actor=actor, at=now, payload=payload))
-        elif staff and sla.paused(clocks):
+        elif staff and sla.paused(clocks) and case.suspended_at is None:  # a suspension holds them until it ends
             moved = sla.resume(clocks, now, office.calendar())
             writes.events.append(case_event(case, type="sla_resumed", actor=actor, at=now, payload={"days": moved}))
     if clocks != (case.sla or {}):

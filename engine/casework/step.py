@@ -126,8 +126,11 @@ class CaseStep:
         self.writes.events.append(event)
         return event
 
-    def record(self, *, done: uuid.UUID | None = None, cancelled: bool = False) -> CaseView:
-        """Turn what the engine did into rows, events, timers, clocks, letters and notices."""
+    def record(self, *, done: uuid.UUID | None = None, cancelled: bool = False, outcome: str | None = None) -> CaseView:
+        """Turn what the engine did into rows, events, timers, clocks, letters and notices.
+
+        `cancelled`: the step ended the workflow where it stood, with `outcome` (None: filed in error).
+        """
         assert self.workflow is not None, "begin() first"
         self.view = record_step(
             self.writes,
@@ -139,6 +142,7 @@ class CaseStep:
             office=self.office,
             done=done,
             cancelled=cancelled,
+            outcome=outcome,
         )
         return self.view
 
@@ -218,7 +222,7 @@ def judge(step: CaseStep) -> None:
         if earlier:
             query = select(TASKS.c.due_at).where(TASKS.c.id.in_(earlier), TASKS.c.due_at.is_not(None))
             due += step.office.session.scalars(query).all()
-        sla = judging.case(case.sla, min(due, default=None))
+        sla = judging.case(case.sla, min(due, default=None), case.suspended_at)
     step.view = replace(view, sla=sla, clocks=judging.clocks(case.sla))
 
 

@@ -44,6 +44,10 @@ class TaskView:
     claimed_by: str | None = None
     completed_at: datetime | None = None
     sla_state: SlaState | None = None  # judged when the task was read; None without a due moment
+    # What tells two cases apart on an inbox card (filled by the inbox, for those who may work the task):
+    victim_initials: str | None = None
+    applicant: str | None = None  # the account's full name, or the walk-in applicant's name
+    claimed_by_name: str | None = None  # the full name of `claimed_by`
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ class CaseView:
     applicant: str | None = None
     sla: CaseSla = field(default_factory=CaseSla)
     clocks: list[ClockView] = field(default_factory=list)  # filled for a single case, not for lists
+    suspended_at: datetime | None = None  # waiting on a third party since then (engine.services.suspension)
+    suspension_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,10 @@ def task_view(
     case_number: str,
     claimed_by: str | None = None,
     sla_state: SlaState | None = None,
+    *,
+    victim_initials: str | None = None,
+    applicant: str | None = None,
+    claimed_by_name: str | None = None,
 ) -> TaskView:
     """Describe a task row."""
     info = catalog.tasks[task.element]
@@ -139,6 +149,9 @@ def task_view(
         claimed_by=claimed_by,
         completed_at=task.completed_at,
         sla_state=sla_state,
+        victim_initials=victim_initials,
+        applicant=applicant,
+        claimed_by_name=claimed_by_name,
     )
 
 
@@ -167,6 +180,8 @@ def case_view(
         applicant=applicant,
         sla=sla or CaseSla(),
         clocks=clocks or [],
+        suspended_at=case.suspended_at,
+        suspension_reason=case.suspension_reason,
     )
 
 
@@ -186,12 +201,18 @@ class SlaJudge:
             self._calendar = self._load()
         return sla_state(due_at, at or self.now, self._calendar)
 
-    def case(self, clocks: Mapping[str, Mapping[str, Any]] | None, task_due: datetime | None) -> CaseSla:
+    def case(
+        self, clocks: Mapping[str, Mapping[str, Any]] | None, task_due: datetime | None, held: datetime | None = None
+    ) -> CaseSla:
         """An open case's due moment and state: its nearest staff task's, else its earliest running clock's.
 
         While the clocks wait on the applicant they do not count down: their state is the one they had
-        when they paused, which is also where they stand again once they resume.
+        when they paused, which is also where they stand again once they resume. A suspended case
+        (`held`: since when) stands as it stood when it was suspended, its tasks' due moments too.
         """
+        if held is not None:
+            due = task_due if task_due is not None else clock_due(clocks or {})
+            return CaseSla(due, self.state(due, held), paused=due is not None)
         if task_due is not None:
             return CaseSla(task_due, self.state(task_due))
         clocks = clocks or {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from engine.forms import parse_clock
+
 # Service hours, letter dates and mediation times are in Western Indonesian Time, whatever zone
 # the users' screens are set to.
 WIB = ZoneInfo("Asia/Jakarta")
@@ -60,8 +62,5 @@ def parse_date(value: object) -> date | None:
 
 
 def parse_time(value: object) -> time | None:
-    """A form's "HH:MM", or None."""
-    try:
-        return time.fromisoformat(str(value).strip()) if value else None
-    except ValueError:
-        return None
+    """A form's time of day ("HH:MM" as stored; "15.00" as typed), or None."""
+    return parse_clock(value)

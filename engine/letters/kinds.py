@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -82,6 +82,26 @@ def for_applicant(kind: str) -> bool:
     """Whether documents of `kind` are addressed to the applicant (uploads are not letters: False)."""
     found = KINDS.get(kind)
     return found is not None and found.for_applicant
+
+
+def submission_errors(
+    names: Iterable[str], data: Mapping[str, Any], now: datetime, calendar: Callable[[], WorkingCalendar]
+) -> dict[str, str]:
+    """The rules of the letters `names` (those a task issues) broken by its submission `data`, by form field.
+
+    Checked with the form's other errors, before the step runs; the step checks them again on the
+    case's data once it has run (engine.letters.issue.check_letters).
+    """
+    errors: dict[str, str] = {}
+    for name in names:
+        kind = KINDS.get(name)
+        if kind is not None and kind.check is not _nothing_to_check and kind.when(data):
+            for field, message in kind.check(data, now, calendar() if kind.uses_calendar else _NO_CALENDAR).items():
+                errors.setdefault(field, message)
+    return errors
+
+
+_NO_CALENDAR = WorkingCalendar()
 
 
 def parse_declaration(value: str) -> tuple[tuple[str, ...], list[str]]:

@@ -58,6 +58,8 @@ class CaseRecord:
     closed_at: datetime | None = None
     sla: dict[str, Any] | None = None  # the service-level clocks (engine.sla)
     screening: dict[str, Any] | None = None  # the legal screening record (engine.legal.screening)
+    suspended_at: datetime | None = None  # a case waiting on a third party (engine.services.suspension)
+    suspension_reason: str | None = None
 
 
 @dataclass
@@ -248,6 +250,8 @@ _CASE_CHANGES = (
     "closed_at",
     "sla",
     "screening",
+    "suspended_at",
+    "suspension_reason",
 )
 # Statements of the hot path, built once: constructing SQL per call costs more than running it.
 # A migration moves a case to another version, so the step writes its definition too (same statement).

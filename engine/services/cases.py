@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -20,17 +21,18 @@ from engine.actors import Actor
 from engine.casework.step import CaseStep
 from engine.casework.views import CaseView
 from engine.context import EngineContext
-from engine.definitions import latest_definition_id
-from engine.errors import Conflict, FormInvalid, InvalidInput, PermissionDenied
+from engine.definitions import LoadedDefinition, latest_definition_id
+from engine.errors import ConcurrentUpdate, Conflict, FormInvalid, InvalidInput, NotFound, PermissionDenied
 from engine.events import GENESIS, canonical_json
-from engine.forms import validate_form
+from engine.forms import form_errors, valid_part
 from engine.legal import rules, screening
 from engine.persistence.case_store import CaseRecord
 from engine.persistence.models import Case, CaseCounter, ProcessDefinition
 from engine.replay import SAFETY_STOP_SIGNAL, WITHDRAW_SIGNAL, signal_payload
 from engine.roles import Role
+from engine.services import duplicates, form_receipts
 from engine.services.queries import find_case
-from engine.status import CaseStatus
+from engine.status import CaseOutcome, CaseStatus
 
 DEFAULT_PROCESS = "mediasi_kekerasan"
 # A start-form field with this keyword names a case of the process it gives ("mediasi_kekerasan"):
@@ -76,28 +78,67 @@ def start_case(
     data: Mapping[str, Any],
     process_key: str = DEFAULT_PROCESS,
     applicant: WalkInApplicant | None = None,
+    form_token: str | None = None,
+    warn_duplicates: bool = False,
 ) -> CaseView:
     """File a request: by an applicant for themselves, or by a fulltimer for a walk-in applicant.
 
-    :raises PermissionDenied, FormInvalid, NotFound, ProcessFailed:
+    `form_token`, the filing form's one-time token (or an API client's Idempotency-Key): a second
+    filing with it files nothing and raises AlreadyFiled naming the first case, also when both race.
+    `warn_duplicates`: refuse (DuplicateSuspected) a filing for a victim with the same name and
+    contact as a case filed in the last 30 days; the front ends ask for a confirmation first.
+
+    :raises PermissionDenied, FormInvalid, NotFound, ProcessFailed, AlreadyFiled, DuplicateSuspected:
     """
     submitted = json_copy(data)
     _check_starter(actor, applicant)
+    receipt = form_receipts.digest(form_token) if form_token is not None and actor.user_id is not None else None
     now = ctx.clock.now()
     # Computed in a read transaction (the start event's scripts may take up to their limits);
     # the write lock is taken for the number and the writes only.
     with ctx.unit_of_work(write=False) as uow:
+        if receipt is not None:
+            form_receipts.refuse_used(uow.session, receipt, actor)
         definition = ctx.definitions.get(uow.session, latest_definition_id(uow.session, process_key))
         schema = definition.form(definition.catalog.start_form)
-        if schema is not None:
-            validate_form(schema, submitted)
-            if applicant is None:
-                _check_case_references(uow.session, schema, submitted, actor)
-        errors = rules.check_submission(None, submitted, first=True)
+        errors = _start_errors(uow.session, schema, submitted, actor, by_staff=applicant is not None)
         if errors:
             raise FormInvalid(errors)
+        key = duplicates.filing_key(
+            ctx.settings, submitted, phone=applicant.telepon if applicant else None, actor=actor
+        )
+        if warn_duplicates and key.duplicate_key is not None:
+            duplicates.refuse_recent(uow.session, key.duplicate_key, now, actor)
         with runtime.at(now, lambda: ctx.calendar(uow.session)):
             workflow = runtime.start_workflow(definition.specs, submitted)
+    filing = _Filing(definition, submitted, workflow, applicant, key, receipt)
+    try:
+        step = _file(ctx, filing, actor=actor, now=now)
+    except ConcurrentUpdate:
+        if receipt is not None:  # another filing with the same token committed first: answer with its case
+            with ctx.unit_of_work(write=False) as uow:
+                form_receipts.refuse_used(uow.session, receipt, actor)
+        raise
+    casework.keep(ctx, step)
+    assert step.view is not None
+    return step.view
+
+
+@dataclass(frozen=True)
+class _Filing:
+    """A filing as its read transaction computed it: the version, the data, the started workflow."""
+
+    definition: LoadedDefinition
+    data: dict[str, Any]
+    workflow: BpmnWorkflow
+    applicant: WalkInApplicant | None
+    key: duplicates.FilingKey
+    receipt: str | None  # the SHA-256 of the form's token, if it had one
+
+
+def _file(ctx: EngineContext, filing: _Filing, *, actor: Actor, now: datetime) -> CaseStep:
+    """Write the new case, numbered, with its first step and the form's receipt, in one write transaction."""
+    definition, submitted, applicant = filing.definition, filing.data, filing.applicant
     with ctx.unit_of_work() as uow:
         case = CaseRecord(
             id=uuid.uuid4(),
@@ -118,16 +159,18 @@ def start_case(
         if applicant:
             payload["applicant"] = asdict(applicant)
         step.event("case_started", payload)
-        step.workflow = workflow  # run to its first wait state already: all it waits on is new (step.before)
+        step.workflow = filing.workflow  # run to its first wait state already: all it waits on is new (step.before)
         step.record()
         casework.judge(step)
-        casework.commit(uow.session, step, new_case=_new_case_columns(case, actor, applicant))
-    casework.keep(ctx, step)
-    assert step.view is not None
-    return step.view
+        casework.commit(uow.session, step, new_case=_new_case_columns(case, actor, applicant, filing.key))
+        if filing.receipt is not None:
+            form_receipts.keep(uow.session, filing.receipt, actor=actor, case_id=case.id, now=now)
+    return step
 
 
-def _new_case_columns(case: CaseRecord, actor: Actor, applicant: WalkInApplicant | None) -> dict[str, Any]:
+def _new_case_columns(
+    case: CaseRecord, actor: Actor, applicant: WalkInApplicant | None, key: duplicates.FilingKey
+) -> dict[str, Any]:
     return {
         "id": case.id,
         "number": case.number,
@@ -139,6 +182,8 @@ def _new_case_columns(case: CaseRecord, actor: Actor, applicant: WalkInApplicant
         "walkin_phone": applicant.telepon.strip() if applicant else None,
         "walkin_address": applicant.alamat if applicant else None,
         "created_at": case.created_at,
+        "victim_initials": key.victim_initials,
+        "duplicate_key": key.duplicate_key,
     }
 
 
@@ -153,7 +198,25 @@ def _check_starter(actor: Actor, applicant: WalkInApplicant | None) -> None:
         raise PermissionDenied("Hanya pemohon atau fulltimer yang dapat mengajukan permohonan.")
 
 
-def _check_case_references(session: Session, schema: Mapping[str, Any], data: Mapping[str, Any], actor: Actor) -> None:
+def _start_errors(
+    session: Session, schema: Mapping[str, Any] | None, submitted: Any, actor: Actor, *, by_staff: bool
+) -> dict[str, str]:
+    """Every problem of a request, by field, in one answer: its form, then on the fields it accepted,
+    the cases it names and the legal rules."""
+    errors = form_errors(schema, submitted) if schema is not None else {}
+    if not isinstance(submitted, dict):
+        return errors
+    valid = valid_part(submitted, errors)
+    references = _case_reference_errors(session, schema, valid, actor) if schema and not by_staff else {}
+    for more in (references, rules.check_submission(None, valid, first=True)):
+        for field_path, message in more.items():
+            errors.setdefault(field_path, message)
+    return errors
+
+
+def _case_reference_errors(
+    session: Session, schema: Mapping[str, Any], data: Mapping[str, Any], actor: Actor
+) -> dict[str, str]:
     """A start-form field marked `x-caseReference` must name a case of that process that `actor` may read.
 
     Only for someone filing for themselves: a fulltimer recording a caller's complaint takes the
@@ -171,8 +234,7 @@ def _check_case_references(session: Session, schema: Mapping[str, Any], data: Ma
         )
         if found is None:
             errors[name] = "Nomor kasus tidak ditemukan di antara kasus Anda."
-    if errors:
-        raise FormInvalid(errors)
+    return errors
 
 
 def _next_number(session: Session, prefix: str, now: datetime) -> str:
@@ -232,6 +294,68 @@ def cancel_case(ctx: EngineContext, *, actor: Actor, case_ref: str, reason: str)
         return step
 
     return _view_of(casework.perform(ctx, cancel))
+
+
+def close_as_duplicate(ctx: EngineContext, *, actor: Actor, case_ref: str, original: str, reason: str) -> CaseView:
+    """Close a case filed twice as "duplikat" of `original` (its number): every open task ends.
+
+    The Ketua LP-PAR (or the operator); the original must be another case of the same process that
+    they may read, not itself closed as a duplicate. The outcome "duplikat" stays out of the figures.
+
+    :raises PermissionDenied, NotFound, InvalidInput, FormInvalid, Conflict:
+    """
+    if not (actor.is_operator or (actor.has_any(Role.KETUA_LPPAR) and actor.user_id is not None)):
+        raise PermissionDenied("Hanya Ketua LP-PAR yang dapat menutup kasus sebagai duplikat.")
+    reason = reason.strip()
+    errors = {}
+    if not reason or len(reason) > MAX_REASON or "\x00" in reason:
+        errors["reason"] = f"Alasan wajib diisi (maksimal {MAX_REASON} karakter)."
+    reader = None if actor.is_operator else actor
+    with ctx.unit_of_work(write=False) as uow:
+        duplicate = find_case(uow.session, case_ref, reader)
+        case_id, number = duplicate.id, ""
+        try:
+            number = _original_of(uow.session, duplicate, original, reader)
+        except FormInvalid as invalid:
+            errors |= invalid.errors
+    if errors:
+        raise FormInvalid(errors)
+
+    def close(session: Session) -> CaseStep:
+        step = casework.open_case(ctx, session, case_id, actor=actor.username, now=ctx.clock.now())
+        if step.case.status != CaseStatus.OPEN:
+            raise Conflict(f"Kasus {step.case.number} sudah selesai.")
+        step.begin()
+        step.run(runtime.cancel)
+        step.event("case_closed_as_duplicate", {"original": number, "reason": reason})
+        step.record(cancelled=True, outcome=CaseOutcome.DUPLICATE)
+        return step
+
+    return _view_of(casework.perform(ctx, close))
+
+
+def _original_of(session: Session, duplicate: Case, original: str, reader: Actor | None) -> str:
+    """The number of the case `duplicate` repeats, checked; FormInvalid on the field `original` otherwise."""
+    ref = original.strip()
+    if not ref or len(ref) > 64 or not ref.isprintable():
+        raise FormInvalid({"original": "Sebutkan nomor kasus asal, misalnya MED-2026-0001."})
+    try:
+        found = find_case(session, ref, reader)
+    except NotFound:
+        raise FormInvalid({"original": "Kasus asal tidak ditemukan di antara kasus yang dapat Anda baca."}) from None
+    if found.id == duplicate.id:
+        raise FormInvalid({"original": "Kasus tidak dapat menjadi duplikat dirinya sendiri."})
+    if found.outcome == CaseOutcome.DUPLICATE:
+        raise FormInvalid(
+            {"original": f"{found.number} sendiri sudah ditutup sebagai duplikat; sebutkan kasus aslinya."}
+        )
+    if _process_key(session, found) != _process_key(session, duplicate):
+        raise FormInvalid({"original": "Kasus asal harus dari proses yang sama."})
+    return found.number
+
+
+def _process_key(session: Session, case: Case) -> str | None:
+    return session.scalar(select(ProcessDefinition.key).where(ProcessDefinition.id == case.definition_id))
 
 
 def _end_by_signal(

@@ -25,7 +25,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
@@ -37,6 +37,7 @@ from engine.roles import Role
 from engine.services import reads
 from engine.simfoni import AGE_GROUP, PLACE, RELATIONSHIP, SERVICE, SEX, VIOLENCE, CodeTables, code_tables
 from engine.sla import days_taken
+from engine.status import CaseOutcome
 from engine.titles import OUTCOME_TITLES, STATUS_TITLES
 
 PROCESS_KEY = "mediasi_kekerasan"  # other processes (complaints) are no cases of violence
@@ -343,10 +344,12 @@ class _Process:
 
 
 def _in_period(ctx: EngineContext, period: Period) -> list[Any]:
-    """The conditions on Case: a case of the violence process, filed within the local days of `period`."""
+    """The conditions on Case: a case of the violence process, filed within the local days of `period`, and not
+    closed as a duplicate (its original is the one counted)."""
     zone = ctx.settings.zone
     process = select(ProcessDefinition.id).where(ProcessDefinition.key == PROCESS_KEY).scalar_subquery()
-    conditions: list[Any] = [Case.definition_id.in_(process)]
+    counted = or_(Case.outcome.is_(None), Case.outcome != CaseOutcome.DUPLICATE)
+    conditions: list[Any] = [Case.definition_id.in_(process), counted]
     if period.start is not None:
         conditions.append(Case.created_at >= datetime.combine(period.start, time(), zone))
     if period.end is not None:

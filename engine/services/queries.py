@@ -122,7 +122,7 @@ def sla_judge(ctx: EngineContext, session: Session, stamp: tuple[int, int] | Non
 
 def case_sla(judge: SlaJudge, case: Case, task_due: datetime | None) -> CaseSla:
     """Where an open case stands against its due moment; a finished case has nothing due."""
-    return judge.case(case.sla, task_due) if case.status == CaseStatus.OPEN else CaseSla()
+    return judge.case(case.sla, task_due, case.suspended_at) if case.status == CaseStatus.OPEN else CaseSla()
 
 
 def case_data(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> dict[str, Any]:
@@ -233,10 +233,12 @@ def applicant_names(session: Session, cases: list[Case]) -> dict[uuid.UUID, str]
     """How each case names its applicant: the account's full name, or the walk-in applicant's."""
     ids = {c.applicant_user_id for c in cases if c.applicant_user_id is not None}
     names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
-    return {
-        c.id: f"{c.walkin_name} (datang langsung)" if c.walkin_name else names.get(c.applicant_user_id or -1, "?")
-        for c in cases
-    }
+    return {c.id: applicant_label(c.walkin_name, names.get(c.applicant_user_id or -1)) for c in cases}
+
+
+def applicant_label(walkin_name: str | None, account_name: str | None) -> str:
+    """How a case names its applicant: the walk-in applicant's name (so marked), else the account's full name."""
+    return f"{walkin_name} (datang langsung)" if walkin_name else account_name or "?"
 
 
 def case_events(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> list[EventView]:

@@ -80,6 +80,31 @@ def replay_case(
     return CaseReplay(case.id, case.number, definition.version, result)
 
 
+@dataclass(frozen=True)
+class FieldTitles:
+    """The titles of a case's fields and of their enum values, from the forms of every version it ran on."""
+
+    labels: dict[str, str]  # dotted path without list indices (korban.jenis_kelamin) -> title
+    values: dict[str, dict[str, str]]  # the same paths -> enum value -> title
+
+    def as_json(self) -> dict[str, Any]:
+        return {"labels": self.labels, "values": self.values}
+
+
+def field_titles(ctx: EngineContext, *, case_ref: str | uuid.UUID, actor: Actor | None = None) -> FieldTitles:
+    """What the auditor's tables call a case's fields: its current version's titles first, then older ones'."""
+    with ctx.unit_of_work(write=False) as uow:
+        case = find_case(uow.session, case_ref, actor)
+        current = ctx.definitions.get(uow.session, case.definition_id)
+        versions = _versions_of(ctx, uow.session, current, recorded_events(uow.session, case.id))
+    labels: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
+    for definition in versions.values():  # the current version is the first key
+        labels = {**definition.labels, **labels}
+        values = {**definition.value_titles, **values}
+    return FieldTitles(labels, values)
+
+
 def original_definition(events: list[RecordedEvent], current: int) -> int:
     """The definition a case started on: the source of its first migration, else its current one."""
     for event in events:

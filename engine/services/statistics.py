@@ -5,7 +5,8 @@ figures cover the cases filed (`cases.created_at`) on the office's local dates f
 both included; either may be open.
 
 - Mediation figures are over cases of the process `mediasi_kekerasan` (every version); complaints
-  (`pengaduan_layanan`) are counted apart, by status and outcome, and may not exist at all.
+  (`pengaduan_layanan`) are counted apart, by status and outcome, and may not exist at all. A case
+  closed as a duplicate of another (outcome `duplikat`) counts nowhere: its original already does.
 - Working days to decision and to outcome are counted on each stopped clock (engine.sla) as the
   clock itself counts its due moment: the working days after the day the clock started (a clock
   started outside service hours starts at the next opening) up to and including the day it
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
@@ -46,7 +47,7 @@ from engine.legal import screening
 from engine.persistence.models import Case, CaseTask, ProcessDefinition
 from engine.roles import Role
 from engine.sla import CLOCK_TITLES, days_taken
-from engine.status import CaseStatus, TaskStatus
+from engine.status import CaseOutcome, CaseStatus, TaskStatus
 
 MEDIATION = "mediasi_kekerasan"
 COMPLAINTS = "pengaduan_layanan"
@@ -93,6 +94,7 @@ class Dashboard:
     as_of: datetime
     cases: int  # mediation cases filed in the period
     open_cases: int
+    suspended: int = 0  # open cases suspended now, waiting on a third party ("Ditangguhkan")
     open_by_step: list[Count] = field(default_factory=list)
     clocks: list[ClockFigures] = field(default_factory=list)
     outcomes: list[Count] = field(default_factory=list)
@@ -141,6 +143,7 @@ def dashboard(ctx: EngineContext, *, actor: Actor, start: date | None, end: date
             as_of=now,
             cases=len(cases),
             open_cases=sum(1 for c in cases if c.status == CaseStatus.OPEN),
+            suspended=sum(1 for c in cases if c.status == CaseStatus.OPEN and c.suspended_at is not None),
             open_by_step=_open_by_step(session, definitions, start, end),
             clocks=_clock_figures([c.sla or {} for c in cases], now, calendar),
             outcomes=_tally(c.outcome for c in cases if c.status != CaseStatus.OPEN and c.outcome),
@@ -168,6 +171,7 @@ class _CaseRow:
     outcome: str | None
     created_at: datetime
     sla: Mapping[str, Mapping[str, Any]] | None
+    suspended_at: datetime | None = None
 
 
 def filed_between(start: date | None, end: date | None) -> list[ColumnElement[bool]]:
@@ -181,17 +185,22 @@ def filed_between(start: date | None, end: date | None) -> list[ColumnElement[bo
 
 
 def _scope(key: str, start: date | None, end: date | None) -> list[ColumnElement[bool]]:
-    """Cases of every version of process `key` filed in the period."""
+    """Cases of every version of process `key` filed in the period; a case closed as a duplicate is none."""
     versions = select(ProcessDefinition.id).where(ProcessDefinition.key == key)
-    return [Case.definition_id.in_(versions), *filed_between(start, end)]
+    counted = or_(Case.outcome.is_(None), Case.outcome != CaseOutcome.DUPLICATE)
+    return [Case.definition_id.in_(versions), counted, *filed_between(start, end)]
 
 
 def _mediation_cases(session: Session, start: date | None, end: date | None) -> list[_CaseRow]:
-    """The mediation cases of the period with their status, outcome, filing moment and clocks, in one query."""
-    query = select(Case.definition_id, Case.status, Case.outcome, Case.created_at, Case.sla).where(
+    """The mediation cases of the period with their status, outcome, filing moment, clocks and suspension,
+    in one query."""
+    query = select(Case.definition_id, Case.status, Case.outcome, Case.created_at, Case.sla, Case.suspended_at).where(
         *_scope(MEDIATION, start, end)
     )
-    return [_CaseRow(r.definition_id, r.status, r.outcome, r.created_at, r.sla) for r in session.execute(query)]
+    return [
+        _CaseRow(r.definition_id, r.status, r.outcome, r.created_at, r.sla, r.suspended_at)
+        for r in session.execute(query)
+    ]
 
 
 def _open_by_step(

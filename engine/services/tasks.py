@@ -33,9 +33,11 @@ from engine.errors import (
     ProcessFailed,
     TaskNotReady,
 )
-from engine.forms import FILE_FORMAT, file_ids, validate_form
-from engine.legal import rules, screening
+from engine.forms import FILE_FORMAT, capped, file_fields, form_errors, normalize_times, valid_part
+from engine.legal import chronology, rules, screening
 from engine.legal.corrections import CorrectionView, correction_views
+from engine.letters import kinds as letter_kinds
+from engine.letters.dates import local_date
 from engine.persistence.case_store import (
     CALENDAR_STAMP,
     CaseRecord,
@@ -47,9 +49,10 @@ from engine.persistence.case_store import (
 from engine.persistence.models import Case, CaseTask, Document
 from engine.policy import ensure_may_work, lane_roles_of, may_work
 from engine.roles import Role
-from engine.services import corrections, incidents
+from engine.services import corrections, incidents, substitutes
 from engine.services.cases import json_copy
 from engine.services.queries import sla_judge
+from engine.services.suspension import ensure_not_suspended
 from engine.status import CaseStatus, TaskStatus
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -82,6 +85,7 @@ def _require_ready(task: TaskRecord, case: CaseRecord, info: TaskInfo) -> None:
             TaskStatus.HELD: "menunggu konfirmasi koreksi skrining oleh Kepala Dinas",
         }.get(task.state, "tidak siap")
         raise TaskNotReady(f"Tugas {info.title!r} pada kasus {case.number} {state}.")
+    ensure_not_suspended(case)  # a suspended case's tasks wait until it resumes
 
 
 def _load(
@@ -138,7 +142,7 @@ def complete_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data:
     def compute(session: Session) -> CaseStep:
         step, task, info = _open(ctx, session, task_id, actor, ctx.clock.now())
         _require_ready(task, step.case, info)
-        ensure_may_work(actor, task, step.case, lane=info.lane)
+        ensure_may_work(actor, task, step.case, lane=info.lane, covering=_covers(session, actor, task, step.now))
         failed_at[:] = [(step.case.id, task.element)]
         if task.element == CONFIRM_CORRECTION:
             corrections.decide(session, step, actor=actor, submitted=submitted)
@@ -161,16 +165,15 @@ def _complete(
     session: Session, step: CaseStep, task: TaskRecord, info: TaskInfo, actor: Actor, submitted: dict[str, Any]
 ) -> None:
     """A diagram task's completion: the legal rules, a correction held for four eyes, or the step itself."""
-    case, definition = step.case, step.definition
+    case = step.case
     corrections.ensure_not_pending(case, "tugas lain kasus ini dapat diselesaikan")
-    schema = definition.form(info.form)
-    if schema is not None:
-        validate_form(schema, submitted)
-        _check_documents(session, case, file_ids(schema, submitted))
+    schema = step.definition.form(info.form)
+    if schema is not None and isinstance(submitted, dict):
+        submitted.update(normalize_times(schema, submitted))  # "15.00" is stored as "15:00"
     record = open_record(session, case)
-    errors = rules.check_submission(record, submitted)
+    errors = _submission_errors(session, step, task, schema, record, submitted)
     if errors:
-        raise FormInvalid(_with_missing_fields(errors, schema))
+        raise FormInvalid(errors)
     workflow = step.begin()
     changes = screening.changes(record, submitted)
     if changes:
@@ -179,6 +182,71 @@ def _complete(
         return
     case.screening = screening.fold(record, submitted, actor=actor.username, ketua=actor.has_any(Role.KETUA_LPPAR))
     step.complete(task.id, task.element, submitted, actor=actor.username, actor_id=actor.user_id)
+
+
+def _submission_errors(
+    session: Session,
+    step: CaseStep,
+    task: TaskRecord,
+    schema: Mapping[str, Any] | None,
+    record: Mapping[str, Any],
+    submitted: Any,
+) -> dict[str, str]:
+    """Every problem of a submission, by field, in one answer: its form, its files, the legal rules,
+    the rules of the letters its task issues and its dates in the case. The checks after the form's
+    read only the fields the form accepted, so each field is named once, for its first problem."""
+    errors = form_errors(schema, submitted) if schema is not None else {}
+    if not isinstance(submitted, dict):
+        return errors
+    valid = valid_part(submitted, errors)
+    found = [
+        _document_errors(session, step.case, file_fields(schema, valid)) if schema is not None else {},
+        _with_missing_fields(rules.check_submission(record, valid), schema),
+        letter_kinds.submission_errors(
+            step.definition.catalog.letters.get(task.element, ()), valid, step.now, step.office.calendar
+        ),
+        chronology.date_errors(valid, _case_days(session, step, valid)),
+    ]
+    for more in found:
+        for field_path, message in more.items():
+            errors.setdefault(field_path, message)
+    return capped(errors)
+
+
+def submission_errors(
+    ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID, data: Mapping[str, Any]
+) -> dict[str, str]:
+    """The problems completing the task with `data` would be refused for, by field, without completing it.
+
+    For a page that already refuses the submission for its own reasons (a file not stored), so that
+    one answer names every problem. Empty when the form has none the engine finds before the step runs.
+
+    :raises NotFound, NotInLane, PermissionDenied, TaskNotReady:
+    """
+    submitted = json_copy(data)
+    with ctx.unit_of_work(write=False) as uow:
+        step, task, info = _open(ctx, uow.session, task_id, actor, ctx.clock.now())
+        _require_ready(task, step.case, info)
+        ensure_may_work(actor, task, step.case, lane=info.lane, covering=_covers(uow.session, actor, task, step.now))
+        if task.element == CONFIRM_CORRECTION:
+            return {}
+        schema = step.definition.form(info.form)
+        if schema is not None and isinstance(submitted, dict):
+            submitted.update(normalize_times(schema, submitted))
+        return _submission_errors(uow.session, step, task, schema, open_record(uow.session, step.case), submitted)
+
+
+def _case_days(session: Session, step: CaseStep, data: Mapping[str, Any]) -> chronology.CaseDays:
+    """The days a submission's dates are judged against: the case's filing, today, its invitation."""
+    invited = None
+    if chronology.needs_invitation_day(data):
+        elements = [e for e, kinds in step.definition.catalog.letters.items() if chronology.INVITATION in kinds]
+        query = select(func.max(CaseTask.completed_at)).where(
+            CaseTask.case_id == step.case.id, CaseTask.element.in_(elements), CaseTask.state == TaskStatus.COMPLETED
+        )
+        at = session.scalar(query) if elements else None
+        invited = local_date(at) if at is not None else None
+    return chronology.CaseDays(filed=local_date(step.case.created_at), today=local_date(step.now), invited=invited)
 
 
 def _with_missing_fields(errors: dict[str, str], schema: Mapping[str, Any] | None) -> dict[str, str]:
@@ -196,14 +264,23 @@ def _with_missing_fields(errors: dict[str, str], schema: Mapping[str, Any] | Non
     }
 
 
-def _check_documents(session: Session, case: CaseRecord, ids: list[str]) -> None:
-    if not ids:
-        return
-    wanted = {uuid.UUID(i) for i in ids}
-    found = set(session.scalars(select(Document.id).where(Document.id.in_(wanted), Document.case_id == case.id)))
-    missing = [str(i) for i in wanted - found]
-    if missing:
-        raise FormInvalid({"_form": f"Berkas {', '.join(missing)} tidak ada pada kasus ini; unggah dahulu."})
+def _document_errors(session: Session, case: CaseRecord, fields: Mapping[str, str]) -> dict[str, str]:
+    """The file fields whose document is not one of this case's, each beside its field."""
+    wanted: dict[str, uuid.UUID] = {}
+    for path, value in fields.items():
+        try:
+            wanted[path] = uuid.UUID(value)
+        except ValueError:
+            continue  # the form's format check names it
+    if not wanted:
+        return {}
+    query = select(Document.id).where(Document.id.in_(set(wanted.values())), Document.case_id == case.id)
+    found = set(session.scalars(query))
+    return {
+        path: "Berkas ini tidak ada pada kasus ini; unggah berkasnya lagi."
+        for path, document_id in wanted.items()
+        if document_id not in found
+    }
 
 
 def _upload_type(filename: str, content: bytes) -> str:
@@ -237,15 +314,32 @@ def _set_claim(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, *, claim: b
             ensure_may_work(actor, task, case, lane=info.lane)
         if claim and task.claimed_by_id not in (None, actor.user_id):
             raise Conflict("Tugas ini sudah diambil oleh pengguna lain.")
-        if not claim and task.claimed_by_id != actor.user_id:
+        covering = not claim and _covers(uow.session, actor, task, step.now)
+        if not claim and task.claimed_by_id != actor.user_id and not covering:
             raise Conflict("Tugas ini tidak sedang Anda ambil.")
+        # A substitute releasing the claim of the person away says whose claim it was.
+        away = usernames(uow.session, {task.claimed_by_id}).get(task.claimed_by_id or -1) if covering else None
+        payload = {"from": away, "substitute": True} if covering else None
         task.claimed_by_id = actor.user_id if claim else None
         # The event goes on the case chain, so the case row (and its version) moves too.
         case.updated_at = step.now
         step.writes.claim = (task.id, task.claimed_by_id)
-        step.event("task_claimed" if claim else "task_released", task_id=task.id, element=task.element)
+        step.event(
+            "task_claimed" if claim else "task_released",
+            payload,
+            task_id=task.id,
+            element=task.element,
+        )
         casework.commit(uow.session, step)
         return task_view(step.definition.catalog, task, case.number, actor.username if claim else None)
+
+
+def _covers(session: Session, actor: Actor, task: TaskRecord, now: datetime) -> bool:
+    """Whether `actor` works `task`, claimed by someone else, as that person's substitute while away."""
+    claimant = task.claimed_by_id
+    if claimant is None or actor.user_id is None or claimant == actor.user_id:
+        return False
+    return substitutes.covers(session, actor.user_id, claimant, now)
 
 
 def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskView]:
@@ -382,7 +476,7 @@ def _check_upload(
     """
     step, task, info = _open(ctx, session, task_id, actor, now)
     _require_ready(task, step.case, info)
-    ensure_may_work(actor, task, step.case, lane=info.lane)
+    ensure_may_work(actor, task, step.case, lane=info.lane, covering=_covers(session, actor, task, now))
     if not _has_file_field(step.definition.form(info.form)):
         raise InvalidInput(f"Tugas {info.title!r} tidak menerima unggahan: formulirnya tidak memiliki isian berkas.")
     _check_upload_limits(ctx, session, step.case.id, task.id, size)

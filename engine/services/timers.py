@@ -29,6 +29,7 @@ from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
 from engine import casework, runtime
+from engine.actors import SYSTEM_PREFIX
 from engine.context import EngineContext
 from engine.errors import ConcurrentUpdate, ProcessFailed
 from engine.persistence.models import Timer
@@ -38,7 +39,7 @@ from engine.status import CaseStatus
 log = logging.getLogger("mediasi.timers")
 
 TIMER_FIRED = "timer_fired"
-SYSTEM_ACTOR = "sistem:penjadwal"  # who the audit trail names for a timer's step
+SYSTEM_ACTOR = f"{SYSTEM_PREFIX}penjadwal"  # who the audit trail names for a timer's step
 MAX_BACK_OFF = timedelta(hours=1)
 Claim = Row[uuid.UUID, uuid.UUID, str, int]  # a claimed timer row: case_id, task_id, element, attempts
 

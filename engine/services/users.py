@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
-from engine.actors import Actor
+from engine.actors import REGISTRATION_PREFIX, Actor
 from engine.context import EngineContext
 from engine.errors import FormInvalid, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from engine.events import SYSTEM_CHAIN, append_chain_event
@@ -231,7 +231,7 @@ def register_applicant(ctx: EngineContext, *, username: str, full_name: str, pas
     """Self-service registration of an applicant (role pemohon only)."""
     add_user(
         ctx,
-        actor=Actor.operator(f"pendaftaran:{username}"),
+        actor=Actor.operator(f"{REGISTRATION_PREFIX}{username}"),
         username=username,
         full_name=full_name,
         roles=[Role.PEMOHON],

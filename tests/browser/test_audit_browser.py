@@ -55,18 +55,22 @@ def test_the_step_slider_moves_diagram_people_and_diff(server: str, new_page: An
     auditor.focus("#langkah")
     auditor.keyboard.press("Home")
     assert label.inner_text() == "Langkah 1 dari 7"
-    assert auditor.inner_text("#langkah-oleh") == "pemohon"
+    assert auditor.inner_text("#langkah-oleh") == "Siti Aminah"  # the demo applicant, by full name
     assert marks(auditor, "StartEvent_permohonan") == {"selesai"}
     assert marks(auditor, "Task_periksa_kelengkapan") == {"aktif"}
     assert marks(auditor, "Task_rekomendasi_ketua") == set()
     first_diff = auditor.inner_text("#langkah-selisih")
     assert "Ditambahkan" in first_diff and "Diubah" not in first_diff  # the request's data, all new
+    data = auditor.locator("#langkah-data tr", has_text="korban.0.jenis_kelamin").inner_text()
+    assert "Korban 1 › Jenis kelamin" in data and "Perempuan" in data  # field and value titles, the key beside
+    respondent = auditor.locator("#langkah-selisih tr", has_text="Terlapor (terduga pelaku)").inner_text()
+    assert "Jenis kelamin: Laki-laki" in respondent and "laki_laki" not in respondent  # a group, in words
 
     auditor.keyboard.press("ArrowRight")
     auditor.keyboard.press("ArrowRight")
     assert label.inner_text() == "Langkah 3 dari 7"
     assert auditor.get_attribute("#langkah", "aria-valuetext") == "Langkah 3 dari 7"
-    assert auditor.inner_text("#langkah-oleh") == "ketua_lppar"
+    assert auditor.inner_text("#langkah-oleh") == "Rina Hartati"
     assert "Telaah dan skrining permohonan" in auditor.inner_text("#langkah-peristiwa")
     assert marks(auditor, "Task_periksa_kelengkapan") == {"selesai"}
     assert marks(auditor, "Task_telaah_permohonan") == {"selesai"}

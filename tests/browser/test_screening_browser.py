@@ -57,6 +57,7 @@ def test_a_correction_waits_for_the_kepala_dinas_and_the_case_page_shows_it(serv
     ketua.goto(case_url)
     section = ketua.locator("section[aria-labelledby='skrining-judul']")
     text = section.inner_text()
-    assert "Dikonfirmasi" in text and "kepala_dinas" in text and "Sudah saya klarifikasi" in text
+    assert "Dikonfirmasi" in text and "Sudah saya klarifikasi" in text
+    assert "Keputusan: Ahmad Fauzi" in text and "kepala_dinas" not in text  # the demo Kepala Dinas, by full name
     assert re.search(r"Pendapat psikologis", ketua.locator("section[aria-labelledby='tugas-judul']").inner_text())
     screenshot(ketua, "kasus-skrining-hukum")

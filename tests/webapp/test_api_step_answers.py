@@ -44,7 +44,7 @@ def test_every_answer_of_a_whole_case_is_the_case_as_read_back(api: ApiFor) -> N
 
 def test_the_answers_of_a_withdrawal_and_a_safety_stop_are_the_case_as_read_back(api: ApiFor) -> None:
     for who, action in (("ani", "withdraw"), ("rina", "stop")):
-        case = api("ani").post("/cases", json={"data": application()}).json
+        case = api("ani").post("/cases", json={"data": application(), "confirm_duplicate": True}).json
         for element in ["Task_periksa_kelengkapan", "Task_telaah_permohonan", TIM[0]]:
             task_id = next(t["id"] for t in case["tasks"] if t["name"] == element)
             case = api(WORKER[element]).post(f"/tasks/{task_id}/complete", json={"data": Step(element).payload()})

@@ -221,8 +221,9 @@ def test_who_read_a_case(web: Flask, case: CaseView) -> None:
     dedi = signed_in(web, "dedi")
     html = page(dedi, f"/audit/kasus/{case.id}/akses")
     assert f"Siapa membuka kasus {case.number}" in html and "2 akses tercatat" in html
-    rows = re.findall(r'<td data-label="Siapa">(\w+)</td>\s*<td data-label="Akses">Membuka kasus</td>', html)
-    assert rows == ["rina", "audi"]  # newest first
+    who = r'<td data-label="Siapa" title="(\w+)">([^<]+)</td>\s*<td data-label="Akses">Membuka kasus</td>'
+    rows = re.findall(who, html)
+    assert rows == [("rina", "Rina Ketua"), ("audi", "audi")]  # newest first; full names, usernames at hand
     by_number = dedi.get(f"/audit/akses?nomor={case.number.lower()}")
     assert by_number.status_code == 302 and by_number.headers["Location"] == f"/audit/kasus/{case.id}/akses"
     missing = dedi.get("/audit/akses?nomor=MED-1999-0001", follow_redirects=True)
@@ -233,7 +234,8 @@ def test_the_chains_list_their_events(web: Flask, case: CaseView) -> None:
     signed_in(web, "audi").get(f"/audit/kasus/{case.id}")
     dedi = signed_in(web, "dedi")
     access = page(dedi, "/audit/rantai/akses")
-    assert "Log akses" in access and "Membuka kasus" in access and '<td data-label="Oleh">audi</td>' in access
+    assert "Log akses" in access and "Membuka kasus" in access
+    assert '<td data-label="Oleh" title="audi">audi</td>' in access  # audi's full name is "audi"
     assert f'href="/audit/akses?nomor={case.number}">{case.number}</a>' in access
     assert re.search(r"<code title=\"[0-9a-f]{64}\">[0-9a-f]{12}…</code>", access)
     assert "Kam, 19 Mar 2026 09.00" in access  # Asia/Jakarta, two days after the case began

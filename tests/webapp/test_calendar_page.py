@@ -61,7 +61,7 @@ def test_an_admin_adds_and_removes_an_override(web: Flask, accounts: object, ctx
     page = adam.get(added.headers["Location"]).get_data(as_text=True)
     assert "18 Maret 2026 kini hari kerja." in page and "241 hari kerja pada 2026" in page
     [override] = rows(page, "Keputusan yang mengalahkan")
-    assert override[:3] == ["Rabu, 18 Maret 2026", "Hari kerja", REFERENCE] and override[3].startswith("adam, ")
+    assert override[:3] == ["Rabu, 18 Maret 2026", "Hari kerja", REFERENCE] and override[3].startswith("Adam, ")
     assert ["18 Maret 2026", "Rabu", "Cuti Bersama Hari Suci Nyepi", "Cuti bersama", "hari kerja (pengecualian)"] in (
         rows(page, "Daftar nasional")
     )

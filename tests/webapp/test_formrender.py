@@ -17,7 +17,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from engine.forms import validate_form
 from engine.settings import PROJECT_ROOT
-from webapp.formrender import group_action, parse_fields, render_fields
+from webapp.formrender import UPLOADED, group_action, parse_fields, render_fields
 
 FORMS_DIR = PROJECT_ROOT / "forms"
 FORM_NAMES = sorted(path.name for path in FORMS_DIR.glob("*.json"))
@@ -395,7 +395,7 @@ def test_file_fields_upload_and_keep_an_uploaded_document() -> None:
     _, page = render(schema, {"lampiran_tambahan": DOC_ID})
     existing = page.one("input", name="lampiran_tambahan__existing")
     assert (existing.get("type"), existing.get("value")) == ("hidden", DOC_ID)
-    assert page.by_id("f-lampiran_tambahan-berkas").text == "Berkas sudah diunggah"
+    assert page.by_id("f-lampiran_tambahan-berkas").text == UPLOADED
     assert page.by_id("f-lampiran_tambahan").get("aria-describedby") == (
         "f-lampiran_tambahan-bantuan f-lampiran_tambahan-berkas"
     )

@@ -84,7 +84,7 @@ class TestVersions:
             section[: section.index("</section>")],
             re.S,
         )
-        assert rows == [("2", "olga", "0"), ("1", "cli:test", "2")]
+        assert rows == [("2", "Olga Pemilik Proses", "0"), ("1", "Sistem (CLI: test)", "2")]
         assert "Sel, 17 Mar 2026 09.00" in page
 
     def test_the_xml_download_is_the_stored_version(self, web: Flask, owners: object) -> None:
@@ -246,11 +246,11 @@ def test_two_person_rule(strict_web: Flask, owners: object) -> None:
     assert olga.get(f"/proses/{KEY}/2").status_code == 404  # not live
 
     review = pia.get(draft).get_data(as_text=True)
-    assert "Setujui dan terapkan" in review and "Diajukan oleh <strong>olga</strong>" in review
+    assert "Setujui dan terapkan" in review and "Diajukan oleh <strong>Olga Pemilik Proses</strong>" in review
     approved = pia.post(f"{draft}/setujui", data={"revision": "2"})
     assert approved.status_code == 302 and approved.headers["Location"] == f"/proses/{KEY}/2"
     version = pia.get(f"/proses/{KEY}/2").get_data(as_text=True)
-    assert "Diterapkan oleh</dt><dd>olga</dd>" in version
+    assert "Diterapkan oleh</dt><dd>Olga Pemilik Proses</dd>" in version
 
 
 def test_an_api_submission_of_a_new_process_is_approved_on_its_page(
@@ -274,14 +274,14 @@ def test_an_api_submission_of_a_new_process_is_approved_on_its_page(
     draft = f"/proses/draf/{submitted.json['submission']}"
     olga, pia = signed_in(strict_web, "olga"), signed_in(strict_web, "pia")
     listed = pia.get("/proses").get_data(as_text=True)
-    assert "mediasi_uji (proses baru)" in listed and "Menunggu persetujuan (olga)" in listed
+    assert "mediasi_uji (proses baru)" in listed and "Menunggu persetujuan (Olga Pemilik Proses)" in listed
     review = pia.get(draft).get_data(as_text=True)
     assert "Setujui dan terapkan" in review and "/proses/mediasi_uji/0" not in review
     assert "Setujui dan terapkan" not in olga.get(draft).get_data(as_text=True)
     assert olga.post(f"{draft}/setujui", data={"revision": "1"}).status_code == 403
     approved = pia.post(f"{draft}/setujui", data={"revision": "1"})
     assert approved.status_code == 302 and approved.headers["Location"] == "/proses/mediasi_uji/1"
-    assert "Diterapkan oleh</dt><dd>olga</dd>" in pia.get("/proses/mediasi_uji/1").get_data(as_text=True)
+    assert "Diterapkan oleh</dt><dd>Olga Pemilik Proses</dd>" in pia.get("/proses/mediasi_uji/1").get_data(as_text=True)
 
 
 def _form_text(client: FlaskClient, draft: str, name: str) -> str:

@@ -37,6 +37,7 @@ NOT_CASE_DATA = {
     "audit.access": "log akses: siapa membaca, bukan isi kasus",
     "api.case_chain": "status rantai hash: hanya hash dan nomor urut",
     "audit.version_diagram": "XML BPMN versi proses, bukan data kasus",
+    "claims.supervise": "formulir pengalihan: judul tugas, nomor kasus dan pemegangnya, bukan isi kasus",
 }
 
 # GET routes without such a parameter that export many cases' data: each logs an export.
@@ -91,6 +92,9 @@ NO_CASE = {
     "processes.new_form": "draf proses",
     "processes.form_editor": "draf proses",
     "processes.draft_content": "draf proses",
+    "claims.claimed": "daftar tugas yang diambil (judul, nomor kasus, pemegang)",
+    "substitutes.page": "pengaturan pengganti akun sendiri",
+    "api.get_substitute": "pengaturan pengganti akun sendiri",
 }
 
 # Who reads a route: the auditor for audit routes, the Ketua LP-PAR working the case otherwise.

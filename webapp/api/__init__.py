@@ -6,7 +6,19 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from webapp.api import audit, cases, exports, incidents, meta, migrations, notifications, processes, statistics, tasks  # noqa: E402,F401 - the routes register on `bp`
+from webapp.api import (  # noqa: E402,F401 - the routes register on `bp`
+    audit,
+    cases,
+    exports,
+    incidents,
+    meta,
+    migrations,
+    notifications,
+    processes,
+    statistics,
+    substitutes,
+    tasks,
+)
 from webapp.api.support import register_error_handlers  # noqa: E402
 
 register_error_handlers(bp)

@@ -8,19 +8,21 @@ from uuid import UUID
 from flask import Response, request
 
 from engine.casework.views import CaseView, ClockView
-from engine.errors import FormInvalid
+from engine.errors import AlreadyFiled, DuplicateSuspected, FormInvalid
+from engine.services import case_notes, letter_jobs, reads, suspension
 from engine.services import cases as case_service
-from engine.services import letter_jobs, reads
 from engine.services import queries as case_queries
 from webapp.api import bp
-from webapp.api.support import body, caller, ctx, json_response, page_args, page_response, query_text
+from webapp.api.support import BadRequest, body, caller, ctx, json_response, page_args, page_response, query_text
 
 MAX_KEY = 100  # a process key is an id from the BPMN file
+MAX_IDEMPOTENCY_KEY = 200
 
 
 def case_json(view: CaseView) -> dict[str, Any]:
-    """One case as the API shows it, with its service-level clocks."""
-    return {**case_summary_json(view), "sla_clocks": [clock_json(c) for c in view.clocks]}
+    """One case as the API shows it, with its service-level clocks and its suspension."""
+    suspension = {"since": view.suspended_at, "reason": view.suspension_reason} if view.suspended_at else None
+    return {**case_summary_json(view), "sla_clocks": [clock_json(c) for c in view.clocks], "suspension": suspension}
 
 
 def case_summary_json(view: CaseView) -> dict[str, Any]:
@@ -87,6 +89,8 @@ def _new_case(data: dict[str, Any]) -> tuple[str, dict[str, Any], case_service.W
         errors["process"] = f"Harus berupa kunci proses (teks, 1-{MAX_KEY} karakter)."
     if not isinstance(data["data"], dict):
         errors["data"] = "Harus berupa objek JSON."
+    if not isinstance(data.get("confirm_duplicate", False), bool):
+        errors["confirm_duplicate"] = "Harus berupa true atau false."
     applicant = None
     try:
         applicant = _applicant(data.get("applicant"))
@@ -101,11 +105,41 @@ def _new_case(data: dict[str, Any]) -> tuple[str, dict[str, Any], case_service.W
 
 @bp.post("/cases")
 def start_case() -> Response:
-    """File a request."""
+    """File a request; the same Idempotency-Key again answers with the case it filed (200), filing nothing."""
     actor = caller()
-    process, form, applicant = _new_case(body(required=["data"], optional=["process", "applicant"]))
-    view = case_service.start_case(ctx(), actor=actor, data=form, process_key=process, applicant=applicant)
+    given = body(required=["data"], optional=["process", "applicant", "confirm_duplicate"])
+    process, form, applicant = _new_case(given)
+    key = _idempotency_key()
+    try:
+        view = case_service.start_case(
+            ctx(),
+            actor=actor,
+            data=form,
+            process_key=process,
+            applicant=applicant,
+            form_token=None if key is None else f"api:{actor.user_id}:{key}",  # a client's keys are its own
+            warn_duplicates=given.get("confirm_duplicate") is not True,
+        )
+    except AlreadyFiled as filed:
+        replayed = json_response(case_json(case_queries.get_case(ctx(), filed.case_id, actor)), 200)
+        replayed.headers["Idempotent-Replayed"] = "true"
+        return replayed
+    except DuplicateSuspected as suspected:
+        duplicates = [{"id": c.id, "number": c.number} for c in suspected.earlier]
+        return json_response(
+            {"error": "duplicate_suspected", "message": suspected.message, "duplicates": duplicates}, 409
+        )
     return json_response(case_json(view), 201)
+
+
+def _idempotency_key() -> str | None:
+    """The request's Idempotency-Key header (None without one), refused when empty, long or not printable ASCII."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY or not (key.isascii() and key.isprintable()):
+        raise BadRequest(f"Header Idempotency-Key harus 1-{MAX_IDEMPOTENCY_KEY} karakter ASCII yang dapat dicetak.")
+    return key
 
 
 @bp.get("/cases")
@@ -157,6 +191,67 @@ def withdraw_case(case_id: UUID) -> Response:
 def stop_case(case_id: UUID) -> Response:
     """The Ketua LP-PAR stops the case for the victim's safety."""
     return _end(case_id, case_service.stop_case)
+
+
+@bp.post("/cases/<uuid:case_id>/duplicate")
+def close_duplicate(case_id: UUID) -> Response:
+    """The Ketua LP-PAR closes a case filed twice as "duplikat" of `original` (its number)."""
+    actor = caller()
+    given = body(required=["original", "reason"])
+    errors = {name: "Harus berupa teks." for name in ("original", "reason") if not isinstance(given[name], str)}
+    if errors:
+        raise FormInvalid(errors)
+    view = case_service.close_as_duplicate(
+        ctx(), actor=actor, case_ref=str(case_id), original=given["original"], reason=given["reason"]
+    )
+    return json_response(case_json(view))
+
+
+@bp.post("/cases/<uuid:case_id>/suspend")
+def suspend_case(case_id: UUID) -> Response:
+    """Suspend a case waiting on a third party (Ketua LP-PAR, admin): its tasks and clocks wait."""
+    actor = caller()
+    reason = body(required=["reason"])["reason"]
+    if not isinstance(reason, str):
+        raise FormInvalid({"reason": "Harus berupa teks."})
+    return json_response(case_json(suspension.suspend_case(ctx(), actor=actor, case_ref=case_id, reason=reason)))
+
+
+@bp.post("/cases/<uuid:case_id>/resume")
+def resume_case(case_id: UUID) -> Response:
+    """Resume a suspended case (Ketua LP-PAR, admin): its due moments move out by the working days it waited."""
+    return json_response(case_json(suspension.resume_case(ctx(), actor=caller(), case_ref=case_id)))
+
+
+def note_json(note: case_notes.NoteView) -> dict[str, Any]:
+    """A case note as the API shows it."""
+    return {
+        "seq": note.seq,
+        "at": note.at,
+        "author": note.author,
+        "username": note.username,
+        "text": note.text,
+        "for_applicant": note.for_applicant,
+    }
+
+
+@bp.get("/cases/<uuid:case_id>/notes")
+def case_note_list(case_id: UUID) -> Response:
+    """The case's notes, oldest first: all for its staff and the auditor, the applicant's for the applicant."""
+    notes = case_notes.case_notes(ctx(), case_id, caller())
+    reads.record_read(ctx(), actor=caller(), type=reads.CASE_READ, case_id=case_id, detail={"view": "notes"})
+    return json_response([note_json(n) for n in notes])
+
+
+@bp.post("/cases/<uuid:case_id>/notes")
+def add_case_note(case_id: UUID) -> Response:
+    """Add a note to the case (its staff), shown to the applicant when `for_applicant` is true."""
+    actor = caller()
+    given = body(required=["text"], optional=["for_applicant"])
+    note = case_notes.add_note(
+        ctx(), actor=actor, case_ref=case_id, text=given["text"], for_applicant=given.get("for_applicant", False)
+    )
+    return json_response(note_json(note), 201)
 
 
 @bp.get("/cases/<uuid:case_id>/events")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.services import inbox
+from engine.services import case_notes, inbox, reassignment, suspension
 from engine.services.queries import COUNT_LIMIT
 from engine.status import CaseStatus, TaskStatus
 from webapp.limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_JSON_ITEMS, MAX_QUERY_TEXT
@@ -13,6 +13,8 @@ OBJ = "object"
 UUID = {"type": "string", "format": "uuid"}
 WHEN = {"type": "string", "format": "date-time"}
 MAYBE_WHEN = {"type": ["string", "null"], "format": "date-time"}
+MAYBE = {"type": ["string", "null"]}
+_REASON = {"reason": {"type": "string", "minLength": 1, "maxLength": 2000}}
 # Where a due moment stands: on time, due within one working day, overdue; null without one.
 SLA_STATE = {"enum": [None, "tepat_waktu", "segera", "terlambat"]}
 SEARCH_TEXT = {"type": "string", "maxLength": MAX_QUERY_TEXT}
@@ -178,6 +180,7 @@ def _schemas() -> dict[str, Any]:
         ),
         "TaskRef": task_ref,
         "Task": task,
+        "InboxTask": _inbox_task(task),
         "TaskDetail": {
             "allOf": [
                 task,
@@ -219,8 +222,12 @@ def _schemas() -> dict[str, Any]:
                         "sla_clocks": {"type": "array", "items": _ref("Clock")},
                         # GET /cases/{id} only: letters numbered by a step, still being rendered
                         "letters_pending": {"type": "array", "items": _ref("PendingLetter")},
+                        # null unless the case waits on a third party: since when and why
+                        "suspension": {
+                            "oneOf": [{"type": "null"}, _obj({"since": WHEN, "reason": {"type": "string"}})]
+                        },
                     },
-                    required=["sla_clocks"],
+                    required=["sla_clocks", "suspension"],
                 ),
             ]
         },
@@ -268,11 +275,40 @@ def _schemas() -> dict[str, Any]:
                     ["nama", "telepon"],
                     extra=False,
                 ),
+                "confirm_duplicate": {
+                    "type": "boolean",
+                    "description": "true: ajukan walau ada kasus korban yang sama (nama dan telepon) dalam 30 hari",
+                },
             },
             ["data"],
             extra=False,
         ),
-        "Reason": _obj({"reason": {"type": "string", "minLength": 1, "maxLength": 2000}}, extra=False),
+        "Duplicate": _obj(
+            {"original": {"type": "string", "minLength": 1, "maxLength": 64}, **_REASON},
+            extra=False,
+        ),
+        "Reason": _obj(_REASON, extra=False),
+        "SuspensionReason": _obj(
+            {"reason": {"type": "string", "minLength": 1, "maxLength": suspension.MAX_REASON}}, extra=False
+        ),
+        "Note": _obj(
+            {
+                "seq": {"type": "integer", "minimum": 1},
+                "at": WHEN,
+                "author": {"type": "string", "description": "nama lengkap penulis"},
+                "username": {"type": "string"},
+                "text": {"type": "string"},
+                "for_applicant": {"type": "boolean", "description": "ditampilkan kepada pemohon"},
+            }
+        ),
+        "NewNote": _obj(
+            {
+                "text": {"type": "string", "minLength": 1, "maxLength": case_notes.MAX_TEXT},
+                "for_applicant": {"type": "boolean", "default": False},
+            },
+            required=["text"],
+            extra=False,
+        ),
         "Completion": _obj({"data": {"type": "object"}}, extra=False),
     }
 
@@ -370,11 +406,36 @@ def _paths() -> dict[str, Any]:
                 ),
                 "description": f"Terbaru lebih dahulu. total dihitung sampai {COUNT_LIMIT} butir setelah awal halaman.",
             },
-            "post": _op(
-                "Ajukan permohonan",
-                {"201": _json(_ref("Case"), "Dibuat"), **_errors(400, 401, 403, 404, 413, 422)},
-                body={"required": True, "content": {"application/json": {"schema": _ref("NewCase")}}},
-            ),
+            "post": {
+                **_op(
+                    "Ajukan permohonan",
+                    {
+                        "201": _json(_ref("Case"), "Dibuat"),
+                        "200": _json(_ref("Case"), "Idempotency-Key ini sudah dipakai: kasus yang dulu dibuat"),
+                        **_errors(400, 401, 403, 404, 413, 422),
+                        "409": _json(
+                            {
+                                "allOf": [
+                                    _ref("Error"),
+                                    _obj(
+                                        {"duplicates": {"type": "array", "items": _obj({"id": MAYBE, "number": MAYBE})}}
+                                    ),
+                                ]
+                            },
+                            "duplicate_suspected: kasus korban yang sama dalam 30 hari (number null: kasus lain)",
+                        ),
+                    },
+                    params=[
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                        }
+                    ],
+                    body={"required": True, "content": {"application/json": {"schema": _ref("NewCase")}}},
+                ),
+                "description": "Idempotency-Key yang sama (per pengguna) tidak membuat kasus kedua.",
+            },
         },
         "/cases/{case_id}": {
             "get": _op(
@@ -398,6 +459,44 @@ def _paths() -> dict[str, Any]:
                 params=[case_id],
                 body=reason,
             )
+        },
+        "/cases/{case_id}/duplicate": {
+            "post": _op(
+                "Tutup sebagai duplikat (Ketua LP-PAR): hasil duplikat, tidak dihitung dalam statistik",
+                {"200": _json(_ref("Case"), "OK"), **_errors(400, 401, 403, 404, 409, 413, 422)},
+                params=[case_id],
+                body={"required": True, "content": {"application/json": {"schema": _ref("Duplicate")}}},
+            )
+        },
+        "/cases/{case_id}/suspend": {
+            "post": _op(
+                "Tangguhkan kasus yang menunggu pihak ketiga (Ketua LP-PAR, admin): tugasnya tidak dapat dikerjakan, "
+                "jam layanan dijeda dan pengingat menunggu sampai dilanjutkan",
+                {"200": _json(_ref("Case"), "OK"), **_errors(400, 401, 403, 404, 409, 413, 422)},
+                params=[case_id],
+                body={"required": True, "content": {"application/json": {"schema": _ref("SuspensionReason")}}},
+            )
+        },
+        "/cases/{case_id}/resume": {
+            "post": _op(
+                "Lanjutkan kasus yang ditangguhkan (Ketua LP-PAR, admin): tenggat, jam layanan dan pengingat "
+                "bergeser sebanyak hari kerja selama ditangguhkan",
+                {"200": _json(_ref("Case"), "OK"), **_errors(401, 403, 404, 409)},
+                params=[case_id],
+            )
+        },
+        "/cases/{case_id}/notes": {
+            "get": _op(
+                "Catatan kasus: semuanya bagi petugas kasus dan auditor, yang ditandai untuk pemohon bagi pemohon",
+                {"200": _json({"type": "array", "items": _ref("Note")}, "OK"), **_errors(401, 404)},
+                params=[case_id],
+            ),
+            "post": _op(
+                "Tambah catatan kasus (petugas yang menangani kasus; juga pada kasus yang sudah selesai)",
+                {"201": _json(_ref("Note"), "Dibuat"), **_errors(400, 401, 403, 404, 409, 413, 422)},
+                params=[case_id],
+                body={"required": True, "content": {"application/json": {"schema": _ref("NewNote")}}},
+            ),
         },
         "/cases/{case_id}/events": {
             "get": _op(
@@ -424,13 +523,14 @@ def _paths() -> dict[str, Any]:
             "get": {
                 **_op(
                     "Tugas Saya, satu halaman",
-                    {"200": _json(_page("Task"), "OK"), **_errors(401, 422)},
-                    params=_page_params(inbox.PER_PAGE, inbox.MAX_PER_PAGE),
+                    {"200": _json(_page("InboxTask"), "OK"), **_errors(400, 401, 422)},
+                    params=[*_page_params(inbox.PER_PAGE, inbox.MAX_PER_PAGE), *_inbox_filters()],
                 ),
                 "description": (
                     "Tugas siap yang boleh dikerjakan pemanggil: tenggat terdekat lebih dahulu, tugas tanpa "
                     "tenggat di akhir, lalu yang paling lama menunggu. total dihitung sampai "
-                    f"{COUNT_LIMIT} butir setelah awal halaman."
+                    f"{COUNT_LIMIT} butir setelah awal halaman. Saringan yang tidak dikenal (proses, lajur, "
+                    "tenggat, diambil) dijawab 422 dengan errors per parameter."
                 ),
             }
         },
@@ -448,7 +548,20 @@ def _paths() -> dict[str, Any]:
         },
         "/tasks/{task_id}/release": {
             "post": _op(
-                "Lepas tugas", {"200": _json(_ref("Task"), "OK"), **_errors(401, 403, 404, 409)}, params=[task_id]
+                "Lepas tugas: yang diambil pemanggil sendiri (tanpa badan), atau, dengan alasan, yang diambil orang "
+                "lain oleh Ketua LP-PAR atau admin (dicatat sebagai task_released pada riwayat kasus)",
+                {"200": _json(_ref("Task"), "OK"), **_errors(400, 401, 403, 404, 409, 422)},
+                params=[task_id],
+                body={"required": False, "content": {"application/json": {"schema": _ref("SupervisorRelease")}}},
+            )
+        },
+        "/tasks/{task_id}/reassign": {
+            "post": _op(
+                "Alihkan tugas yang diambil orang lain kepada pengguna lain di lajurnya (Ketua LP-PAR atau admin); "
+                "tugas lalu diambil penerimanya (task_reassigned pada riwayat kasus)",
+                {"200": _json(_ref("Task"), "OK"), **_errors(400, 401, 403, 404, 409, 422)},
+                params=[task_id],
+                body={"required": True, "content": {"application/json": {"schema": _ref("Reassignment")}}},
             )
         },
         "/tasks/{task_id}/files": {
@@ -484,12 +597,14 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
         schemas["NewCase"]["properties"]["data"] = _plain_schema(start_form)
     schemas.update(_audit_schemas())
     schemas.update(_migration_schemas())
-    from webapp.api import exports, incidents, statistics  # described beside their routes
+    from webapp.api import exports, incidents, statistics, substitutes  # described beside their routes
     from webapp.api.notifications import openapi_paths, openapi_schemas
 
     schemas.update(openapi_schemas())
     schemas.update(statistics.openapi_schemas())
     schemas.update(incidents.openapi_schemas())
+    schemas.update(substitutes.openapi_schemas())
+    schemas.update(_reassignment_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -507,8 +622,47 @@ def document(start_form: dict[str, Any] | None = None) -> dict[str, Any]:
             **exports.openapi_paths(),
             **statistics.openapi_paths(),
             **incidents.openapi_paths(),
+            **substitutes.openapi_paths(),
         },
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+def _inbox_task(task: dict[str, Any]) -> dict[str, Any]:
+    """A task as the inbox lists it: what tells its case apart (the applicant only to those who may work it)."""
+    nullable = {"type": ["string", "null"]}
+    return {
+        "allOf": [
+            task,
+            _obj(
+                {
+                    "victim_initials": {**nullable, "description": "inisial korban; null bila belum diisi"},
+                    "applicant": {**nullable, "description": "nama pemohon (akun) atau pemohon datang langsung"},
+                    "claimed_by_name": {**nullable, "description": "nama lengkap yang mengambil tugas"},
+                }
+            ),
+        ]
+    }
+
+
+def _inbox_filters() -> list[dict[str, Any]]:
+    text = {"type": "string", "maxLength": MAX_QUERY_TEXT}
+    return [
+        {"name": "process", "in": "query", "schema": text, "description": "kunci proses, mis. mediasi_kekerasan"},
+        {"name": "lane", "in": "query", "schema": text, "description": "nama lajur, mis. Tim Teknis"},
+        {"name": "due", "in": "query", "schema": {"enum": list(inbox.DUE_TITLES)}},
+        {"name": "claimed", "in": "query", "schema": {"enum": list(inbox.CLAIM_TITLES), "default": inbox.ALL}},
+        {"name": "q", "in": "query", "schema": SEARCH_TEXT, "description": "nomor kasus, nama pemohon, inisial korban"},
+    ]
+
+
+def _reassignment_schemas() -> dict[str, Any]:
+    reason = {"type": "string", "minLength": 1, "maxLength": reassignment.MAX_REASON}
+    return {
+        "SupervisorRelease": _obj({"reason": reason}, extra=False),
+        "Reassignment": _obj(
+            {"to": {"type": "string", "description": "nama pengguna penerima"}, "reason": reason}, extra=False
+        ),
     }
 
 

@@ -34,6 +34,7 @@ def dashboard_json(board: Dashboard) -> dict[str, Any]:
         "as_of": board.as_of,
         "cases": board.cases,
         "open_cases": board.open_cases,
+        "suspended_cases": board.suspended,
         "open_by_step": _counts(board.open_by_step, "element", lambda c: c.title or c.key),
         "sla": [_clock(c) for c in board.clocks],
         "median_working_days_to_decision": board.median_days_to_decision,
@@ -83,6 +84,7 @@ def openapi_schemas() -> dict[str, Any]:
                 "as_of": WHEN,
                 "cases": count,
                 "open_cases": count,
+                "suspended_cases": {**count, "description": "kasus berjalan yang sedang ditangguhkan"},
                 "open_by_step": counted("element"),
                 "sla": {
                     "type": "array",

@@ -1,4 +1,4 @@
-"""Tasks: the caller's inbox, one task, claim, release, upload, complete."""
+"""Tasks: the caller's inbox, one task, claim, release, reassign, upload, complete."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from flask import Response, request
 from engine.casework.views import TaskView
 from engine.errors import FormInvalid
 from engine.services import inbox as inbox_service
-from engine.services import queries, reads
+from engine.services import queries, reads, reassignment
 from engine.services import tasks as task_service
 from webapp.api import bp
 from webapp.api.cases import case_json
-from webapp.api.support import BadRequest, body, caller, ctx, json_response, page_args, page_response
+from webapp.api.support import BadRequest, body, caller, ctx, json_response, page_args, page_response, query_text
 
 
 def task_json(view: TaskView) -> dict[str, Any]:
@@ -34,13 +34,32 @@ def task_json(view: TaskView) -> dict[str, Any]:
     }
 
 
+def inbox_task_json(view: TaskView) -> dict[str, Any]:
+    """A task as the inbox lists it: with what tells its case apart from others."""
+    return {
+        **task_json(view),
+        "victim_initials": view.victim_initials,
+        "applicant": view.applicant,
+        "claimed_by_name": view.claimed_by_name,
+    }
+
+
 @bp.get("/tasks")
 def inbox() -> Response:
-    """A page of the ready tasks the caller may work, most urgent first."""
+    """A page of the ready tasks the caller may work, most urgent first, narrowed by the filters given."""
     actor = caller()
     page, per_page = page_args(inbox_service.PER_PAGE)
-    result = inbox_service.inbox_page(ctx(), actor=actor, page=page, per_page=per_page, count_limit=queries.COUNT_LIMIT)
-    return page_response(result, task_json)
+    filters = inbox_service.InboxFilter(
+        process=query_text("process"),
+        lane=query_text("lane"),
+        due=query_text("due"),
+        claimed=query_text("claimed") or inbox_service.ALL,
+        search=query_text("q"),
+    )
+    result = inbox_service.inbox_page(
+        ctx(), actor=actor, filters=filters, page=page, per_page=per_page, count_limit=queries.COUNT_LIMIT
+    )
+    return page_response(result, inbox_task_json)
 
 
 @bp.get("/tasks/<uuid:task_id>")
@@ -67,8 +86,30 @@ def claim(task_id: UUID) -> Response:
 
 @bp.post("/tasks/<uuid:task_id>/release")
 def release(task_id: UUID) -> Response:
-    """Give a claimed task back to its lane."""
-    return json_response(task_json(task_service.release_task(ctx(), actor=caller(), task_id=task_id)))
+    """Give a claimed task back to its lane: the caller's own claim, or, with a `reason`, anyone's as a supervisor."""
+    actor = caller()
+    data = body(optional=["reason"]) if request.content_length else {}
+    if "reason" not in data:
+        return json_response(task_json(task_service.release_task(ctx(), actor=actor, task_id=task_id)))
+    reason = _text(data, "reason")
+    return json_response(task_json(reassignment.release_claim(ctx(), actor=actor, task_id=task_id, reason=reason)))
+
+
+@bp.post("/tasks/<uuid:task_id>/reassign")
+def reassign(task_id: UUID) -> Response:
+    """Hand a task someone claimed to another person of its lane, as a supervisor, with a reason."""
+    actor = caller()
+    data = body(required=["to", "reason"])
+    to, reason = _text(data, "to"), _text(data, "reason")
+    view = reassignment.reassign_task(ctx(), actor=actor, task_id=task_id, to=to, reason=reason)
+    return json_response(task_json(view))
+
+
+def _text(data: dict[str, Any], field: str) -> str:
+    value = data[field]
+    if not isinstance(value, str):
+        raise FormInvalid({field: "Harus berupa teks."})
+    return value
 
 
 @bp.post("/tasks/<uuid:task_id>/files")

@@ -8,6 +8,10 @@
   var times = JSON.parse(root.dataset.times || "{}");      // event seq -> local time, as the server writes it
   var titles = JSON.parse(root.dataset.titles || "{}");    // element id -> task title
   var eventTitles = JSON.parse(root.dataset.events || "{}");
+  var people = JSON.parse(root.dataset.people || "{}");    // actor -> full name ("Sistem (CLI: root)" for the CLI)
+  var fields = JSON.parse(root.dataset.fields || "{}");    // the forms' titles, by dotted path without list indices
+  var labels = fields.labels || {};                        // korban.jenis_kelamin -> "Jenis kelamin"
+  var valueTitles = fields.values || {};                   // korban.jenis_kelamin -> {laki_laki: "Laki-laki"}
   var CHANGES = { added: "Ditambahkan", removed: "Dihapus", changed: "Diubah" };
   var slider = $("langkah");
   var replay = null;
@@ -22,17 +26,54 @@
 
   function title(id) { return titles[id] || id; }
 
-  function plain(value) {
+  function isIndex(part) { return /^\d+$/.test(part); }
+  function schemaPath(path) { return path.split(".").filter(function (p) { return !isIndex(p); }).join("."); }
+
+  // A field no form names (set by the diagram's scripts or the engine) reads as its key in words.
+  function humanize(key) { var words = key.replace(/_/g, " "); return words.charAt(0).toUpperCase() + words.slice(1); }
+
+  // A data path in words: korban.0.jenis_kelamin -> "Korban 1 › Jenis kelamin".
+  function fieldTitle(path) {
+    var words = [];
+    var schema = [];
+    path.split(".").forEach(function (part) {
+      if (isIndex(part) && words.length) { words[words.length - 1] += " " + (Number(part) + 1); return; }
+      schema.push(part);
+      words.push(labels[schema.join(".")] || humanize(part));
+    });
+    return words.join(" › ");
+  }
+
+  // The field's title, with its key beside it in small type (and as a tooltip): auditors may need the key.
+  function fieldCell(path) {
+    var cell = element("span", fieldTitle(path));
+    cell.title = path;
+    if (cell.textContent !== path) {
+      cell.appendChild(document.createTextNode(" "));
+      cell.appendChild(element("code", path, "kunci"));
+    }
+    return cell;
+  }
+
+  // A value in words, enum values by their form titles; `path` is its field's dotted path.
+  function plain(value, path) {
+    var field = schemaPath(path || "");
     if (value === undefined) { return ""; }
     if (value === null) { return "—"; }
     if (value === "" || (Array.isArray(value) && !value.length)) { return "(kosong)"; }
     if (value === true) { return "ya"; }
     if (value === false) { return "tidak"; }
-    if (Array.isArray(value) && value.every(function (v) { return v === null || typeof v !== "object"; })) {
-      return value.map(plain).join(", ");
+    if (Array.isArray(value)) {
+      var objects = value.some(isObject);
+      return value.map(function (v) { return plain(v, field); }).join(objects ? "; " : ", ");
     }
-    if (typeof value === "object") { return JSON.stringify(value, null, 1); }
-    return String(value);
+    if (typeof value === "object") {
+      return Object.keys(value).map(function (key) {
+        var inner = field ? field + "." + key : key;
+        return (labels[inner] || humanize(key)) + ": " + plain(value[key], inner);
+      }).join(", ");
+    }
+    return (valueTitles[field] || {})[String(value)] || String(value);
   }
 
   // Nested data as rows of dotted paths (korban.0.nama), the same paths the diff uses.
@@ -44,7 +85,7 @@
       });
       if (!Object.keys(value).length && prefix) { rows.push([prefix, "(kosong)"]); }
     } else {
-      rows.push([prefix, plain(value)]);
+      rows.push([prefix, plain(value, prefix)]);
     }
     return rows;
   }
@@ -59,7 +100,8 @@
     body.replaceChildren.apply(body, rows.map(function (cells) {
       var row = element("tr", undefined, cells.className);
       cells.forEach(function (cell, i) {
-        var td = element("td", cell);
+        var td = element("td", typeof cell === "string" ? cell : undefined);
+        if (typeof cell !== "string") { td.appendChild(cell); }
         td.dataset.label = labels[i];
         row.appendChild(td);
       });
@@ -77,19 +119,21 @@
     $("langkah-sebelum").disabled = n <= 1;
     $("langkah-sesudah").disabled = n >= steps.length;
     $("langkah-peristiwa").textContent = (eventTitles[step.type] || step.type) + (step.element ? " — " + title(step.element) : "");
-    $("langkah-oleh").textContent = step.actor;
+    $("langkah-oleh").textContent = people[step.actor] || step.actor;
     $("langkah-waktu").textContent = times[String(step.seq)] || step.at;
     $("langkah-siap").textContent = step.ready.length ? step.ready.map(title).join(", ") : "tidak ada";
     var changed = {};
     fill($("langkah-selisih"), step.changes.map(function (c) {
       changed[c.path] = true;
-      return [c.path, CHANGES[c.change] || c.change, plain(c.before), plain(c.after)];
+      return [fieldCell(c.path), CHANGES[c.change] || c.change, plain(c.before, c.path), plain(c.after, c.path)];
     }));
     $("langkah-tanpa-selisih").hidden = step.changes.length > 0;
     fill($("langkah-data"), flatten(step.data, "", []).map(function (row) {
-      var touched = Object.keys(changed).some(function (p) { return row[0] === p || row[0].indexOf(p + ".") === 0; });
-      if (touched) { row.className = "berubah"; }
-      return row;
+      var path = row[0];
+      var touched = Object.keys(changed).some(function (p) { return path === p || path.indexOf(p + ".") === 0; });
+      var cells = [fieldCell(path), row[1]];
+      if (touched) { cells.className = "berubah"; }
+      return cells;
     }));
     document.querySelectorAll("tr[data-seq]").forEach(function (row) {
       row.classList.toggle("terpilih", row.dataset.seq === String(step.seq));
@@ -132,7 +176,14 @@
       })
       .then(function (xml) { return viewer.importXML(xml); })
       .then(function () {
-        viewer.get("canvas").zoom("fit-viewport");
+        var fitter = window.MediasiDiagram;  // diagram-fit.js: the box fits the diagram, with zoom buttons
+        if (!fitter) {
+          viewer.get("canvas").zoom("fit-viewport");
+        } else if (diagram.viewer) {
+          fitter.fit(viewer, container);  // another version's diagram in the same viewer
+        } else {
+          fitter.attach(viewer, container, $("diagram-langkah-zoom"));
+        }
         diagram.viewer = viewer;
         diagram.marked = [];
         diagram.shown = definitionId;
