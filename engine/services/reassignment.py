@@ -24,13 +24,13 @@ from engine.casework.step import CaseStep
 from engine.casework.views import TaskView, task_view
 from engine.context import EngineContext
 from engine.errors import Conflict, FormInvalid, NotFound, PermissionDenied
-from engine.persistence.case_store import CALENDAR_STAMP, CaseRecord, TaskRecord, calendar_stamp, load_task_step
+from engine.persistence.case_store import CALENDAR_STAMP, CaseRecord, TaskRecord, load_task_step
 from engine.persistence.models import Case, CaseTask, RoleMembership, User
 from engine.policy import may_work, task_roles
 from engine.roles import Role
 from engine.services.queries import sla_judge
 from engine.services.substitutes import Person
-from engine.services.tasks import _require_ready
+from engine.services.tasks import _require_ready, task_views
 from engine.status import TaskStatus
 
 MAX_REASON = 500
@@ -102,19 +102,7 @@ def claimed_tasks(ctx: EngineContext, *, actor: Actor) -> list[TaskView]:
     if not actor.has_any(Role.ADMIN):
         query = query.where(readable_cases(actor))
     with ctx.unit_of_work(write=False) as uow:
-        rows = uow.session.execute(query).all()
-        names = usernames(uow.session, {row.CaseTask.claimed_by_id for row in rows})
-        judge = sla_judge(ctx, uow.session, calendar_stamp(rows[0]) if rows else None)
-        return [
-            task_view(
-                ctx.definitions.get(uow.session, row.definition_id).catalog,
-                row.CaseTask,
-                row.number,
-                names.get(row.CaseTask.claimed_by_id or -1),
-                judge.state(row.CaseTask.due_at),
-            )
-            for row in rows
-        ]
+        return task_views(ctx, uow.session, uow.session.execute(query).all())
 
 
 def _supervise(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, reason: str, to: str | None) -> TaskView:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import casework, runtime
@@ -353,19 +353,24 @@ def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskVi
         )
         if actor is not None:
             query = query.where(_workable_by(actor))
-        rows = uow.session.execute(query).all()
-        names = usernames(uow.session, {row.CaseTask.claimed_by_id for row in rows})
-        judge = sla_judge(ctx, uow.session, calendar_stamp(rows[0]) if rows else None)
-        return [
-            task_view(
-                ctx.definitions.get(uow.session, row.definition_id).catalog,
-                row.CaseTask,
-                row.number,
-                names.get(row.CaseTask.claimed_by_id or -1),
-                judge.state(row.CaseTask.due_at),
-            )
-            for row in rows
-        ]
+        return task_views(ctx, uow.session, uow.session.execute(query).all())
+
+
+def task_views(ctx: EngineContext, session: Session, rows: Sequence[Row[Any]]) -> list[TaskView]:
+    """Views of ready-task rows (CaseTask, number, definition_id and the calendar stamp), each judged
+    against its due moment, with one lookup of the claimants' names."""
+    names = usernames(session, {row.CaseTask.claimed_by_id for row in rows})
+    judge = sla_judge(ctx, session, calendar_stamp(rows[0]) if rows else None)
+    return [
+        task_view(
+            ctx.definitions.get(session, row.definition_id).catalog,
+            row.CaseTask,
+            row.number,
+            names.get(row.CaseTask.claimed_by_id or -1),
+            judge.state(row.CaseTask.due_at),
+        )
+        for row in rows
+    ]
 
 
 def _workable_by(actor: Actor) -> Any:
