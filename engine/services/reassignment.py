@@ -157,7 +157,7 @@ def _in_scope(session: Session, actor: Actor, task: TaskRecord, case: CaseRecord
         raise PermissionDenied(
             "Tugas lajur Pemohon hanya dikerjakan oleh pemohonnya; tugas ini tidak dapat dilepas atau dialihkan."
         )
-    _require_ready(task, case, catalog.tasks[task.element])
+    _require_ready(task, case, catalog.tasks[task.element], working=False)  # also while the case is suspended
     if task.claimed_by_id is None:
         raise Conflict("Tugas ini tidak sedang diambil siapa pun; tidak ada yang perlu dilepas atau dialihkan.")
 

@@ -77,7 +77,9 @@ class TaskDetail:
     correction: CorrectionView | None = None  # what a screening correction's confirmation task decides
 
 
-def _require_ready(task: TaskRecord, case: CaseRecord, info: TaskInfo) -> None:
+def _require_ready(task: TaskRecord, case: CaseRecord, info: TaskInfo, *, working: bool = True) -> None:
+    """Raise unless `task` is ready in an open case; unless `working` is False (the task only changes
+    hands: released or reassigned), also while its case is suspended."""
     if task.state != TaskStatus.READY or case.status != CaseStatus.OPEN:
         state = {
             TaskStatus.COMPLETED: "sudah diselesaikan",
@@ -85,7 +87,8 @@ def _require_ready(task: TaskRecord, case: CaseRecord, info: TaskInfo) -> None:
             TaskStatus.HELD: "menunggu konfirmasi koreksi skrining oleh Kepala Dinas",
         }.get(task.state, "tidak siap")
         raise TaskNotReady(f"Tugas {info.title!r} pada kasus {case.number} {state}.")
-    ensure_not_suspended(case)  # a suspended case's tasks wait until it resumes
+    if working:
+        ensure_not_suspended(case)  # a suspended case's tasks wait until it resumes
 
 
 def _load(
@@ -309,7 +312,7 @@ def _set_claim(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, *, claim: b
     with ctx.unit_of_work() as uow:
         step, task, info = _open(ctx, uow.session, task_id, actor, ctx.clock.now())
         case = step.case
-        _require_ready(task, case, info)
+        _require_ready(task, case, info, working=claim)  # a claim is given back even while the case waits
         if not may_work(actor, task, case):
             ensure_may_work(actor, task, case, lane=info.lane)
         if claim and task.claimed_by_id not in (None, actor.user_id):

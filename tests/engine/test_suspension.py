@@ -178,6 +178,18 @@ def test_the_tasks_of_a_suspended_case_cannot_be_worked_until_it_resumes(
     assert "Task_keputusan_kadin" not in {t.element for t in view.tasks}
 
 
+def test_a_claimed_task_of_a_suspended_case_can_still_be_given_back(
+    ctx: EngineContext, people: People, at_decision: Any
+) -> None:
+    task_id = ready_task(ctx, at_decision.id, "Task_keputusan_kadin")
+    task_service.claim_task(ctx, actor=people["kadin"], task_id=task_id)
+    suspension.suspend_case(ctx, actor=people["rina"], case_ref=at_decision.id, reason=REASON)
+    released = task_service.release_task(ctx, actor=people["kadin"], task_id=task_id)
+    assert released.claimed_by is None
+    with pytest.raises(TaskNotReady, match="sedang ditangguhkan"):
+        task_service.claim_task(ctx, actor=people["kadin"], task_id=task_id)
+
+
 def test_suspending_twice_resuming_a_running_case_or_a_finished_one_is_refused(
     ctx: EngineContext, people: People, at_decision: Any
 ) -> None:
