@@ -189,7 +189,16 @@ def validate_form(schema: Mapping[str, Any], data: Any) -> None:
 
 
 def form_errors(schema: Mapping[str, Any], data: Any) -> dict[str, str]:
-    """Every field error of `data` against a form, by field path (at most MAX_ERRORS + 1; empty: valid).
+    """The field errors of `data` against a form, by field path (at most MAX_ERRORS + 1; empty: valid).
+
+    :raises ProcessFailed: when the form itself refers outside itself.
+    """
+    return capped(all_form_errors(schema, data))
+
+
+def all_form_errors(schema: Mapping[str, Any], data: Any) -> dict[str, str]:
+    """Every field error of `data` against a form, by field path, uncapped: for a caller that adds
+    its own checks' errors and caps the whole answer once.
 
     :raises ProcessFailed: when the form itself refers outside itself.
     """
@@ -208,7 +217,7 @@ def form_errors(schema: Mapping[str, Any], data: Any) -> dict[str, str]:
     for error in found:
         for field, message in _describe(error):
             errors.setdefault(field, message)
-    return capped(errors)
+    return errors
 
 
 def valid_part(data: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:

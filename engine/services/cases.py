@@ -24,7 +24,7 @@ from engine.context import EngineContext
 from engine.definitions import LoadedDefinition, latest_definition_id
 from engine.errors import ConcurrentUpdate, Conflict, FormInvalid, InvalidInput, NotFound, PermissionDenied
 from engine.events import GENESIS, canonical_json
-from engine.forms import form_errors, valid_part
+from engine.forms import all_form_errors, capped, valid_part
 from engine.legal import rules, screening
 from engine.persistence.case_store import CaseRecord
 from engine.persistence.models import Case, CaseCounter, ProcessDefinition
@@ -203,7 +203,7 @@ def _start_errors(
 ) -> dict[str, str]:
     """Every problem of a request, by field, in one answer: its form, then on the fields it accepted,
     the cases it names and the legal rules."""
-    errors = form_errors(schema, submitted) if schema is not None else {}
+    errors = all_form_errors(schema, submitted) if schema is not None else {}
     if not isinstance(submitted, dict):
         return errors
     valid = valid_part(submitted, errors)
@@ -211,7 +211,7 @@ def _start_errors(
     for more in (references, rules.check_submission(None, valid, first=True)):
         for field_path, message in more.items():
             errors.setdefault(field_path, message)
-    return errors
+    return capped(errors)
 
 
 def _case_reference_errors(

@@ -33,7 +33,7 @@ from engine.errors import (
     ProcessFailed,
     TaskNotReady,
 )
-from engine.forms import FILE_FORMAT, capped, file_fields, form_errors, normalize_times, valid_part
+from engine.forms import FILE_FORMAT, all_form_errors, capped, file_fields, normalize_times, valid_part
 from engine.legal import chronology, rules, screening
 from engine.legal.corrections import CorrectionView, correction_views
 from engine.letters import kinds as letter_kinds
@@ -198,7 +198,7 @@ def _submission_errors(
     """Every problem of a submission, by field, in one answer: its form, its files, the legal rules,
     the rules of the letters its task issues and its dates in the case. The checks after the form's
     read only the fields the form accepted, so each field is named once, for its first problem."""
-    errors = form_errors(schema, submitted) if schema is not None else {}
+    errors = all_form_errors(schema, submitted) if schema is not None else {}
     if not isinstance(submitted, dict):
         return errors
     valid = valid_part(submitted, errors)
