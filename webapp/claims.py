@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engine.errors import FormInvalid
+from engine.services import people as people_service
 from engine.services import reassignment, substitutes
 from webapp.web import actor, ctx, roles_required
 
@@ -52,9 +53,8 @@ def supervise(task_id: UUID) -> ResponseReturnValue:
             view = reassignment.reassign_task(
                 ctx(), actor=actor(), task_id=task_id, to=form["pengguna"], reason=form["alasan"]
             )
-            flash(
-                f"Tugas \u201c{view.title}\u201d kasus {view.case_number} dialihkan kepada {view.claimed_by}.", "info"
-            )
+            to = people_service.display_names(ctx(), [view.claimed_by]).get(view.claimed_by or "", view.claimed_by)
+            flash(f"Tugas \u201c{view.title}\u201d kasus {view.case_number} dialihkan kepada {to}.", "info")
         else:
             view = reassignment.release_claim(ctx(), actor=actor(), task_id=task_id, reason=form["alasan"])
             flash(f"Tugas \u201c{view.title}\u201d kasus {view.case_number} dilepas kembali ke lajurnya.", "info")

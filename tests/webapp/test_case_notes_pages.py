@@ -67,8 +67,10 @@ class TestNotePages:
         staff = page_of(web, "rina", case)
         assert "Catatan internal tim." in staff and "Asesmen psikologis dijadwalkan Senin." in staff
         assert "oleh Tono Tim Teknis" in staff and "(ditampilkan kepada pemohon)" in staff
+        assert "oleh tono" not in staff  # the author's full name, never the username
         applicant = page_of(web, "ani", case)
         assert "Asesmen psikologis dijadwalkan Senin." in applicant and "oleh Tono Tim Teknis" in applicant
+        assert "oleh tono" not in applicant
         assert "Catatan internal tim." not in applicant and "Tambah catatan" not in applicant
         auditor = page_of(web, "audi", case)
         assert "Catatan internal tim." in auditor and "Tambah catatan" not in auditor

@@ -67,15 +67,19 @@ class TestSupervisorPages:
         assert f"/tugas/{claimed}/alihkan" in inbox and "Lepas / Alihkan" in inbox
         page = client.get(f"/tugas/{claimed}/alihkan?kembali=/tugas")
         assert page.status_code == 200 and 'value="rudi"' in text(page) and 'value="rina"' not in text(page)
+        assert "Diambil Rina Ketua</p>" in text(page) and "Diambil rina" not in text(page)
         done = client.post(
             f"/tugas/{claimed}/alihkan",
             data={"aksi": "alihkan", "pengguna": "rudi", "alasan": "Rina cuti melahirkan.", "kembali": "/tugas"},
             follow_redirects=True,
         )
-        assert done.request.path == "/tugas" and "dialihkan kepada rudi" in text(done)
+        assert done.request.path == "/tugas" and "dialihkan kepada Rudi Ketua Kedua." in text(done)
+        assert "dialihkan kepada rudi" not in text(done)
         assert claimant(ctx, claimed) == "rudi"
         timeline = text(client.get(f"/kasus/{case.id}"))
-        assert "Tugas dialihkan" in timeline and "dari rina kepada rudi; alasan: Rina cuti melahirkan." in timeline
+        assert "Tugas dialihkan" in timeline
+        assert "dari Rina Ketua kepada Rudi Ketua Kedua; alasan: Rina cuti melahirkan." in timeline
+        assert "dari rina kepada rudi" not in timeline
 
     @pytest.mark.parametrize(
         ("form", "message"),
@@ -101,6 +105,7 @@ class TestSupervisorPages:
         client = signed_in(web, "adam")
         listed = text(client.get("/tugas/diambil"))
         assert case.number in listed and f"/tugas/{claimed}/alihkan" in listed
+        assert "<span>Diambil Rina Ketua</span>" in listed and "Diambil rina" not in listed
         done = client.post(
             f"/tugas/{claimed}/alihkan", data={"aksi": "lepas", "alasan": "Rina cuti."}, follow_redirects=True
         )
@@ -112,6 +117,8 @@ class TestSupervisorPages:
             "adam",
             {"reason": "Rina cuti.", "from": "rina", "by_supervisor": True},
         )
+        timeline = text(signed_in(web, "rina").get(f"/kasus/{case.id}"))
+        assert "(diambil Rina Ketua; alasan: Rina cuti.)" in timeline and "diambil rina" not in timeline
 
     @pytest.mark.parametrize("who", ["tono", "ani", "kadin"])
     def test_others_may_not(self, web: Flask, ctx: EngineContext, claimed: uuid.UUID, who: str) -> None:
@@ -124,7 +131,9 @@ class TestSupervisorPages:
 
 
 class TestSubstitutePage:
-    def test_set_work_as_substitute_and_clear(self, web: Flask, ctx: EngineContext, claimed: uuid.UUID) -> None:
+    def test_set_work_as_substitute_and_clear(
+        self, web: Flask, ctx: EngineContext, case: CaseView, claimed: uuid.UUID
+    ) -> None:
         rina = signed_in(web, "rina")
         page = text(rina.get("/akun/pengganti"))
         assert "Pengganti selama tidak di tempat" in page and 'value="rudi"' in page and 'value="tono"' not in page
@@ -132,10 +141,14 @@ class TestSubstitutePage:
         assert "kini pengganti Anda" in text(saved) and "sampai Sab, 21 Mar 2026 00.00" in text(saved)
         rudi = signed_in(web, "rudi")
         inbox = text(rudi.get("/tugas"))
-        assert "Anda pengganti rina" in inbox and f"/tugas/{claimed}/lepas" in inbox
-        assert "Anda pengganti rina" in text(rudi.get(f"/tugas/{claimed}"))
+        assert "Anda pengganti Rina Ketua" in inbox and f"/tugas/{claimed}/lepas" in inbox
+        assert "Anda pengganti rina" not in inbox
+        task_page = text(rudi.get(f"/tugas/{claimed}"))
+        assert "Anda pengganti Rina Ketua" in task_page and "Anda pengganti rina" not in task_page
         released = rudi.post(f"/tugas/{claimed}/lepas", data={"kembali": "/tugas"}, follow_redirects=True)
         assert "Tugas dilepas." in text(released) and claimant(ctx, claimed) is None
+        timeline = text(rina.get(f"/kasus/{case.id}"))
+        assert "(sebagai pengganti Rina Ketua)" in timeline and "pengganti rina" not in timeline
         cleared = rina.post("/akun/pengganti", data={"aksi": "hapus"}, follow_redirects=True)
         assert "Pengganti dihapus" in text(cleared)
         with ctx.unit_of_work(write=False) as uow:
