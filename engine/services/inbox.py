@@ -8,7 +8,9 @@ of rows however many tasks are open. The lane filter is the one of engine.servic
 
 The filters (process, lane, due state, claim, a search text) are conditions of the same query:
 a due state becomes bounds on `due_at` (engine.sla.due_soon_until), a lane the (version, task)
-pairs of the catalogs that place a task in it, so that paging and counting stay in SQL. Each card
+pairs of the catalogs that place a task in it, so that paging and counting stay in SQL. A suspended
+case's tasks are judged at the moment it was suspended, as its clocks stand (engine.services.suspension):
+its due moments move out only when it resumes, so the wait does not make them overdue meanwhile. Each card
 carries what tells two cases apart (the victim's initials, the applicant, who took the task),
 joined in the same query; the inbox lists only tasks the actor may work, so these names are shown
 to no one who could not open the task.
@@ -17,6 +19,7 @@ to no one who could not open the task.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.actors import Actor
 from engine.bpmn.catalog import TaskInfo
+from engine.calendar import WorkingCalendar
 from engine.casework.views import SlaJudge, TaskView, task_view
 from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
@@ -37,7 +41,7 @@ from engine.roles import Role
 from engine.services.queries import MAX_SEARCH, Page, applicant_label, bounded_count, check_paging
 from engine.services.tasks import _workable_by
 from engine.sla import SlaState, due_soon_until
-from engine.status import TaskStatus
+from engine.status import CaseStatus, TaskStatus
 
 PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -119,6 +123,7 @@ def inbox_page(
             Case.definition_id,
             Case.victim_initials,
             Case.walkin_name,
+            Case.suspended_at,
             _APPLICANT.full_name.label("applicant_name"),
             _CLAIMER.username.label("claimer_username"),
             _CLAIMER.full_name.label("claimer_name"),
@@ -154,7 +159,7 @@ def _item(definition: LoadedDefinition, row: Any, judge: SlaJudge) -> TaskView:
         task,
         row.number,
         row.claimer_username,
-        judge.state(task.due_at),
+        judge.state(task.due_at, row.suspended_at),  # a suspended case stands as it stood when suspended
         victim_initials=row.victim_initials,
         applicant=applicant_label(row.walkin_name, row.applicant_name),
         claimed_by_name=row.claimer_name,
@@ -183,7 +188,7 @@ def _filtered(
     if scope is not None:
         query = query.where(scope)
     if filters.due:
-        query = query.where(*_due_bounds(filters.due, now, lambda: ctx.calendar(session)))
+        query = query.where(*_due_bounds(filters.due, now, lambda: ctx.calendar(session), lambda: _held(session)))
     if filters.claimed != ALL:
         query = query.where(_claim_condition(filters.claimed, actor))
     if filters.search.strip():
@@ -224,16 +229,40 @@ def _in_scope(ctx: EngineContext, session: Session, process: str, lane: str) -> 
     return or_(*conditions)
 
 
-def _due_bounds(due: str, now: datetime, calendar: Any) -> list[Any]:
-    """Bounds on `due_at` that hold exactly for the tasks engine.sla.sla_state judges `due` at `now`."""
+def _due_bounds(
+    due: str, now: datetime, calendar: Callable[[], WorkingCalendar], held: Callable[[], list[tuple[Any, datetime]]]
+) -> list[Any]:
+    """Conditions that hold exactly for the tasks engine.sla.sla_state judges `due` at `now`, or, for a
+    task of a suspended case (`held`: each open suspended case's id and since when), when it was suspended.
+
+    A case is suspended no later than now, so the bounds at now stay outer bounds of the whole filter
+    that the inbox index serves; only the suspended cases need a condition of their own.
+    """
     if due == NO_DUE:
         return [CaseTask.due_at.is_(None)]
     if due == SlaState.OVERDUE:
-        return [CaseTask.due_at < now]
-    soon = due_soon_until(now, calendar())
+        return [CaseTask.due_at < now, or_(Case.suspended_at.is_(None), CaseTask.due_at < Case.suspended_at)]
+    office, cases = calendar(), held()
+    running = and_(Case.suspended_at.is_(None), *_due_window(due, now, office))
+    judged = or_(running, *(and_(Case.id == case_id, *_due_window(due, since, office)) for case_id, since in cases))
+    if due == SlaState.DUE_SOON:  # the latest moment due soon, as seen now or when any of them was suspended
+        latest = max(due_soon_until(at, office) for at in [now, *(since for _, since in cases)])
+        return [CaseTask.due_at <= latest, judged]
+    return [judged]
+
+
+def _due_window(due: str, at: datetime, calendar: WorkingCalendar) -> list[Any]:
+    """Bounds on `due_at` that hold exactly for the due moments sla_state judges `due` (due soon or on time) at `at`."""
+    soon = due_soon_until(at, calendar)
     if due == SlaState.DUE_SOON:
-        return [CaseTask.due_at >= now, CaseTask.due_at <= soon]
-    return [CaseTask.due_at >= now, CaseTask.due_at > soon]
+        return [CaseTask.due_at >= at, CaseTask.due_at <= soon]
+    return [CaseTask.due_at >= at, CaseTask.due_at > soon]
+
+
+def _held(session: Session) -> list[tuple[Any, datetime]]:
+    """The open suspended cases, each with the moment it was suspended."""
+    query = select(Case.id, Case.suspended_at).where(Case.suspended_at.is_not(None), Case.status == CaseStatus.OPEN)
+    return [(row.id, row.suspended_at) for row in session.execute(query)]
 
 
 def _claim_condition(claimed: str, actor: Actor | None) -> Any:

@@ -83,7 +83,7 @@ def claimed_task(ctx: EngineContext, *, actor: Actor, task_id: uuid.UUID) -> Cla
         catalog = ctx.definitions.get(uow.session, case.definition_id).catalog
         _in_scope(uow.session, actor, task, case, catalog)
         names = usernames(uow.session, {task.claimed_by_id})
-        due = sla_judge(ctx, uow.session, found.calendar_stamp).state(task.due_at)
+        due = sla_judge(ctx, uow.session, found.calendar_stamp).state(task.due_at, case.suspended_at)
         view = task_view(catalog, task, case.number, names.get(task.claimed_by_id or -1), due)
         return ClaimedTask(view, _workers(uow.session, task))
 
@@ -92,7 +92,7 @@ def claimed_tasks(ctx: EngineContext, *, actor: Actor) -> list[TaskView]:
     """The ready staff tasks someone claimed that `actor` may release or reassign, longest claimed first."""
     _require_supervisor(actor)
     query = (
-        select(CaseTask, Case.number, Case.definition_id, *CALENDAR_STAMP)
+        select(CaseTask, Case.number, Case.definition_id, Case.suspended_at, *CALENDAR_STAMP)
         .join(Case, Case.id == CaseTask.case_id)
         .where(CaseTask.state == TaskStatus.READY, CaseTask.claimed_by_id.is_not(None))
         .where(CaseTask.for_applicant.is_(False))

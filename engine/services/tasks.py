@@ -349,7 +349,7 @@ def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskVi
     """Ready tasks, most urgent first: the inbox of `actor`, or all of them for the operator."""
     with ctx.unit_of_work(write=False) as uow:
         query = (
-            select(CaseTask, Case.number, Case.definition_id, *CALENDAR_STAMP)
+            select(CaseTask, Case.number, Case.definition_id, Case.suspended_at, *CALENDAR_STAMP)
             .join(Case, Case.id == CaseTask.case_id)
             .where(CaseTask.state == TaskStatus.READY)
             .order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at)
@@ -360,8 +360,9 @@ def list_tasks(ctx: EngineContext, *, actor: Actor | None = None) -> list[TaskVi
 
 
 def task_views(ctx: EngineContext, session: Session, rows: Sequence[Row[Any]]) -> list[TaskView]:
-    """Views of ready-task rows (CaseTask, number, definition_id and the calendar stamp), each judged
-    against its due moment, with one lookup of the claimants' names."""
+    """Views of ready-task rows (CaseTask, number, definition_id, suspended_at and the calendar stamp), each
+    judged against its due moment (a suspended case's as it stood when suspended), with one lookup of the
+    claimants' names."""
     names = usernames(session, {row.CaseTask.claimed_by_id for row in rows})
     judge = sla_judge(ctx, session, calendar_stamp(rows[0]) if rows else None)
     return [
@@ -370,7 +371,7 @@ def task_views(ctx: EngineContext, session: Session, rows: Sequence[Row[Any]]) -
             row.CaseTask,
             row.number,
             names.get(row.CaseTask.claimed_by_id or -1),
-            judge.state(row.CaseTask.due_at),
+            judge.state(row.CaseTask.due_at, row.suspended_at),
         )
         for row in rows
     ]
@@ -398,7 +399,7 @@ def get_task(ctx: EngineContext, *, actor: Actor | None, task_id: uuid.UUID, wit
         data = {k: v for k, v in data.items() if k not in rules.PERSONAL_FIELDS}
         names = usernames(uow.session, {task.claimed_by_id})
         due = (
-            sla_judge(ctx, uow.session, step.calendar_stamp).state(task.due_at)
+            sla_judge(ctx, uow.session, step.calendar_stamp).state(task.due_at, case.suspended_at)
             if task.state == TaskStatus.READY
             else None
         )

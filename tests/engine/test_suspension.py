@@ -18,12 +18,14 @@ from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.errors import Conflict, FormInvalid, NotFound, PermissionDenied, TaskNotReady
 from engine.persistence.models import Case, CaseTask, Event, EventPayload, Notification, Timer
-from engine.services import audit, migration, replays, statistics, suspension
+from engine.services import audit, migration, reassignment, replays, statistics, suspension
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
+from engine.services import inbox as inbox_service
 from engine.services import queries as case_queries
 from engine.services import tasks as task_service
 from engine.services import users as user_service
+from engine.services.inbox import InboxFilter
 from engine.services.timers import fire_due
 from engine.sla import SlaState
 from tests.builders import FORMS, Step, application, ready_task, steps, walk
@@ -305,3 +307,65 @@ def test_the_dashboard_counts_the_suspended_cases(
     assert board.suspended == 0
     respons = board.clock("respons")
     assert respons is not None and respons.overdue == 0  # resumed: its due moment moved out by the whole wait
+
+
+def test_the_inbox_judges_a_suspended_cases_tasks_as_they_stood_when_it_was_suspended(
+    ctx: EngineContext, clock: FixedClock, people: People, admin: Actor, at_decision: Any
+) -> None:
+    """Its clocks are paused, so its tasks do not run late while it waits; its due moments move out on resuming."""
+    kadin = people["kadin"]
+    held_early, held_late, running = (
+        at_decision,
+        *(case_service.start_case(ctx, actor=people["budi"], data=application()) for _ in range(2)),
+    )
+    for case in (held_late, running):
+        walk(lambda: ctx, people, case, TO_DECISION)
+    decision = ready_task(ctx, held_early.id, "Task_keputusan_kadin")
+    due = task_due(ctx, held_early.id, "Task_keputusan_kadin")
+    assert due == utc(2026, 3, 31, 7)  # Tuesday 31 March 14:00 WIB, for all three cases
+    assert {task_due(ctx, c.id, "Task_keputusan_kadin") for c in (held_late, running)} == {due}
+    task_service.claim_task(ctx, actor=kadin, task_id=decision)
+    suspension.suspend_case(ctx, actor=people["rina"], case_ref=held_early.id, reason=REASON)  # on time then
+
+    def states() -> dict[str, SlaState | None]:
+        return {t.case_number: t.sla_state for t in inbox_service.inbox_page(ctx, actor=kadin).items}
+
+    def filtered(due: SlaState) -> set[str]:
+        page = inbox_service.inbox_page(ctx, actor=kadin, filters=InboxFilter(due=due.value))
+        assert page.total == len(page.items)
+        return {t.case_number for t in page.items}
+
+    clock.set(utc(2026, 3, 30, 3))  # Monday 30 March 10:00 WIB: due within a working day
+    assert states() == {
+        held_early.number: SlaState.ON_TIME,
+        held_late.number: SlaState.DUE_SOON,
+        running.number: SlaState.DUE_SOON,
+    }
+    suspension.suspend_case(ctx, actor=people["rina"], case_ref=held_late.id, reason=REASON)  # due soon then
+
+    clock.set(utc(2026, 4, 2, 3))  # Thursday 2 April 10:00 WIB: past the due moment of all three
+    judged = {
+        held_early.number: SlaState.ON_TIME,
+        held_late.number: SlaState.DUE_SOON,
+        running.number: SlaState.OVERDUE,
+    }
+    assert states() == judged
+    assert {t.case_number: t.sla_state for t in task_service.list_tasks(ctx, actor=kadin)} == judged
+    for state in SlaState:
+        assert filtered(state) == {number for number, judged_as in judged.items() if judged_as == state}
+    assert task_service.get_task(ctx, actor=kadin, task_id=decision, with_data=False).task.sla_state == SlaState.ON_TIME
+    assert [t.sla_state for t in reassignment.claimed_tasks(ctx, actor=admin)] == [SlaState.ON_TIME]
+    assert reassignment.claimed_task(ctx, actor=admin, task_id=decision).task.sla_state == SlaState.ON_TIME
+    assert task_due(ctx, held_early.id, "Task_keputusan_kadin") == due  # nothing moves while it waits
+
+    suspension.resume_case(ctx, actor=people["rina"], case_ref=held_early.id)
+    (resumed,) = payloads(ctx, held_early.id, "case_resumed")
+    assert resumed["days"] > 0
+    with ctx.unit_of_work(write=False) as uow:
+        calendar = ctx.calendar(uow.session)
+    moved = task_due(ctx, held_early.id, "Task_keputusan_kadin")
+    assert moved == calendar.close_of_service(calendar.add_working_days(due, resumed["days"]))
+    assert moved is not None and moved > clock.now()  # out by the whole wait, so judged now it is not late
+    assert states()[held_early.number] == SlaState.ON_TIME
+    assert filtered(SlaState.OVERDUE) == {running.number}
+    assert held_early.number in filtered(SlaState.ON_TIME)
