@@ -83,9 +83,14 @@ def test_the_shipped_diagram_round_trips_and_every_path_runs_on_the_export(
     assert page.locator("#daftar-ubah > li").evaluate_all("items => items.map(i => i.dataset.element)") == [
         "Task_koordinasi"
     ]
-    for diagram in ("#diagram-baru", "#diagram-lama"):
+    for diagram, version in (("#diagram-baru", 2), ("#diagram-lama", 1)):
         marked = page.get_attribute(f'{diagram} .djs-element[data-element-id="Task_koordinasi"]', "class")
         assert "beda-ubah" in marked.split()
+        # Nothing focusable sits inside an image: the box has no role, its focusable canvas is the named image.
+        assert page.get_attribute(diagram, "role") is None
+        canvas = page.locator(f"{diagram} svg[tabindex]")
+        assert (canvas.get_attribute("role"), canvas.get_attribute("aria-label")) == ("img", f"Diagram versi {version}")
+    assert page.locator(".diagram-beda [role='img'] [tabindex], .diagram-beda[role]").count() == 0
     screenshot(page, "proses-perbedaan")
     assert page.csp_violations == []
 

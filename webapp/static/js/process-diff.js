@@ -1,4 +1,4 @@
-// The version diff page: both diagrams, each element coloured by what happened to it.
+// The version diff page: both diagrams, each element coloured by what happened to it and named for screen readers.
 (function () {
   "use strict";
   if (!window.BpmnJS) { return; }
@@ -17,7 +17,12 @@
         Object.keys(marks).forEach(function (id) {
           if (registry.get(id)) { canvas.addMarker(id, marks[id]); }
         });
-        canvas.zoom("fit-viewport");
+        // The box has no role: the focusable canvas inside it is named (MediasiDiagram), not an image around it.
+        if (window.MediasiDiagram) {
+          window.MediasiDiagram.attach(viewer, container, null);
+        } else {
+          canvas.zoom("fit-viewport");
+        }
         container.dataset.ready = "true";
       })
       .catch(function (error) {
