@@ -89,8 +89,13 @@ def worker(ctx: EngineContext, args: argparse.Namespace) -> None:
         for outcome in tick.letters:
             if outcome.error:
                 print(f"Surat {outcome.job.number}: {outcome.error}")
+        for number in tick.follow_ups:
+            print(f"Pemantauan kesepakatan {number} dimulai.")
         made = sum(1 for outcome in tick.letters if outcome.document_id)
-        print(f"{len(fired)} langkah timer, {made} surat dibuat, {tick.mailed} email terkirim.")
+        print(
+            f"{len(fired)} langkah timer, {len(tick.follow_ups)} pemantauan dimulai, {made} surat dibuat, "
+            f"{tick.mailed} email terkirim."
+        )
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     print(f"Pekerja timer berjalan (setiap {ctx.settings.timer_interval:g} detik; Ctrl+C untuk berhenti)", flush=True)

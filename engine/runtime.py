@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -90,7 +90,27 @@ def hari_kerja(n: int) -> str:
     return step[1]().due_at(step[0], n).isoformat()
 
 
-TIMER_FUNCTIONS: dict[str, Any] = {"hari_kerja": hari_kerja}
+def tanggal_layanan(tanggal: str) -> str:
+    """Timer expressions: the opening of service on `tanggal` (YYYY-MM-DD), or the next working
+    moment after it when the office is closed that day; a date already past fires at once.
+
+    A timeDate of `tanggal_layanan(tanggal_pemantauan)` waits for a date the case's data holds.
+    """
+    try:
+        day = date.fromisoformat(tanggal) if isinstance(tanggal, str) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValueError("tanggal_layanan(tanggal) memerlukan tanggal berbentuk TTTT-BB-HH")
+    step = _STEP.get()
+    if step is None or step[1] is None:
+        raise ValueError("tanggal_layanan() hanya dapat dipakai saat langkah kasus berjalan")
+    calendar = step[1]()
+    opening = datetime.combine(day, time.min, tzinfo=calendar.zone)
+    return calendar.next_working_moment(opening).isoformat()
+
+
+TIMER_FUNCTIONS: dict[str, Any] = {"hari_kerja": hari_kerja, "tanggal_layanan": tanggal_layanan}
 
 
 class SandboxedEnvironment(BasePythonScriptEngineEnvironment):

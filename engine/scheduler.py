@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 from engine.context import EngineContext
-from engine.services import letter_jobs, notifications, timers
+from engine.services import follow_ups, letter_jobs, notifications, timers
 
 log = logging.getLogger("mediasi.scheduler")
 
@@ -26,6 +26,7 @@ class Tick:
     fired: list[timers.Fired] = field(default_factory=list)  # failed steps included, with their error
     mailed: int = 0
     letters: list[letter_jobs.Outcome] = field(default_factory=list)  # failed ones included
+    follow_ups: list[str] = field(default_factory=list)  # the follow-up cases started (R12)
 
 
 class Scheduler:
@@ -38,8 +39,9 @@ class Scheduler:
         self.letters = letter_jobs.LetterWorker(ctx)
 
     def tick(self) -> Tick:
-        """Fire every timer due now; send pending mail when SMTP is configured."""
+        """Fire every timer due now, start the follow-ups owed; send pending mail when SMTP is configured."""
         tick = Tick(fired=timers.fire_due(self.ctx))
+        tick.follow_ups = follow_ups.start_due(self.ctx)
         tick.letters = letter_jobs.render_pending(self.ctx)  # those the timers' steps called for too
         for fired in tick.fired:
             if fired.elements:

@@ -13,6 +13,9 @@ OUTCOME_TITLES = {
     "withdrawn": "Dihentikan",
     "resolved": "Pengaduan selesai",
     "unresolved": "Pengaduan tidak terselesaikan",
+    "agreement_kept": "Kesepakatan dipatuhi",
+    "agreement_not_kept": "Kesepakatan tidak dipatuhi",
+    "violence_recurred": "Kekerasan berulang: dirujuk demi keselamatan",
     CaseOutcome.DUPLICATE: "Duplikat",
 }
 

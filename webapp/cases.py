@@ -11,9 +11,10 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
 from engine.errors import AlreadyFiled, DuplicateSuspected, EarlierCase, FormInvalid, FormSpent
+from engine.legal import follow_up
 from engine.letters import kinds as letter_kinds
 from engine.roles import Role
-from engine.services import case_notes, letter_jobs, reads, suspension
+from engine.services import case_notes, follow_ups, letter_jobs, reads, suspension
 from engine.services import cases as case_service
 from engine.services import processes as process_service
 from engine.services import queries as case_queries
@@ -55,6 +56,7 @@ EVENT_TITLES = {
     "case_suspended": "Kasus ditangguhkan",
     "case_resumed": "Kasus dilanjutkan",
     "case_completed": "Kasus selesai",
+    "follow_up_scheduled": "Pemantauan kesepakatan dijadwalkan",
     "screening_correction_requested": "Koreksi skrining diajukan",
     "screening_correction_confirmed": "Koreksi skrining dikonfirmasi",
     "screening_correction_refused": "Koreksi skrining ditolak",
@@ -127,7 +129,8 @@ def show(case_id: UUID) -> ResponseReturnValue:
     documents = case_queries.case_documents(ctx(), case_id, person)  # an applicant's own uploads and letters
     pending = letter_jobs.pending_letters(ctx(), case.id, person)  # numbered, rendered within seconds
     complaint = case.process_key == COMPLAINT.process
-    screening = case_queries.case_screening(ctx(), case_id, person) if staff and not complaint else None
+    mediation = not complaint and case.process_key != follow_up.PROCESS  # a follow-up has no screening
+    screening = case_queries.case_screening(ctx(), case_id, person) if staff and mediation else None
     notes = case_notes.case_notes(ctx(), case_id, person)  # an applicant's: those marked for them
     return render_template(
         "cases/case.html",
@@ -140,14 +143,15 @@ def show(case_id: UUID) -> ResponseReturnValue:
         complaint=complaint,
         letter_title=letter_kinds.title_of,
         notes=notes,
+        follow_up=follow_ups.link_of(ctx(), case.id, person),
         notes_by_seq={note.seq: note for note in notes},
         may_note=case_notes.may_write_notes(person),
         may_suspend=suspension.may_suspend(person) and case.status == CaseStatus.OPEN,
-        may_withdraw=case.status == CaseStatus.OPEN and not complaint,
+        may_withdraw=case.status == CaseStatus.OPEN and mediation,
         may_stop=person.has_any(Role.KETUA_LPPAR) and case.status == CaseStatus.OPEN and not complaint,
-        may_close_duplicate=person.has_any(Role.KETUA_LPPAR) and case.status == CaseStatus.OPEN,
+        may_close_duplicate=person.has_any(Role.KETUA_LPPAR) and case.status == CaseStatus.OPEN and mediation,
         # Only an applicant or the fulltimer who filed for one reads a mediation case without being staff.
-        may_complain=not complaint and not staff and person.has_any(Role.PEMOHON, Role.FULLTIMER),
+        may_complain=mediation and not staff and person.has_any(Role.PEMOHON, Role.FULLTIMER),
     )
 
 

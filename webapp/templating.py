@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import Flask, g
 
+from engine.letters.dates import long_date
 from engine.roles import ROLE_TITLES
 from engine.services import people as people_service
 from engine.titles import outcome_title, status_title
@@ -58,6 +59,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
         when=when,
         age=age,
+        long_date=long_date,
         status_title=status_title,
         outcome_title=outcome_title,
         people=people,

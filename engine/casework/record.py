@@ -23,7 +23,7 @@ from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import Conflict, ProcessFailed
 from engine.events import case_event
-from engine.legal import guard
+from engine.legal import follow_up, guard
 from engine.legal.corrections import LAPSED, pending_of, settle
 from engine.letters import outbox
 from engine.letters.dates import local_date
@@ -35,7 +35,7 @@ from engine.persistence.case_store import (
     TaskRecord,
     save_step,
 )
-from engine.persistence.models import Case, CaseFinalRecord, CaseState, User
+from engine.persistence.models import Case, CaseFinalRecord, CaseState, FollowUp, User
 from engine.policy import pad_roles
 from engine.status import CaseStatus, TaskStatus
 
@@ -205,8 +205,19 @@ def record_step(
         writes.events.append(
             case_event(case, type="case_completed", actor=actor, at=now, payload={"outcome": case.outcome})
         )
+        _owe_follow_up(writes, actor, now)
     tasks = [task_ref(definition.catalog, t.id, t.task_spec.name) for t in ready]
     return case_view(case, catalog=definition.catalog, version=definition.version, tasks=tasks)
+
+
+def _owe_follow_up(writes: StepWrites, actor: str, now: datetime) -> None:
+    """R12: a case that ends with an issued agreement is owed its follow-up, whatever its diagram says."""
+    due = follow_up.due_on(writes.case.screening, local_date(now))
+    if due is None:
+        return
+    writes.follow_up = due
+    payload = {"due_on": due.isoformat()}
+    writes.events.append(case_event(writes.case, type=follow_up.SCHEDULED, actor=actor, at=now, payload=payload))
 
 
 def _lapse_correction(writes: StepWrites, now: datetime, *, ended: bool) -> None:
@@ -380,6 +391,10 @@ def save(session: Session, writes: StepWrites, *, new_case: dict[str, Any] | Non
         outbox.reserve(session, writes.case, planned)
     for notice in writes.notices:
         notices.store(session, notice)
+    if writes.follow_up is not None:
+        session.add(
+            FollowUp(source_case_id=writes.case.id, due_on=writes.follow_up, scheduled_at=writes.case.updated_at)
+        )
 
 
 def passed_elements(workflow: BpmnWorkflow, done: uuid.UUID, elements: Mapping[str, Sequence[str]]) -> list[Passed]:

@@ -1,6 +1,7 @@
 """What a submission's dates must respect in its own case: it was filed, it is today, it was invited.
 
-A mediation recorded as held happened: not after today, and not before its invitation was issued.
+A mediation recorded as held happened: not after today, and not before its invitation was issued;
+so did a follow-up recorded as held (not before the follow-up case started).
 No date of the case's letters (the mediation an invitation sets, the mediation held) falls before
 the case was filed. Days are the office's (Asia/Jakarta), today the engine clock's; the fields are
 read by their names, whatever form or version they come from, as the legal rules read theirs.
@@ -17,6 +18,7 @@ from engine.letters.dates import day_and_date, parse_date
 
 HELD = "tanggal_pelaksanaan"  # the day a mediation was held
 INVITED_FOR = "tanggal_mediasi"  # the day an invitation sets for the mediation
+MONITORED = "tanggal_dipantau"  # the day a follow-up of an agreement was held (R12)
 INVITATION = "surat_undangan_mediasi"  # the letter kind that invites to the mediation
 # The dates a case's letters carry, with the words that name them.
 CASE_DATES = {INVITED_FOR: "Tanggal mediasi dalam surat undangan", HELD: "Tanggal pelaksanaan mediasi"}
@@ -45,6 +47,12 @@ def date_errors(data: Mapping[str, Any], days: CaseDays) -> dict[str, str]:
             errors[field] = (
                 f"{label} ({day_and_date(day)}) tidak boleh sebelum kasus ini diajukan pada {day_and_date(days.filed)}."
             )
+    monitored = parse_date(data.get(MONITORED))
+    if monitored is not None and not days.filed <= monitored <= days.today:
+        errors[MONITORED] = (
+            f"Pemantauan yang dicatat tidak boleh bertanggal sebelum pemantauan ini dimulai "
+            f"({day_and_date(days.filed)}) atau setelah hari ini ({day_and_date(days.today)})."
+        )
     held = parse_date(data.get(HELD))
     if held is None or HELD in errors:
         return errors

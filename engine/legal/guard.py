@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import runtime
 from engine.bpmn.catalog import Catalog
 from engine.errors import FormInvalid
-from engine.legal import screening
+from engine.legal import follow_up, screening
 from engine.legal.rules import HARD_REFERRALS, hard_referral_types
 from engine.letters.kinds import KINDS
 
@@ -65,9 +65,19 @@ def check_step(record: Mapping[str, Any] | None, *, letters: Sequence[str], outc
                 errors.setdefault(block.field, block.message)
     if outcome == REFERRED:
         errors |= referral_gaps(record)
+    recurrence = follow_up.gaps(record, outcome)
+    if recurrence and not errors:
+        raise LegalRefusal(recurrence | {"_form": _RECURRENCE_SUMMARY})
+    errors |= recurrence
     if errors:
         errors["_form"] = _summary(mediating, outcome)
         raise LegalRefusal(errors)
+
+
+_RECURRENCE_SUMMARY = (
+    "Mesin menolak langkah ini: pemantauan mencatat kekerasan berulang, dan pemantauan itu hanya dapat "
+    "ditutup setelah rujukan dan rencana keselamatan korban tercatat (R12). Kasus tidak berubah."
+)
 
 
 def _summary(mediating: Sequence[str], outcome: str | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.legal import screening
+from engine.legal import follow_up, screening
 from engine.legal.agreement import check_clauses, clauses_of
 from engine.legal.screening import ATTESTATION_FIELDS, DISCIPLINES, LABELS
 
@@ -42,6 +42,8 @@ COMPANIONS: dict[str, tuple[str, ...]] = {
     "klausul_kesepakatan": (*ATTESTATION_FIELDS, R13_ACK, R13_ACK_REASON),
     "kesepakatan_disetujui": (*ATTESTATION_FIELDS, R13_ACK, R13_ACK_REASON),
     "pengecualian_disetujui": ("perkara_perdata_terkait", "penilaian_kepentingan_terbaik_anak"),
+    "kekerasan_berulang": ("uraian_kekerasan_berulang",),
+    "rencana_keselamatan": ("lembaga_rujukan", "pendampingan", "pendamping"),
 }
 
 
@@ -54,7 +56,15 @@ def check_submission(
 ) -> dict[str, str]:
     """Field errors of `data` against the legal rules (empty: it may go ahead). `first`: the request itself."""
     errors: dict[str, str] = {}
-    for rule in (_assessment_consistent, _dissent_explained, _child_exception, _referral, _police_report, _agreement):
+    for rule in (
+        _assessment_consistent,
+        _dissent_explained,
+        _child_exception,
+        _referral,
+        _police_report,
+        _agreement,
+        _follow_up,
+    ):
         for field, message in rule(record, data).items():
             errors.setdefault(field, message)
     if not first:
@@ -191,6 +201,11 @@ def _police_report(_record: Mapping[str, Any] | None, data: Mapping[str, Any]) -
     if data.get("laporan_dibuat") is False and not _filled(data.get("alasan_tanpa_laporan"), MIN_REASON):
         return {"alasan_tanpa_laporan": f"Jelaskan mengapa laporan tidak dibuat (minimal {MIN_REASON} karakter)."}
     return {}
+
+
+def _follow_up(_record: Mapping[str, Any] | None, data: Mapping[str, Any]) -> dict[str, str]:
+    """R12: the agreement's follow-up date; a recurrence described; a safety follow-up complete."""
+    return follow_up.date_errors(data) | follow_up.recurrence_errors(data)
 
 
 def _agreement(record: Mapping[str, Any] | None, data: Mapping[str, Any]) -> dict[str, str]:

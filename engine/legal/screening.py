@@ -179,6 +179,7 @@ def fold(
     if isinstance(data.get("skrining_ulang_aman"), bool):
         result["rescreen_safe"] = data["skrining_ulang_aman"]
     _fold_agreement(result, data, actor=actor, ketua=ketua)
+    _fold_follow_up(result, data)
     return result
 
 
@@ -217,6 +218,28 @@ def _fold_referral(record: dict[str, Any], data: Mapping[str, Any]) -> None:
         record.pop("referral")
 
 
+MIN_SAFETY_PLAN = 10
+
+
+def _fold_follow_up(record: dict[str, Any], data: Mapping[str, Any]) -> None:
+    """R12: whether the follow-up found violence recurred, and what its safety follow-up recorded."""
+    if isinstance(data.get("kekerasan_berulang"), bool):
+        record["recurrence"] = data["kekerasan_berulang"]
+    if "rencana_keselamatan" in data:
+        record["safety"] = safety_of(data)
+
+
+def safety_of(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A safety follow-up as the record keeps it: where the victim was referred, a companion, a plan."""
+    institutions = data.get("lembaga_rujukan")
+    plan = data.get("rencana_keselamatan")
+    return {
+        "institutions": [str(v) for v in institutions] if isinstance(institutions, list) else [],
+        "companion": data.get("pendampingan") is True and _filled(data.get("pendamping")),
+        "plan": isinstance(plan, str) and len(plan.strip()) >= MIN_SAFETY_PLAN,
+    }
+
+
 def clauses_hash(clauses: list[str]) -> str:
     """The identity of an agreement's wording, which its attestations are bound to."""
     return hashlib.sha256(json.dumps(clauses, ensure_ascii=False).encode()).hexdigest()
@@ -236,8 +259,11 @@ def _fold_agreement(record: dict[str, Any], data: Mapping[str, Any], *, actor: s
     if clauses:
         digest = clauses_hash(clauses)
         if agreement is None or agreement.get("hash") != digest:
-            agreement = {"hash": digest, "clauses": clauses, "by": actor, "attested": []}
+            agreed = {"follow_up_on": agreement["follow_up_on"]} if agreement and "follow_up_on" in agreement else {}
+            agreement = {"hash": digest, "clauses": clauses, "by": actor, "attested": [], **agreed}
             record["agreement"] = agreement
+    if agreement is not None and isinstance(data.get("tanggal_pemantauan"), str):
+        agreement["follow_up_on"] = data["tanggal_pemantauan"]  # R12: when its keeping is followed up
     if agreement is not None and all(data.get(f) is True for f in ATTESTATION_FIELDS):
         attested = agreement.setdefault("attested", [])
         if actor and not any(a["by"] == actor for a in attested):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -131,6 +131,7 @@ class StepWrites:
     # transaction: letter jobs (engine.letters.outbox) and notices (engine.services.notifications).
     letters: list[Any] = field(default_factory=list)
     notices: list[Any] = field(default_factory=list)
+    follow_up: date | None = None  # R12: the case ended with an agreement, followed up on this date
 
 
 _CASE_FIELDS = [c.name for c in CASES.columns if c.name in CaseRecord.__dataclass_fields__]

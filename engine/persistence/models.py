@@ -426,6 +426,19 @@ class FormReceipt(Base):
     created_at: Mapped[moment]
 
 
+class FollowUp(Base):
+    """R12: the follow-up monitoring a case that ended with an issued agreement is owed, and once
+    started, the follow-up case that does it (at most one per source case, by the unique key)."""
+
+    __tablename__ = "follow_up"
+
+    source_case_id: Mapped[uuid.UUID] = mapped_column(CompactUuid, ForeignKey("cases.id"), primary_key=True)
+    due_on: Mapped[date] = mapped_column(Date)  # the office's date the monitoring is held on
+    scheduled_at: Mapped[moment]
+    case_id: Mapped[uuid.UUID | None] = mapped_column(CompactUuid, ForeignKey("cases.id"), unique=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Document(Base):
     """An uploaded file or issued letter. Immutable."""
 

@@ -25,7 +25,7 @@ from engine.definitions import LoadedDefinition, latest_definition_id
 from engine.errors import ConcurrentUpdate, Conflict, FormInvalid, InvalidInput, NotFound, PermissionDenied
 from engine.events import GENESIS, canonical_json
 from engine.forms import all_form_errors, capped, valid_part
-from engine.legal import rules, screening
+from engine.legal import follow_up, rules, screening
 from engine.persistence.case_store import CaseRecord
 from engine.persistence.models import Case, CaseCounter, ProcessDefinition
 from engine.replay import SAFETY_STOP_SIGNAL, WITHDRAW_SIGNAL, signal_payload
@@ -90,6 +90,10 @@ def start_case(
 
     :raises PermissionDenied, FormInvalid, NotFound, ProcessFailed, AlreadyFiled, DuplicateSuspected:
     """
+    if process_key == follow_up.PROCESS:
+        raise PermissionDenied(
+            "Pemantauan kesepakatan dimulai oleh mesin ketika kasus mediasi selesai dengan kesepakatan."
+        )
     submitted = json_copy(data)
     _check_starter(actor, applicant)
     receipt = form_receipts.digest(form_token) if form_token is not None and actor.user_id is not None else None
@@ -140,19 +144,8 @@ def _file(ctx: EngineContext, filing: _Filing, *, actor: Actor, now: datetime) -
     """Write the new case, numbered, with its first step and the form's receipt, in one write transaction."""
     definition, submitted, applicant = filing.definition, filing.data, filing.applicant
     with ctx.unit_of_work() as uow:
-        case = CaseRecord(
-            id=uuid.uuid4(),
-            number=_next_number(uow.session, definition.catalog.case_prefix, now),
-            definition_id=definition.id,
-            status=CaseStatus.OPEN,
-            outcome=None,
-            acting_user_id=actor.user_id or 0,
-            version=0,
-            event_seq=0,
-            event_hash=GENESIS,
-            created_at=now,
-            updated_at=now,
-            screening=screening.fold(None, submitted, actor=actor.username),
+        case = new_case_record(
+            uow.session, definition, submitted, acting_user_id=actor.user_id or 0, actor=actor.username, now=now
         )
         step = casework.start(ctx, uow.session, case, definition, actor=actor.username, now=now)
         payload: dict[str, Any] = {"data": submitted}
@@ -166,6 +159,32 @@ def _file(ctx: EngineContext, filing: _Filing, *, actor: Actor, now: datetime) -
         if filing.receipt is not None:
             form_receipts.keep(uow.session, filing.receipt, actor=actor, case_id=case.id, now=now)
     return step
+
+
+def new_case_record(
+    session: Session,
+    definition: LoadedDefinition,
+    data: Mapping[str, Any],
+    *,
+    acting_user_id: int,
+    actor: str,
+    now: datetime,
+) -> CaseRecord:
+    """A new open case of `definition`, numbered now (in the caller's write transaction), filed with `data`."""
+    return CaseRecord(
+        id=uuid.uuid4(),
+        number=_next_number(session, definition.catalog.case_prefix, now),
+        definition_id=definition.id,
+        status=CaseStatus.OPEN,
+        outcome=None,
+        acting_user_id=acting_user_id,
+        version=0,
+        event_seq=0,
+        event_hash=GENESIS,
+        created_at=now,
+        updated_at=now,
+        screening=screening.fold(None, data, actor=actor),
+    )
 
 
 def _new_case_columns(

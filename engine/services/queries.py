@@ -229,6 +229,9 @@ def check_search(*texts: str) -> None:
         raise InvalidInput(f"Teks pencarian terlalu panjang (maksimal {MAX_SEARCH} karakter).")
 
 
+NO_APPLICANT = "Tidak ada (dimulai oleh sistem)"
+
+
 def applicant_names(session: Session, cases: list[Case]) -> dict[uuid.UUID, str]:
     """How each case names its applicant: the account's full name, or the walk-in applicant's."""
     ids = {c.applicant_user_id for c in cases if c.applicant_user_id is not None}
@@ -237,8 +240,9 @@ def applicant_names(session: Session, cases: list[Case]) -> dict[uuid.UUID, str]
 
 
 def applicant_label(walkin_name: str | None, account_name: str | None) -> str:
-    """How a case names its applicant: the walk-in applicant's name (so marked), else the account's full name."""
-    return f"{walkin_name} (datang langsung)" if walkin_name else account_name or "?"
+    """How a case names its applicant: the walk-in applicant's name (so marked), else the account's full name;
+    a case the engine started (a follow-up) has none."""
+    return f"{walkin_name} (datang langsung)" if walkin_name else account_name or NO_APPLICANT
 
 
 def case_events(ctx: EngineContext, case_ref: str | uuid.UUID, actor: Actor | None = None) -> list[EventView]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 from sqlalchemy import select
@@ -10,7 +11,8 @@ from engine.context import EngineContext
 from engine.persistence.models import Event
 from engine.scheduler import Scheduler, Tick
 from engine.services import cases as case_service
-from tests.builders import application, steps, walk
+from tests.builders import ACCEPTED_TO_END, application, steps, walk
+from tests.builders import TO_DECISION as BUILT_TO_DECISION
 from tests.cli.conftest import Run
 
 TIM = ("Task_pendapat_psikologis", "Task_pendapat_hukum", "Task_pendapat_medis", "Task_pendapat_sosial")
@@ -29,10 +31,21 @@ def test_worker_once_fires_what_is_due_and_then_nothing(cli: Run, ctx: EngineCon
     status, out, err = cli("worker", "--once")
     assert (status, err) == (0, "")
     assert f"Kasus {case.number}: timer {', '.join(ESCALATIONS)} berjalan." in out
-    assert out.strip().endswith("1 langkah timer, 0 surat dibuat, 0 email terkirim.")
+    assert out.strip().endswith("1 langkah timer, 0 pemantauan dimulai, 0 surat dibuat, 0 email terkirim.")
     assert sorted(e for e in fired_elements(ctx) if e) == list(ESCALATIONS)
     status, out, _ = cli("worker", "--once")
-    assert status == 0 and out.strip() == "0 langkah timer, 0 surat dibuat, 0 email terkirim."
+    assert status == 0 and out.strip() == "0 langkah timer, 0 pemantauan dimulai, 0 surat dibuat, 0 email terkirim."
+
+
+def test_worker_once_starts_the_follow_up_an_agreement_is_owed(cli: Run, ctx: EngineContext, people: dict) -> None:
+    case = case_service.start_case(ctx, actor=people["ani"], data=application())
+    walk(lambda: ctx, people, case, steps(*BUILT_TO_DECISION, *ACCEPTED_TO_END))
+    status, out, err = cli("worker", "--once")
+    assert (status, err) == (0, "")
+    assert re.search(r"^Pemantauan kesepakatan PMK-\d{4}-0001 dimulai\.$", out, re.MULTILINE)  # the CLI's year
+    assert ", 1 pemantauan dimulai, " in out
+    status, out, _ = cli("worker", "--once")
+    assert status == 0 and ", 0 pemantauan dimulai, " in out
 
 
 class _Observed(Scheduler):

@@ -94,8 +94,8 @@ def task_states(ctx: EngineContext, case: CaseView) -> dict[str, str]:
         return {row.element: row.state for row in rows}
 
 
-def test_init_deploys_both_processes(deployed: list[Deployment]) -> None:
-    assert sorted(d.key for d in deployed) == ["mediasi_kekerasan", COMPLAINT]
+def test_init_deploys_the_three_processes(deployed: list[Deployment]) -> None:
+    assert sorted(d.key for d in deployed) == ["mediasi_kekerasan", "pemantauan_kesepakatan", COMPLAINT]
 
 
 def test_a_direct_complaint_is_answered_recorded_and_resolved_by_the_fulltimer(

@@ -250,7 +250,7 @@ def test_a_filter_value_outside_its_choices_is_refused_by_field(
 
 def test_the_choices_are_the_processes_and_the_lanes_the_caller_works(ctx: EngineContext, people: People) -> None:
     operator = inbox_service.inbox_choices(ctx)
-    assert dict(operator.processes).keys() == {"mediasi_kekerasan", COMPLAINT}
+    assert dict(operator.processes).keys() == {"mediasi_kekerasan", COMPLAINT, "pemantauan_kesepakatan"}
     assert {"Pemohon", "Ketua LP-PAR", "Tim Teknis", "Kepala Dinas", "Fulltimer"} == set(operator.lanes)
     assert inbox_service.inbox_choices(ctx, actor=people["rina"]).lanes == ["Ketua LP-PAR"]
     assert inbox_service.inbox_choices(ctx, actor=people["ani"]).lanes == ["Pemohon"]

@@ -218,10 +218,11 @@ def test_letters_are_stored_with_their_hash_and_recorded_on_the_case_chain(
         "document_issued",
         "Task_keputusan_kadin",
     )
-    assert kinds[-3:] == [
+    assert kinds[-4:] == [
         ("document_issued", "Task_tinjau_kesepakatan"),
         ("task_completed", "Task_dokumentasi"),
         ("case_completed", None),
+        ("follow_up_scheduled", None),  # R12: the agreement is followed up
     ]
     assert audit.verify(make_ctx(), case_ref=case.number).ok
     result = replays.replay_case(make_ctx(), case_ref=case.number).result

@@ -178,12 +178,16 @@ def test_path_reaches_its_outcome_and_reloads_identically(
 
     status, final_outcome, tasks, events, data = fresh
     assert (status, final_outcome, tasks) == ("completed", outcome, [])
+    agreed = outcome == "mediated" and any(s.element == "Task_tinjau_kesepakatan" for s in path)
+    owed = [e[3] for e in events if e[0] == "follow_up_scheduled"]
+    assert owed == ([{"due_on": "2026-04-16"}] if agreed else [])  # R12: 30 days after the case ended
+    events = [e for e in events if e[0] != "follow_up_scheduled"]
     assert [e[0] for e in events] == ["case_started"] + ["task_completed"] * len(path) + ["case_completed"]
     assert [e[1] for e in events[1:-1]] == [s.element for s in path]
     assert events[-1][3] == {"outcome": outcome}
     assert [e[3] for e in events[1:-1]] == [s.payload() for s in path]  # data exactly as submitted
     assert same[:3] == fresh[:3]
-    assert [e[:3] for e in same[3]] == [e[:3] for e in events] and same[4] == data
+    assert [e[:3] for e in same[3] if e[0] != "follow_up_scheduled"] == [e[:3] for e in events] and same[4] == data
 
 
 def test_every_outcome_of_the_diagram_has_a_path() -> None:

@@ -73,8 +73,9 @@ class TestOpenEndpoints:
 class TestProcesses:
     def test_list_and_read(self, api: ApiFor) -> None:
         listed = api("ani").get("/processes").json
-        assert listed["total"] == 2 and [p["key"] for p in listed["items"]] == [
+        assert listed["total"] == 3 and [p["key"] for p in listed["items"]] == [
             "mediasi_kekerasan",
+            "pemantauan_kesepakatan",
             "pengaduan_layanan",
         ]
         assert ISO_WITH_OFFSET.match(listed["items"][0]["deployed_at"])
