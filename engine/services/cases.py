@@ -115,7 +115,7 @@ def start_case(
             duplicates.refuse_recent(uow.session, key.duplicate_key, now, actor)
         with runtime.at(now, lambda: ctx.calendar(uow.session)):
             workflow = runtime.start_workflow(definition.specs, submitted)
-    filing = _Filing(definition, submitted, workflow, applicant, key, receipt)
+    filing = _Filing(definition, submitted, workflow, applicant, key, receipt, warn_duplicates)
     try:
         step = _file(ctx, filing, actor=actor, now=now)
     except ConcurrentUpdate:
@@ -138,15 +138,23 @@ class _Filing:
     applicant: WalkInApplicant | None
     key: duplicates.FilingKey
     receipt: str | None  # the SHA-256 of the form's token, if it had one
+    warn_duplicates: bool
 
 
 def _file(ctx: EngineContext, filing: _Filing, *, actor: Actor, now: datetime) -> CaseStep:
-    """Write the new case, numbered, with its first step and the form's receipt, in one write transaction."""
+    """Write the new case, numbered, with its first step and the form's receipt, in one write transaction.
+
+    The duplicate check runs again once the number is taken: the counter's row (or SQLite's write
+    lock) holds every other filing of the process until this one commits, so two filings for the
+    same victim that both passed the read-time check cannot both be written without a confirmation.
+    """
     definition, submitted, applicant = filing.definition, filing.data, filing.applicant
     with ctx.unit_of_work() as uow:
         case = new_case_record(
             uow.session, definition, submitted, acting_user_id=actor.user_id or 0, actor=actor.username, now=now
         )
+        if filing.warn_duplicates and filing.key.duplicate_key is not None:
+            duplicates.refuse_recent(uow.session, filing.key.duplicate_key, now, actor)
         step = casework.start(ctx, uow.session, case, definition, actor=actor.username, now=now)
         payload: dict[str, Any] = {"data": submitted}
         if applicant:

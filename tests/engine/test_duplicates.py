@@ -219,6 +219,51 @@ class TestFormTokens:
         assert refused[0].number == filed[0].number and count_cases(ctx) == 1
         assert isinstance(refused[0].__context__, ConcurrentUpdate)  # the loser's receipt hit the primary key
 
+    def test_two_filings_racing_for_the_same_victim_file_one_and_warn_the_other(
+        self, make_ctx: Callable[[], EngineContext], ctx: EngineContext, people: People, monkeypatch: Any
+    ) -> None:
+        """Two tabs, two tokens: both pass the read-time check; the check in the write transaction decides."""
+        barrier = threading.Barrier(2)
+        write = case_service._file
+
+        def both_read_first(*args: Any, **kwargs: Any) -> Any:
+            barrier.wait(timeout=30)
+            return write(*args, **kwargs)
+
+        monkeypatch.setattr(case_service, "_file", both_read_first)
+        contexts = [make_ctx(), make_ctx()]
+        results: list[Any] = [None, None]
+
+        def file(i: int) -> None:
+            try:
+                results[i] = case_service.start_case(
+                    contexts[i],
+                    actor=people["ani"],
+                    data=application(korban=SITI),
+                    form_token=f"tab-{i}",
+                    warn_duplicates=True,
+                )
+            except Conflict as exc:
+                results[i] = exc
+
+        threads = [threading.Thread(target=file, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        filed = [r for r in results if not isinstance(r, Exception)]
+        warned = [r for r in results if isinstance(r, DuplicateSuspected)]
+        assert len(filed) == 1 and len(warned) == 1, results
+        assert warned[0].earlier == [EarlierCase(filed[0].id, filed[0].number)] and count_cases(ctx) == 1
+        with ctx.unit_of_work(write=False) as uow:
+            assert uow.session.scalar(select(func.count()).select_from(FormReceipt)) == 1  # the warned tab's is unspent
+        monkeypatch.setattr(case_service, "_file", write)
+        again = f"tab-{results.index(warned[0])}"  # the warned tab confirms with its own token
+        confirmed = case_service.start_case(
+            ctx, actor=people["ani"], data=application(korban=SITI), form_token=again, warn_duplicates=False
+        )
+        assert confirmed.number.endswith("-0002")  # the refused write took no number
+
 
 def close_second(ctx: EngineContext, people: People) -> tuple[Any, Any]:
     """Two filings of one request; the second has gone one step further."""
