@@ -144,15 +144,18 @@ class _Filing:
 def _file(ctx: EngineContext, filing: _Filing, *, actor: Actor, now: datetime) -> CaseStep:
     """Write the new case, numbered, with its first step and the form's receipt, in one write transaction.
 
-    The duplicate check runs again once the number is taken: the counter's row (or SQLite's write
-    lock) holds every other filing of the process until this one commits, so two filings for the
-    same victim that both passed the read-time check cannot both be written without a confirmation.
+    The read-time checks run again once the number is taken: the counter's row (or SQLite's write
+    lock) holds every other filing of the process until this one commits, so of two filings that
+    both passed them, the second sees the first: with the same token it names the case filed
+    (AlreadyFiled); for the same victim it asks for a confirmation (DuplicateSuspected).
     """
     definition, submitted, applicant = filing.definition, filing.data, filing.applicant
     with ctx.unit_of_work() as uow:
         case = new_case_record(
             uow.session, definition, submitted, acting_user_id=actor.user_id or 0, actor=actor.username, now=now
         )
+        if filing.receipt is not None:
+            form_receipts.refuse_used(uow.session, filing.receipt, actor)
         if filing.warn_duplicates and filing.key.duplicate_key is not None:
             duplicates.refuse_recent(uow.session, filing.key.duplicate_key, now, actor)
         step = casework.start(ctx, uow.session, case, definition, actor=actor.username, now=now)

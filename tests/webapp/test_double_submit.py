@@ -182,9 +182,11 @@ class TestOverTheWire:
 
         monkeypatch.setattr(case_service, "_file", write_after_both_read)
         answers: list[str] = ["", ""]
+        # Each POST in a session of its own: one session's two answers would race for its flashed message.
+        openers = [opener, signed_in_over_http(served, "ani")]
 
         def post(i: int) -> None:
-            with opener.open(f"{served}/permohonan/baru", data=body.encode(), timeout=60) as response:
+            with openers[i].open(f"{served}/permohonan/baru", data=body.encode(), timeout=60) as response:
                 answers[i] = response.read().decode()
 
         threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
