@@ -63,6 +63,13 @@ EVENT_TITLES = {
 }
 
 
+def event_title(event_type: str, data: Any = None) -> str:
+    """An event's name on the timeline; a follow-up's start (R12) is no applicant's request."""
+    if event_type == "case_started" and isinstance(data, dict) and follow_up.STARTED in data:
+        return "Pemantauan dimulai"
+    return EVENT_TITLES.get(event_type, event_type)
+
+
 @dataclass(frozen=True)
 class StartPage:
     """A page that starts a case of one process, and its words."""

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
+from engine.letters.dates import long_date
 from engine.services.tasks import TaskDetail
 
 HIDDEN = {"penghentian"}  # recorded for the audit trail, shown on the case page's timeline instead
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # a form's "format": "date" answer
 
 
-def case_facts(detail: TaskDetail) -> list[tuple[str, str]]:
-    """(label, value) of the variables this task shows: its own list, or every one for staff tasks."""
+def case_facts(detail: TaskDetail) -> list[tuple[str, str | list[str]]]:
+    """(label, value) of the variables this task shows: its own list, or every one for staff tasks.
+
+    A value of several items (an agreement's clauses) stays a list, for the page to show one per line.
+    """
     names = list(detail.facts) if detail.facts else [n for n in detail.data if n not in HIDDEN]
     words = Words(detail.labels, detail.value_titles)
-    return [(words.label(name), words.text(name, detail.data[name])) for name in names if name in detail.data]
+    return [(words.label(name), words.items(name, detail.data[name])) for name in names if name in detail.data]
 
 
 class Words:
@@ -28,8 +35,16 @@ class Words:
         """The field's title; a field no form names reads as words."""
         return self.labels.get(path) or _humanize(path.rsplit(".", 1)[-1])
 
+    def items(self, path: str, value: Any) -> str | list[str]:
+        """A value in words, a list of several items as one text per item."""
+        if isinstance(value, list) and len(value) > 1:
+            return [self.text(path, item) for item in value]
+        return self.text(path, value)
+
     def text(self, path: str, value: Any) -> str:
-        """A value in words: enum values by their titles, groups as "Title: value" pairs."""
+        """A value in words: enum values by their titles, dates as "16 April 2026", groups as "Title: value" pairs."""
+        if isinstance(value, str) and ISO_DATE.fullmatch(value):
+            return _date(value)
         if isinstance(value, bool):
             return "Ya" if value else "Tidak"
         if isinstance(value, list):
@@ -39,6 +54,13 @@ class Words:
         if value is None:
             return "-"
         return self.values.get(path, {}).get(str(value), str(value))
+
+
+def _date(value: str) -> str:
+    try:
+        return long_date(date.fromisoformat(value))
+    except ValueError:  # shaped like a date but none (2026-02-30): shown as written
+        return value
 
 
 def _humanize(name: str) -> str:

@@ -11,7 +11,7 @@ from engine.letters.dates import long_date
 from engine.roles import ROLE_TITLES
 from engine.services import people as people_service
 from engine.titles import outcome_title, status_title
-from webapp.cases import EVENT_TITLES
+from webapp.cases import event_title
 from webapp.web import ctx
 
 DAYS = ["Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"]
@@ -63,7 +63,7 @@ def register_templating(app: Flask) -> None:
         status_title=status_title,
         outcome_title=outcome_title,
         people=people,
-        event_title=lambda t: EVENT_TITLES.get(t, t),
+        event_title=event_title,
     )
     app.jinja_env.filters["role_title"] = lambda r: ROLE_TITLES.get(r, r)
     app.jinja_env.filters["person"] = person

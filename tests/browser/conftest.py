@@ -23,6 +23,7 @@ from webapp import create_app
 
 CHROMIUM = Path(os.environ.get("MEDIASI_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+AXE = Path(__file__).resolve().parents[2] / "webapp" / "static" / "vendor" / "axe-core" / "axe.min.js"
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -51,6 +52,17 @@ def chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core as `make assets` copies it from node_modules (pinned in package-lock.json)."""
+    if not AXE.exists():
+        message = f"axe-core tidak ada di {AXE}; jalankan `make assets`."
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE.read_text(encoding="utf-8")
 
 
 @pytest.fixture

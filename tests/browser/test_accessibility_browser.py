@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +15,9 @@ from engine.services import cases as case_service
 from engine.services import users as user_service
 from tests.browser.conftest import screenshot, sign_in
 from tests.builders import TIM, TO_DECISION, application, steps, walk
-from tests.conftest import IN_CI
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-AXE = Path(__file__).resolve().parents[2] / "webapp" / "static" / "vendor" / "axe-core" / "axe.min.js"
 DEMO_ACCOUNT = {
     "ani": "pemohon",
     "rina": "ketua_lppar",
@@ -45,17 +42,6 @@ def decided_case(ctx: EngineContext) -> CaseView:
     people = {name: user_service.actor_for(ctx, account) for name, account in DEMO_ACCOUNT.items()}
     case = case_service.start_case(ctx, actor=people["ani"], data=application())
     return walk(lambda: ctx, people, case, steps(*TO_DECISION, "Task_keputusan_kadin"))
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    """axe-core as `make assets` copies it from node_modules (pinned in package-lock.json)."""
-    if not AXE.exists():
-        message = f"axe-core tidak ada di {AXE}; jalankan `make assets`."
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return AXE.read_text(encoding="utf-8")
 
 
 def axe_violations(page: Any, source: str) -> list[dict[str, Any]]:

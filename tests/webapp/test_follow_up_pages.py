@@ -22,7 +22,7 @@ from engine.services import cases as case_service
 from engine.services import queries as case_queries
 from engine.services import users as user_service
 from engine.services.timers import fire_due
-from tests.builders import ACCEPTED_TO_END, TO_DECISION, application, as_form, ready_task, steps, walk
+from tests.builders import ACCEPTED_TO_END, CLAUSES, TO_DECISION, application, as_form, ready_task, steps, walk
 from tests.webapp.conftest import PASSWORD, signed_in
 
 KEPT = {
@@ -66,15 +66,20 @@ def test_the_pages_link_a_mediated_case_and_its_follow_up(
     fire_due(ctx)
     task_id = ready_task(ctx, _case_id(ctx, number), "Task_pantau_kesepakatan")
     tono = signed_in(web, "tono")
-    form = text_of(tono.get(f"/tugas/{task_id}").data)
+    page = tono.get(f"/tugas/{task_id}").data.decode()
+    form = text_of(page.encode())
     assert "Pantau pelaksanaan kesepakatan" in form and case.number in form  # the source, as a case fact
+    assert "Tanggal pemantauan 16 April 2026" in form and "2026-04-16" not in form  # a date in words
+    clauses = re.search(r'<ul class="fakta-daftar">(.*?)</ul>', page, re.S)
+    assert clauses is not None and [html.unescape(c) for c in re.findall(r"<li>(.*?)</li>", clauses[1])] == CLAUSES
     done = tono.post(f"/tugas/{task_id}", data={**as_form(KEPT), "aksi": "selesai"}, follow_redirects=True)
     assert f"Kasus {number} selesai dengan hasil: Kesepakatan dipatuhi." in text_of(done.data)
     follow_page = text_of(tono.get(f"/kasus/{_case_id(ctx, number)}").data)
     assert f"Pemantauan pelaksanaan kesepakatan kasus {case.number}, pada 16 April 2026." in follow_page
     assert "Kesepakatan dipatuhi" in follow_page  # the outcome's title, not its code
     assert "agreement_kept" not in follow_page
-    assert "Pemohon Tidak ada (dimulai oleh sistem)" in follow_page
+    assert "Pemohon Tidak ada (dimulai oleh sistem)" in follow_page and "Dimulai Sel, 17 Mar 2026" in follow_page
+    assert "Pemantauan dimulai oleh Sistem (penjadwal)" in follow_page and "Permohonan diajukan" not in follow_page
     assert "Skrining hukum" not in follow_page and "Cabut persetujuan" not in follow_page  # no mediation here
     ani_page = text_of(signed_in(web, "ani").get(f"/kasus/{case.id}").data)
     assert f"Pemantauan kesepakatan dijadwalkan pada 16 April 2026: {number}." in ani_page
