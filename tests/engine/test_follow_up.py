@@ -221,6 +221,12 @@ def test_a_recurrence_opens_the_safety_path_to_the_ketua(ctx: EngineContext, clo
     with pytest.raises(FormInvalid) as refused:
         task_service.complete_task(ctx, actor=people["rina"], task_id=safety, data=SAFETY | {"pendamping": None})
     assert "pendamping" in refused.value.errors
+    unnamed = {k: v for k, v in SAFETY.items() if k != "pendamping"}
+    with pytest.raises(FormInvalid) as refused:  # accompanied: by whom must be said
+        task_service.complete_task(ctx, actor=people["rina"], task_id=safety, data=unnamed)
+    assert list(refused.value.errors) == ["pendamping"]
+    alone = task_service.get_task(ctx, actor=people["rina"], task_id=safety, with_data=False)
+    assert alone.task.state == "ready"
     view = task_service.complete_task(ctx, actor=people["rina"], task_id=safety, data=SAFETY)
     assert (view.status, view.outcome) == (CaseStatus.COMPLETED, follow_up.RECURRED)
     assert replays.replay_case(ctx, case_ref=follow.number).result.ok
