@@ -23,7 +23,7 @@ from engine.legal import follow_up, screening
 from engine.legal.guard import LegalRefusal
 from engine.persistence.models import Case, Event, EventPayload, FollowUp, ProcessDefinition, Timer
 from engine.scheduler import Scheduler
-from engine.services import audit, follow_ups, replays
+from engine.services import audit, exports, follow_ups, replays, statistics
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
 from engine.services import queries as case_queries
@@ -204,6 +204,20 @@ def test_the_tim_teknis_records_an_agreement_kept_on_the_date(
     assert (view.status, view.outcome) == (CaseStatus.COMPLETED, "agreement_kept")
     assert replays.replay_case(ctx, case_ref=follow.number).result.ok
     assert audit.verify(ctx, case_ref=follow.number).ok
+
+
+def test_a_follow_up_counts_in_no_mediation_figure_and_no_export(
+    ctx: EngineContext, clock: FixedClock, people: People
+) -> None:
+    """The dashboard and the SIMFONI export count cases of violence: a follow-up is a step of one, not another."""
+    _case, follow = started(ctx, clock, people)
+    task_service.complete_task(ctx, actor=people["tono"], task_id=due(ctx, clock, follow), data=KEPT)
+    kadin = people["kadin"]
+    board = statistics.dashboard(ctx, actor=kadin, start=None, end=None)
+    assert (board.cases, board.open_cases) == (1, 0)
+    assert [(o.key, o.count) for o in board.outcomes] == [("mediated", 1)]
+    rows = exports.case_statistics_rows(ctx, actor=kadin, start=None, end=None).rows
+    assert len(rows) == 1 and follow.number not in str(rows)  # the mediation alone
 
 
 def test_a_recurrence_opens_the_safety_path_to_the_ketua(ctx: EngineContext, clock: FixedClock, people: People) -> None:
