@@ -130,6 +130,7 @@ def tables(board: Dashboard) -> dict[str, list[tuple[str, str, int]]]:
         "months": rows(board.months, lambda c: month_title(c.key)),
         "complaint_statuses": rows(board.complaints_by_status, lambda c: status_title(c.key)),
         "complaint_outcomes": rows(board.complaints_by_outcome, lambda c: outcome_title(c.key)),
+        "follow_up_outcomes": rows(board.follow_ups_by_outcome, lambda c: outcome_title(c.key)),
     }
 
 

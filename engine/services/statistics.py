@@ -35,7 +35,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine.actors import Actor
 from engine.calendar import OFFICE_ZONE, WorkingCalendar
@@ -44,7 +44,7 @@ from engine.context import EngineContext
 from engine.definitions import LoadedDefinition
 from engine.errors import InvalidInput, PermissionDenied
 from engine.legal import screening
-from engine.persistence.models import Case, CaseTask, ProcessDefinition
+from engine.persistence.models import Case, CaseTask, FollowUp, ProcessDefinition
 from engine.roles import Role
 from engine.sla import CLOCK_TITLES, days_taken
 from engine.status import CaseOutcome, CaseStatus, TaskStatus
@@ -103,6 +103,9 @@ class Dashboard:
     complaints: int = 0
     complaints_by_status: list[Count] = field(default_factory=list)
     complaints_by_outcome: list[Count] = field(default_factory=list)
+    follow_ups: int = 0  # follow-ups owed by the period's mediation cases (R12, engine.services.follow_ups)
+    follow_ups_open: int = 0  # of them, not ended yet: waiting for their date, or at their task
+    follow_ups_by_outcome: list[Count] = field(default_factory=list)
 
     def clock(self, name: str) -> ClockFigures | None:
         """The figures of one clock by name."""
@@ -137,6 +140,7 @@ def dashboard(ctx: EngineContext, *, actor: Actor, start: date | None, end: date
         definitions = {i: ctx.definitions.get(session, i) for i in sorted({c.definition_id for c in cases})}
         calendar = ctx.calendar(session)
         by_status, by_outcome = _complaints(session, start, end)
+        follow_ups = _follow_ups(session, start, end)
         return Dashboard(
             start=start,
             end=end,
@@ -152,6 +156,9 @@ def dashboard(ctx: EngineContext, *, actor: Actor, start: date | None, end: date
             complaints=sum(by_status.values()),
             complaints_by_status=[Count(s, by_status.get(s, 0)) for s in _statuses(by_status)],
             complaints_by_outcome=_tally(by_outcome.elements()),
+            follow_ups=len(follow_ups),
+            follow_ups_open=sum(1 for status, _ in follow_ups if status in (None, CaseStatus.OPEN)),
+            follow_ups_by_outcome=_tally(o for status, o in follow_ups if status == CaseStatus.COMPLETED and o),
         )
 
 
@@ -241,6 +248,22 @@ def _complaints(session: Session, start: date | None, end: date | None) -> tuple
 
 
 # -- the figures ------------------------------------------------------------------------------------
+
+
+_FOLLOW_UP = aliased(Case, name="follow_up_case")
+
+
+def _follow_ups(session: Session, start: date | None, end: date | None) -> list[tuple[str | None, str | None]]:
+    """(status, outcome) of the follow-up case of each follow-up the period's mediation cases owe;
+    (None, None) for one the scheduler has not started yet."""
+    query = (
+        select(_FOLLOW_UP.status, _FOLLOW_UP.outcome)
+        .select_from(FollowUp)
+        .join(Case, Case.id == FollowUp.source_case_id)
+        .outerjoin(_FOLLOW_UP, _FOLLOW_UP.id == FollowUp.case_id)
+        .where(*_scope(MEDIATION, start, end))
+    )
+    return [(row.status, row.outcome) for row in session.execute(query)]
 
 
 def _tally(keys: Iterable[str]) -> list[Count]:

@@ -209,10 +209,22 @@ def test_the_tim_teknis_records_an_agreement_kept_on_the_date(
 def test_a_follow_up_counts_in_no_mediation_figure_and_no_export(
     ctx: EngineContext, clock: FixedClock, people: People
 ) -> None:
-    """The dashboard and the SIMFONI export count cases of violence: a follow-up is a step of one, not another."""
-    _case, follow = started(ctx, clock, people)
-    task_service.complete_task(ctx, actor=people["tono"], task_id=due(ctx, clock, follow), data=KEPT)
+    """The dashboard and the SIMFONI export count cases of violence: a follow-up is a step of one, not another.
+    The dashboard counts the follow-ups apart, by the period of the case they follow up."""
     kadin = people["kadin"]
+
+    def follow_up_figures(start: date | None = None) -> tuple[int, int, list[tuple[str, int]]]:
+        board = statistics.dashboard(ctx, actor=kadin, start=start, end=None)
+        return board.follow_ups, board.follow_ups_open, [(o.key, o.count) for o in board.follow_ups_by_outcome]
+
+    mediated(ctx, people)
+    assert follow_up_figures() == (1, 1, [])  # owed, not started yet
+    Scheduler(ctx).tick()
+    (follow,) = follow_up_cases(ctx)
+    assert follow_up_figures() == (1, 1, [])  # waiting for its date
+    task_service.complete_task(ctx, actor=people["tono"], task_id=due(ctx, clock, follow), data=KEPT)
+    assert follow_up_figures() == (1, 0, [("agreement_kept", 1)])
+    assert follow_up_figures(start=date(2026, 3, 18)) == (0, 0, [])  # its mediation was filed on 17 March
     board = statistics.dashboard(ctx, actor=kadin, start=None, end=None)
     assert (board.cases, board.open_cases) == (1, 0)
     assert [(o.key, o.count) for o in board.outcomes] == [("mediated", 1)]

@@ -81,6 +81,9 @@ def test_the_pages_link_a_mediated_case_and_its_follow_up(
     assert "Pemohon Tidak ada (dimulai oleh sistem)" in follow_page and "Dimulai Sel, 17 Mar 2026" in follow_page
     assert "Pemantauan dimulai oleh Sistem (penjadwal)" in follow_page and "Permohonan diajukan" not in follow_page
     assert "Skrining hukum" not in follow_page and "Cabut persetujuan" not in follow_page  # no mediation here
+    board = text_of(signed_in(web, "kadin").get("/dasbor").data)
+    assert "Pemantauan kesepakatan Pemantauan terjadwal 1 Belum selesai 0" in board
+    assert "Pemantauan yang sudah selesai menurut hasilnya. Hasil Jumlah kasus Kesepakatan dipatuhi 1" in board
     ani_page = text_of(signed_in(web, "ani").get(f"/kasus/{case.id}").data)
     assert f"Pemantauan kesepakatan dijadwalkan pada 16 April 2026: {number}." in ani_page
     assert signed_in(web, "ani").get(f"/kasus/{_case_id(ctx, number)}").status_code in (403, 404)
@@ -88,6 +91,16 @@ def test_the_pages_link_a_mediated_case_and_its_follow_up(
 
 def _case_id(ctx: EngineContext, number: str) -> object:
     return case_queries.get_case(ctx, number).id
+
+
+def test_the_statistics_api_counts_follow_ups_apart(
+    api: Callable[[str], Any], ctx: EngineContext, accounts: dict[str, Actor]
+) -> None:
+    case = case_service.start_case(ctx, actor=accounts["ani"], data=application())
+    walk(lambda: ctx, accounts, case, steps(*TO_DECISION, *ACCEPTED_TO_END))
+    body = api("kadin").get("/statistics").json
+    assert body["follow_ups"] == {"total": 1, "open": 1, "by_outcome": []}
+    assert body["cases"] == 1
 
 
 def test_the_api_files_no_follow_up_by_hand(api: Callable[[str], Any], ctx: EngineContext) -> None:

@@ -47,6 +47,11 @@ def dashboard_json(board: Dashboard) -> dict[str, Any]:
             "by_status": _counts(board.complaints_by_status, "status", lambda c: status_title(c.key)),
             "by_outcome": _counts(board.complaints_by_outcome, "outcome", lambda c: outcome_title(c.key)),
         },
+        "follow_ups": {
+            "total": board.follow_ups,
+            "open": board.follow_ups_open,
+            "by_outcome": _counts(board.follow_ups_by_outcome, "outcome", lambda c: outcome_title(c.key)),
+        },
     }
 
 
@@ -108,6 +113,10 @@ def openapi_schemas() -> dict[str, Any]:
                 "violence_types": counted("type"),
                 "months": counted("month"),
                 "complaints": _obj({"total": count, "by_status": counted("status"), "by_outcome": counted("outcome")}),
+                "follow_ups": {
+                    **_obj({"total": count, "open": count, "by_outcome": counted("outcome")}),
+                    "description": "pemantauan kesepakatan (R12) yang terutang oleh kasus mediasi pada periode ini",
+                },
             }
         )
     }
