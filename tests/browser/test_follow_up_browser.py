@@ -22,7 +22,13 @@ from engine.services import follow_ups
 from engine.services import users as user_service
 from engine.services.timers import fire_due
 from tests.browser.conftest import screenshot, sign_in
-from tests.browser.test_accessibility_browser import DEMO_ACCOUNT, axe_violations, blocking, sideways
+from tests.browser.test_accessibility_browser import (
+    BROKEN_CELL_WORDS,
+    DEMO_ACCOUNT,
+    axe_violations,
+    blocking,
+    sideways,
+)
 from tests.browser.test_browser import fill
 from tests.builders import ACCEPTED_TO_END, CLAUSES, TO_DECISION, application, steps, walk
 
@@ -128,4 +134,14 @@ def test_a_recurrence_found_on_the_follow_up_goes_to_the_ketua_and_ends_in_a_saf
         page.goto(f"{server}/kasus/{source.id}")
         page.click(f"a:has-text('{number}')")
         page.wait_for_url(re.compile(rf".*/kasus/{follow_id}$"))
+    # The Kepala Dinas' dashboard counts the follow-up apart, its outcome in words, readable on a phone.
+    for width in WIDTHS:
+        kadin = sign_in(new_page, server, "kepala_dinas", width=width)
+        kadin.goto(f"{server}/dasbor")
+        assert " ".join(kadin.inner_text("#pemantauan").split()) == "Pemantauan terjadwal 1 Belum selesai 0"
+        outcome = kadin.inner_text("#tabel-pemantauan-hasil tbody")
+        assert " ".join(outcome.split()) == "Kekerasan berulang: dirujuk demi keselamatan 1"
+        check_page(kadin, axe_source, f"dasbor-pemantauan-{width}", problems)
+        if broken := kadin.evaluate(BROKEN_CELL_WORDS):
+            problems[f"dasbor-pemantauan-{width}: kata di tabel terpotong"] = broken
     assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
