@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
-from engine.letters.dates import long_date
+from engine.letters.dates import long_date, parse_date
 from engine.services.tasks import TaskDetail
 
 HIDDEN = {"penghentian"}  # recorded for the audit trail, shown on the case page's timeline instead
@@ -43,8 +42,8 @@ class Words:
 
     def text(self, path: str, value: Any) -> str:
         """A value in words: enum values by their titles, dates as "16 April 2026", groups as "Title: value" pairs."""
-        if isinstance(value, str) and ISO_DATE.fullmatch(value):
-            return _date(value)
+        if isinstance(value, str) and ISO_DATE.fullmatch(value) and (day := parse_date(value)):
+            return long_date(day)  # one shaped like a date but none (2026-02-30) stays as written
         if isinstance(value, bool):
             return "Ya" if value else "Tidak"
         if isinstance(value, list):
@@ -54,13 +53,6 @@ class Words:
         if value is None:
             return "-"
         return self.values.get(path, {}).get(str(value), str(value))
-
-
-def _date(value: str) -> str:
-    try:
-        return long_date(date.fromisoformat(value))
-    except ValueError:  # shaped like a date but none (2026-02-30): shown as written
-        return value
 
 
 def _humanize(name: str) -> str:

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from engine.legal import screening
+from engine.letters.dates import parse_date
 
 PROCESS = "pemantauan_kesepakatan"
 DEFAULT_DAYS = 30  # calendar days after the case ended, when the agreement sets no date
@@ -29,11 +30,8 @@ def due_on(record: Mapping[str, Any] | None, ended_on: date) -> date | None:
     """The date a case ending on `ended_on` is followed up on, or None: it issued no agreement."""
     if screening.agreement_block(record):
         return None
-    agreed = ((record or {}).get("agreement") or {}).get("follow_up_on")
-    try:
-        return date.fromisoformat(agreed) if isinstance(agreed, str) else ended_on + timedelta(days=DEFAULT_DAYS)
-    except ValueError:
-        return ended_on + timedelta(days=DEFAULT_DAYS)
+    agreed = parse_date(((record or {}).get("agreement") or {}).get("follow_up_on"))
+    return agreed or ended_on + timedelta(days=DEFAULT_DAYS)
 
 
 def date_errors(data: Mapping[str, Any]) -> dict[str, str]:
@@ -41,16 +39,10 @@ def date_errors(data: Mapping[str, Any]) -> dict[str, str]:
     value = data.get("tanggal_pemantauan")
     if value is None:
         return {}
-    try:
-        day = date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        day = None
+    day = parse_date(value) if isinstance(value, str) else None
     if day is None:
         return {"tanggal_pemantauan": "Isi tanggal berbentuk TTTT-BB-HH."}
-    try:
-        held = date.fromisoformat(data["tanggal_pelaksanaan"]) if "tanggal_pelaksanaan" in data else None
-    except (TypeError, ValueError):
-        return {}
+    held = parse_date(data.get("tanggal_pelaksanaan"))
     if held is not None and not held < day <= held + LONGEST:
         return {"tanggal_pemantauan": "Tanggal pemantauan harus sesudah tanggal mediasi, paling lambat satu tahun."}
     return {}
@@ -59,8 +51,7 @@ def date_errors(data: Mapping[str, Any]) -> dict[str, str]:
 def recurrence_errors(data: Mapping[str, Any]) -> dict[str, str]:
     """A recurrence reported is described; a safety follow-up names its referral and its plan."""
     errors = {}
-    described = data.get("uraian_kekerasan_berulang")
-    if data.get("kekerasan_berulang") is True and not (isinstance(described, str) and len(described.strip()) >= 10):
+    if data.get("kekerasan_berulang") is True and not _filled(data.get("uraian_kekerasan_berulang"), 10):
         errors["uraian_kekerasan_berulang"] = "Uraikan kekerasan yang berulang (minimal 10 karakter)."
     if "rencana_keselamatan" in data:
         errors |= _safety_gaps(screening.safety_of(data))
