@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+from sqlalchemy import select
 
 from engine.actors import Actor
 from engine.calendar import OFFICE_ZONE, WorkingCalendar
 from engine.casework.views import CaseView
 from engine.context import EngineContext
 from engine.letters import outbox
+from engine.persistence.models import Event, EventPayload
 from engine.services import letter_jobs
 from engine.services import queries as case_queries
 from engine.services import tasks as task_service
@@ -280,3 +284,15 @@ def as_form(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             fields[name] = str(value)
     return fields
+
+
+def payloads(ctx: EngineContext, case_id: object, type: str) -> list[Any]:
+    """The payloads of a case's events of one type, in chain order."""
+    with ctx.unit_of_work(write=False) as uow:
+        rows = uow.session.scalars(
+            select(EventPayload.data)
+            .join(Event, Event.id == EventPayload.event_id)
+            .where(Event.case_id == case_id, Event.type == type)
+            .order_by(Event.seq)
+        )
+        return [json.loads(r) for r in rows]

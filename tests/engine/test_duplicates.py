@@ -189,81 +189,70 @@ class TestFormTokens:
     ) -> None:
         """Both pass the read-time check before either writes: the check again behind the counter's lock decides,
         and the refused write takes no number."""
-        barrier = threading.Barrier(2)
-        write = case_service._file
-
-        def both_read_first(*args: Any, **kwargs: Any) -> Any:
-            barrier.wait(timeout=30)
-            return write(*args, **kwargs)
-
-        monkeypatch.setattr(case_service, "_file", both_read_first)
-        contexts = [make_ctx(), make_ctx()]
-        results: list[Any] = [None, None]
-
-        def file(i: int) -> None:
-            try:
-                results[i] = case_service.start_case(
-                    contexts[i], actor=people["ani"], data=application(), form_token="klik-ganda"
-                )
-            except Conflict as exc:
-                results[i] = exc
-
-        threads = [threading.Thread(target=file, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
+        results = race_two_filings(
+            make_ctx,
+            monkeypatch,
+            lambda c, _i: case_service.start_case(c, actor=people["ani"], data=application(), form_token="klik-ganda"),
+        )
         filed = [r for r in results if not isinstance(r, Exception)]
         refused = [r for r in results if isinstance(r, AlreadyFiled)]
         assert len(filed) == 1 and len(refused) == 1, results
         assert refused[0].number == filed[0].number and count_cases(ctx) == 1
-        monkeypatch.setattr(case_service, "_file", write)
         assert case_service.start_case(ctx, actor=people["ani"], data=application()).number.endswith("-0002")
 
     def test_two_filings_racing_for_the_same_victim_file_one_and_warn_the_other(
         self, make_ctx: Callable[[], EngineContext], ctx: EngineContext, people: People, monkeypatch: Any
     ) -> None:
         """Two tabs, two tokens: both pass the read-time check; the check in the write transaction decides."""
-        barrier = threading.Barrier(2)
-        write = case_service._file
-
-        def both_read_first(*args: Any, **kwargs: Any) -> Any:
-            barrier.wait(timeout=30)
-            return write(*args, **kwargs)
-
-        monkeypatch.setattr(case_service, "_file", both_read_first)
-        contexts = [make_ctx(), make_ctx()]
-        results: list[Any] = [None, None]
-
-        def file(i: int) -> None:
-            try:
-                results[i] = case_service.start_case(
-                    contexts[i],
-                    actor=people["ani"],
-                    data=application(korban=SITI),
-                    form_token=f"tab-{i}",
-                    warn_duplicates=True,
-                )
-            except Conflict as exc:
-                results[i] = exc
-
-        threads = [threading.Thread(target=file, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
+        results = race_two_filings(
+            make_ctx,
+            monkeypatch,
+            lambda c, i: case_service.start_case(
+                c, actor=people["ani"], data=application(korban=SITI), form_token=f"tab-{i}", warn_duplicates=True
+            ),
+        )
         filed = [r for r in results if not isinstance(r, Exception)]
         warned = [r for r in results if isinstance(r, DuplicateSuspected)]
         assert len(filed) == 1 and len(warned) == 1, results
         assert warned[0].earlier == [EarlierCase(filed[0].id, filed[0].number)] and count_cases(ctx) == 1
         with ctx.unit_of_work(write=False) as uow:
             assert uow.session.scalar(select(func.count()).select_from(FormReceipt)) == 1  # the warned tab's is unspent
-        monkeypatch.setattr(case_service, "_file", write)
         again = f"tab-{results.index(warned[0])}"  # the warned tab confirms with its own token
         confirmed = case_service.start_case(
             ctx, actor=people["ani"], data=application(korban=SITI), form_token=again, warn_duplicates=False
         )
         assert confirmed.number.endswith("-0002")  # the refused write took no number
+
+
+def race_two_filings(
+    make_ctx: Callable[[], EngineContext], monkeypatch: Any, file: Callable[[EngineContext, int], Any]
+) -> list[Any]:
+    """Run `file(ctx, i)` in two threads, each on its own context, both past their read transaction before
+    either writes; each one's case or Conflict. The write is unpatched again when both are done."""
+    barrier = threading.Barrier(2)
+    write = case_service._file
+
+    def both_read_first(*args: Any, **kwargs: Any) -> Any:
+        barrier.wait(timeout=30)
+        return write(*args, **kwargs)
+
+    contexts = [make_ctx(), make_ctx()]
+    results: list[Any] = [None, None]
+
+    def run(i: int) -> None:
+        try:
+            results[i] = file(contexts[i], i)
+        except Conflict as exc:
+            results[i] = exc
+
+    with monkeypatch.context() as patched:
+        patched.setattr(case_service, "_file", both_read_first)
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    return results
 
 
 def close_second(ctx: EngineContext, people: People) -> tuple[Any, Any]:

@@ -21,7 +21,7 @@ from engine.context import EngineContext
 from engine.errors import ConcurrentUpdate, FormInvalid, NotInLane, PermissionDenied
 from engine.legal import follow_up, screening
 from engine.legal.guard import LegalRefusal
-from engine.persistence.models import Case, Event, EventPayload, FollowUp, ProcessDefinition, Timer
+from engine.persistence.models import Case, FollowUp, ProcessDefinition, Timer
 from engine.scheduler import Scheduler
 from engine.services import audit, exports, follow_ups, replays, statistics
 from engine.services import cases as case_service
@@ -31,7 +31,7 @@ from engine.services import tasks as task_service
 from engine.services import users as user_service
 from engine.services.timers import fire_due
 from engine.status import CaseStatus
-from tests.builders import ACCEPTED_TO_END, CLAUSES, TO_DECISION, Step, application, ready_task, steps, walk
+from tests.builders import ACCEPTED_TO_END, CLAUSES, TO_DECISION, Step, application, payloads, ready_task, steps, walk
 from tests.conftest import OPERATOR, PEOPLE
 
 People = dict[str, Actor]
@@ -85,16 +85,6 @@ def follow_up_cases(ctx: EngineContext) -> list[Case]:
         )
         uow.session.expunge_all()
         return rows
-
-
-def payloads(ctx: EngineContext, case_id: object, type: str) -> list[Any]:
-    with ctx.unit_of_work(write=False) as uow:
-        rows = uow.session.scalars(
-            select(EventPayload.data)
-            .join(Event, Event.id == EventPayload.event_id)
-            .where(Event.case_id == case_id, Event.type == type)
-        )
-        return [json.loads(r) for r in rows]
 
 
 def started(ctx: EngineContext, clock: FixedClock, people: People, *changes: Step) -> tuple[Any, Case]:

@@ -6,7 +6,6 @@ cuti bersama, so the working days after it are 25, 26, 27, 30 and 31 March (test
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.errors import Conflict, FormInvalid, NotFound, PermissionDenied, TaskNotReady
-from engine.persistence.models import Case, CaseTask, Event, EventPayload, Notification, Timer
+from engine.persistence.models import Case, CaseTask, Notification, Timer
 from engine.services import audit, migration, reassignment, replays, statistics, suspension
 from engine.services import cases as case_service
 from engine.services import deploy as deploy_service
@@ -28,7 +27,7 @@ from engine.services import users as user_service
 from engine.services.inbox import InboxFilter
 from engine.services.timers import fire_due
 from engine.sla import SlaState
-from tests.builders import FORMS, Step, application, ready_task, steps, walk
+from tests.builders import FORMS, Step, application, payloads, ready_task, steps, walk
 from tests.conftest import OPERATOR, START
 from tests.engine.test_timers import BPMN, LANES
 
@@ -68,17 +67,6 @@ def case_row(ctx: EngineContext, case_id: object) -> Case:
         assert case is not None
         uow.session.expunge(case)
         return case
-
-
-def payloads(ctx: EngineContext, case_id: object, type: str) -> list[Any]:
-    with ctx.unit_of_work(write=False) as uow:
-        rows = uow.session.scalars(
-            select(EventPayload.data)
-            .join(Event, Event.id == EventPayload.event_id)
-            .where(Event.case_id == case_id, Event.type == type)
-            .order_by(Event.seq)
-        )
-        return [json.loads(r) for r in rows]
 
 
 def timers_of(ctx: EngineContext, case_id: object) -> list[datetime]:

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from engine.actors import Actor
 from engine.context import EngineContext
+from engine.persistence.models import User
 from engine.services import users as user_service
 from tests.conftest import OPERATOR
 from webapp import create_app
@@ -73,6 +75,17 @@ def api(client: FlaskClient, ctx: EngineContext, everyone: dict[str, Actor]) -> 
 
 
 PASSWORD = "kata-sandi-uji-123"  # what the page tests' `accounts` fixtures give everyone
+
+
+@pytest.fixture
+def accounts(ctx: EngineContext, everyone: dict[str, Actor]) -> dict[str, Actor]:
+    """Everyone (auditor audi, dpo dedi, admin adam included) signs in with PASSWORD; a module that
+    needs other accounts defines its own."""
+    hashed = user_service.hash_password(PASSWORD)
+    with ctx.unit_of_work() as uow:
+        for user in uow.session.scalars(select(User)):
+            user.password_hash = hashed
+    return everyone
 
 
 def signed_in(web: Flask, username: str) -> FlaskClient:

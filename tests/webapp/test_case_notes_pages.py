@@ -13,24 +13,14 @@ from sqlalchemy import func, select
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.events import ACCESS_CHAIN
-from engine.persistence.models import Event, User
+from engine.persistence.models import Event
 from engine.services import cases as case_service
 from engine.services import users as user_service
 from tests.builders import FORMS, application, ready_task, steps, walk
-from tests.webapp.conftest import PASSWORD, Api, signed_in
+from tests.webapp.conftest import Api, signed_in
 
 REASON = "Menunggu hasil visum dari RSUD Bendan."
 TIM = ("Task_pendapat_psikologis", "Task_pendapat_hukum", "Task_pendapat_medis", "Task_pendapat_sosial")
-
-
-@pytest.fixture
-def accounts(ctx: EngineContext, everyone: dict[str, Actor]) -> dict[str, Actor]:
-    """Everyone (auditor audi and admin adam included) signs in with PASSWORD."""
-    hashed = user_service.hash_password(PASSWORD)
-    with ctx.unit_of_work() as uow:
-        for user in uow.session.query(User).all():
-            user.password_hash = hashed
-    return everyone
 
 
 @pytest.fixture

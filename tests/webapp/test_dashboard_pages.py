@@ -10,29 +10,16 @@ from datetime import date
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.context import EngineContext
-from engine.persistence.models import User
-from engine.services import users as user_service
 from tests.engine.test_statistics import Seeded, file_complaints, recompute, seed_cases
-from tests.webapp.conftest import PASSWORD, Api, signed_in
+from tests.webapp.conftest import Api, signed_in
 
 READERS = ["kadin", "rina", "audi"]
 OTHERS = ["ani", "dewi", "tono", "sari", "olga", "dedi", "adam"]
 PERSONAL = ("Siti", "Aminah", "Bambang", "Podosugih", "MED-2026-")
-
-
-@pytest.fixture
-def accounts(ctx: EngineContext, everyone: dict[str, Actor]) -> dict[str, Actor]:
-    """The test people, an auditor, a DPO and an admin, all with the page tests' password."""
-    hashed = user_service.hash_password(PASSWORD)
-    with ctx.unit_of_work() as uow:
-        for user in uow.session.scalars(select(User)):
-            user.password_hash = hashed
-    return everyone
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ from flask.testing import FlaskClient
 from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.context import EngineContext
-from engine.persistence.models import User
-from engine.services import users as user_service
 from engine.services.exports import ExportFile
 from tests.engine.test_exports import (
     IDENTIFIERS,
@@ -29,23 +27,13 @@ from tests.engine.test_exports import (
     simfoni_expected,
     statistics_rows,
 )
-from tests.webapp.conftest import PASSWORD, Api, signed_in
+from tests.webapp.conftest import Api, signed_in
 
 ApiFor = Callable[[str], Api]
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ALLOWED = ("kadin", "rina", "audi")
 REFUSED = ("ani", "dewi", "tono", "sari", "olga", "dedi", "adam")
-
-
-@pytest.fixture
-def accounts(ctx: EngineContext, everyone: dict[str, Actor]) -> dict[str, Actor]:
-    """Everyone (auditor audi, dpo dedi, admin adam included) signs in with PASSWORD."""
-    hashed = user_service.hash_password(PASSWORD)
-    with ctx.unit_of_work() as uow:
-        for user in uow.session.query(User).all():
-            user.password_hash = hashed
-    return everyone
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -16,14 +15,13 @@ from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.context import EngineContext
 from engine.legal import follow_up
-from engine.persistence.models import Case, User
+from engine.persistence.models import Case
 from engine.scheduler import Scheduler
 from engine.services import cases as case_service
 from engine.services import queries as case_queries
-from engine.services import users as user_service
 from engine.services.timers import fire_due
 from tests.builders import ACCEPTED_TO_END, CLAUSES, TO_DECISION, application, as_form, ready_task, steps, walk
-from tests.webapp.conftest import PASSWORD, signed_in
+from tests.webapp.conftest import signed_in
 
 KEPT = {
     "tanggal_dipantau": "2026-04-16",
@@ -32,15 +30,6 @@ KEPT = {
     "kekerasan_berulang": False,
     "catatan_pemantauan": "Nafkah dibayar; korban merasa aman.",
 }
-
-
-@pytest.fixture
-def accounts(ctx: EngineContext, everyone: dict[str, Actor]) -> dict[str, Actor]:
-    hashed = user_service.hash_password(PASSWORD)
-    with ctx.unit_of_work() as uow:
-        for user in uow.session.query(User).all():
-            user.password_hash = hashed
-    return everyone
 
 
 def text_of(page: bytes) -> str:

@@ -16,22 +16,10 @@ from engine.actors import Actor
 from engine.casework.views import CaseView
 from engine.clock import FixedClock
 from engine.context import EngineContext
-from engine.persistence.models import User
 from engine.services import cases as case_service
 from engine.services import tasks as task_service
-from engine.services import users as user_service
 from tests.builders import ACCEPTED_TO_END, FORMS, TO_DECISION, application, as_form, ready_task, steps, walk
-from tests.webapp.conftest import PASSWORD, signed_in
-
-
-@pytest.fixture
-def accounts(ctx: EngineContext, everyone: dict[str, Actor]) -> dict[str, Actor]:
-    """Everyone (auditor audi included) signs in with PASSWORD."""
-    hashed = user_service.hash_password(PASSWORD)
-    with ctx.unit_of_work() as uow:
-        for user in uow.session.query(User).all():
-            user.password_hash = hashed
-    return everyone
+from tests.webapp.conftest import signed_in
 
 
 @pytest.fixture
